@@ -1,0 +1,49 @@
+"""Krisp Team Management API: every path and error code teamform uses, in one place.
+
+The published document gives the envelope, the error codes and the rules, but no endpoint
+paths. These are our choice of the most plausible REST shape (see README.md); correct them
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://teams.krisp.ai"
+DEFAULT_VERSION = "v2"
+PAGE_LIMIT = 100  # the emulator, like most APIs, refuses larger pages
+
+TEAM = "/team"                                  # GET: name, type (email|device), payment_type
+SEATS = "/team/seats"                           # GET ?page=&limit=&type= ; POST {type, quantity}
+SEAT = "/team/seats/{id}"                       # DELETE (must be unassigned); PATCH {role, nickname}
+SEAT_ASSIGN = "/team/seats/{id}/assign"         # POST {email, role}
+SEAT_UNASSIGN = "/team/seats/{id}/unassign"     # POST
+SEAT_STATUS = "/team/seats/{id}/status"         # PATCH {status} (device seats only)
+INVITE = "/team/invite"                         # POST {emails: [...], type, role}: bulk invite
+
+SEAT_TYPES = ("standard", "device")
+ROLES = ("User", "Admin")  # lowest first
+PENDING_STATUSES = frozenset({"pending_accept", "pending_login"})
+
+# body ``code`` -> HTTP status, per the document's "Response codes" table
+RESPONSE_CODES = {0: 200, 1: 401, 1015: 400, 1016: 400, 1023: 400, 1026: 429, 10000: 500}
+
+# error_code -> (body code, what it means for a teamform user)
+ERRORS: dict[str, tuple[int, str]] = {
+    "AUTH_HEADER_MISSING": (1, "no Authorization header was sent; check the api_key/secret credentials"),
+    "AUTH_HEADER_WRONG_FORMAT": (1, "the Authorization header is malformed; only Basic and Bearer are supported"),
+    "AUTH_BASIC_ONLY": (1, "Krisp accepts Basic authentication only (api_key:secret)"),
+    "AUTH_BASIC_INVALID_TOKEN": (1, "Krisp rejected the api_key/secret: check the credentials' env variables"),
+    "VALIDATION_ERROR": (1016, "Krisp refused the request as invalid"),
+    "NOT_PERMITTED_ADD_SEATS": (1023, "this team pays by invoice: seats cannot be added through the API"),
+    "SEAT_NOT_FOUND": (1015, "the seat no longer exists (changed since it was read?)"),
+    "NOT_PERMITTED_CHANGE_SEAT_STATUS": (1023, "only device seats have a status that can be changed"),
+    "SEAT_IS_EMPTY": (1016, "the seat is empty: there is no user whose status could change"),
+    "SEAT_IS_NOT_EMPTY": (1016, "the seat is in use: unassign its user before deleting it"),
+    "NOT_PERMITTED_DELETE_SEAT": (1023, "this team pays by invoice: seats cannot be removed through the API"),
+    "NOT_PERMITTED_INVITE_USER": (1023, "this API key may not invite members (a device team?)"),
+    "NOT_EMPTY_SEAT": (1016, "there are no unassigned seats left for this invitation"),
+    "ALREADY_MEMBER": (1016, "the user is already on another seat of this team"),
+    "NOT_PERMITTED_UNASSIGN_LAST_ADMINISTRATOR_SEAT": (
+        1023, "the last Admin cannot be unassigned or demoted; make someone else Admin first"),
+    "TOO_MANY_REQUESTS": (1026, "Krisp's rate limit was hit (700 requests a minute per IP, then a one-hour block)"),
+    "INTERNAL_ERROR": (10000, "Krisp had an internal error"),
+}

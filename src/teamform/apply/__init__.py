@@ -1,0 +1,207 @@
+"""Execute a plan's DAG: independent operations concurrently, per-service caps, batches where a
+provider offers them, retries that read back before repeating a write, and a report."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from graphlib import TopologicalSorter
+from typing import Awaitable, Callable, Iterable, Mapping, Sequence
+
+from ..plan.ops import Operation, Plan
+from ..provider import Outcome, Provider
+
+DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+
+
+@dataclass
+class Result:
+    op_id: str
+    service: str
+    action: str
+    label: str
+    status: str
+    message: str = ""
+    seconds: float = 0.0
+    attempts: int = 0
+    batched: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_status(self, status: str) -> list[Result]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == DONE for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.by_status(s)) for s in (DONE, FAILED, SKIPPED)}
+
+
+@dataclass
+class Settings:
+    concurrency: Mapping[str, int] = field(default_factory=dict)  # per service
+    attempts: Mapping[str, int] = field(default_factory=dict)     # retries per service
+    backoff: float = 0.5
+    max_wait: float = 60.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+class Applier:
+    def __init__(self, plan: Plan, providers: Mapping[str, Provider], settings: Settings | None = None,
+                 on_result: Callable[[Result], None] | None = None) -> None:
+        self.ops = {op.id: op for op in plan.operations}
+        self.providers = providers
+        self.settings = settings or Settings()
+        self.on_result = on_result or (lambda r: None)
+        self.status: dict[str, str] = {}
+        self.report = Report()
+        self.sems = {name: asyncio.Semaphore(self.settings.concurrency.get(name, 4)) for name in providers}
+
+    # ---- bookkeeping --------------------------------------------------------------------
+    def _record(self, op: Operation, status: str, message: str = "", seconds: float = 0.0,
+                attempts: int = 0, batched: int = 1) -> None:
+        self.status[op.id] = status
+        result = Result(op.id, op.service, op.action, op.label, status, message, round(seconds, 3),
+                        attempts, batched)
+        self.report.results.append(result)
+        self.on_result(result)
+
+    def _blocked_by(self, op: Operation) -> str | None:
+        for dep in op.depends_on:
+            if self.status.get(dep) in (FAILED, SKIPPED):
+                return dep
+        return None
+
+    # ---- the DAG loop -------------------------------------------------------------------
+    async def run(self) -> Report:
+        started = time.monotonic()
+        sorter = TopologicalSorter({i: [d for d in op.depends_on if d in self.ops] for i, op in self.ops.items()})
+        sorter.prepare()
+        running: dict[asyncio.Task, list[str]] = {}
+        while sorter.is_active():
+            runnable = []
+            for op_id in sorter.get_ready():
+                op = self.ops[op_id]
+                blocker = self._blocked_by(op)
+                if blocker:
+                    self._record(op, SKIPPED, f"skipped: it needs {blocker}, which did not succeed")
+                    sorter.done(op_id)
+                else:
+                    runnable.append(op)
+            for group in self._groups(runnable):
+                running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
+            if not running:
+                continue
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                for op_id in running.pop(task):
+                    sorter.done(op_id)
+        self.report.seconds = round(time.monotonic() - started, 3)
+        return self.report
+
+    def _groups(self, ops: Sequence[Operation]) -> Iterable[list[Operation]]:
+        batches: dict[tuple[str, str], list[Operation]] = {}
+        for op in ops:
+            provider = self.providers[op.service]
+            key = provider.batch_key(op)
+            if key is None:
+                yield [op]
+            else:
+                batches.setdefault((op.service, key), []).append(op)
+        for (service, key), members in batches.items():
+            size = max(1, self.providers[service].batch_size(key))
+            for i in range(0, len(members), size):
+                chunk = members[i:i + size]
+                yield chunk
+
+    async def _run_group(self, group: list[Operation]) -> None:
+        if len(group) == 1 and self.providers[group[0].service].batch_key(group[0]) is None:
+            await self._run_one(group[0])
+        else:
+            await self._run_batch(group)
+
+    # ---- one operation ------------------------------------------------------------------
+    async def _run_one(self, op: Operation) -> None:
+        provider = self.providers[op.service]
+        retries = self.settings.attempts.get(op.service, 3)
+        started = time.monotonic()
+        attempts = 0
+        async with self.sems[op.service]:
+            while True:
+                attempts += 1
+                try:
+                    await (provider.replace(op) if op.action == "replace" else provider.apply(op))
+                    self._record(op, DONE, "", time.monotonic() - started, attempts)
+                    return
+                except Exception as exc:  # noqa: BLE001 - classified by the provider
+                    outcome = provider.classify(exc)
+                    if outcome is Outcome.DONE:
+                        self._record(op, DONE, f"already as desired ({exc})", time.monotonic() - started, attempts)
+                        return
+                    if outcome is Outcome.RETRY and attempts <= retries:
+                        if await self._verified(provider, op):
+                            self._record(op, DONE, "the answer was lost; read back: already applied",
+                                         time.monotonic() - started, attempts)
+                            return
+                        await self.settings.sleep(self._backoff(attempts, getattr(exc, "retry_after", None)))
+                        continue
+                    self._record(op, FAILED, _describe(exc), time.monotonic() - started, attempts)
+                    return
+
+    async def _verified(self, provider: Provider, op: Operation) -> bool:
+        try:
+            return await provider.verify(op)
+        except Exception:  # noqa: BLE001 - a failed read-back just means "not known to be done"
+            return False
+
+    def _backoff(self, attempt: int, hint: float | None) -> float:
+        base = min(self.settings.max_wait, self.settings.backoff * (2 ** (attempt - 1)))
+        return max(hint or 0.0, base * (0.5 + random.random() / 2))
+
+    # ---- a batch ------------------------------------------------------------------------
+    async def _run_batch(self, group: list[Operation]) -> None:
+        provider = self.providers[group[0].service]
+        started = time.monotonic()
+        async with self.sems[group[0].service]:
+            try:
+                results: list[BaseException | None] = list(await provider.apply_batch(group))
+            except Exception as exc:  # noqa: BLE001 - the whole call failed: each op decides below
+                results = [exc] * len(group)
+        elapsed = time.monotonic() - started
+        retry = []
+        for op, error in zip(group, results):
+            if error is None:
+                self._record(op, DONE, "", elapsed, 1, len(group))
+                continue
+            outcome = provider.classify(error)
+            if outcome is Outcome.DONE:
+                self._record(op, DONE, f"already as desired ({error})", elapsed, 1, len(group))
+            elif outcome is Outcome.RETRY and await self._verified(provider, op):
+                self._record(op, DONE, "the answer was lost; read back: already applied", elapsed, 1, len(group))
+            elif outcome is Outcome.RETRY:
+                retry.append(op)
+            else:
+                self._record(op, FAILED, _describe(error), elapsed, 1, len(group))
+        for op in retry:  # one at a time, each with its own retries and read-back
+            await self._run_one(op)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text
+
+
+async def apply_plan(plan: Plan, providers: Mapping[str, Provider], settings: Settings | None = None,
+                     on_result: Callable[[Result], None] | None = None) -> Report:
+    return await Applier(plan, providers, settings, on_result).run()

@@ -1,0 +1,212 @@
+"""The command line. Commands only: everything they do lives in the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import config as cfg
+from ..engine import SANDBOX_DIR, Session, stale_operations
+from ..plan.ops import Plan
+from ..provider import installed
+from ..render import render, render_report
+from ..render.text import render_result_line
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+file_option = click.option("-f", "--file", "state_file", default="teams.yaml", show_default=True,
+                           type=click.Path(dir_okay=False), help="the state file")
+service_option = click.option("--service", "services", multiple=True, metavar="NAME",
+                              help="only this service (repeatable)")
+mass_option = click.option("--allow-mass-removal", is_flag=True,
+                           help="accept a plan that removes more than policy.max_removals")
+
+
+class Failure(click.ClickException):
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty()
+
+
+def _load(state_file: str) -> cfg.Config:
+    try:
+        return cfg.load_path(state_file)
+    except cfg.ConfigError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except cfg.ConfigError as exc:
+        raise Failure(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="teamform")
+def cli() -> None:
+    """teamform: plan and apply who belongs in which SaaS team, from a YAML file."""
+
+
+@cli.command()
+@file_option
+def validate(state_file: str) -> None:
+    """Check the state file: schema, people, groups, providers' sections."""
+    config = _load(state_file)
+    click.echo(f"{state_file}: valid ({len(config.directory.people)} people, {len(config.directory.groups)} "
+               f"groups, {len(config.services)} services)")
+
+
+async def _plan(config: cfg.Config, services: tuple[str, ...], allow_mass_removal: bool) -> Plan:
+    async with Session(config, services) as session:
+        plan, _ = await session.make_plan(allow_mass_removal=allow_mass_removal)
+        return plan
+
+
+@cli.command()
+@file_option
+@service_option
+@click.option("--out", type=click.Path(dir_okay=False), help="save the plan (JSON) for `apply PLAN`")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="exit 0 no changes, 2 changes, 1 error")
+@mass_option
+def plan(state_file: str, services: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
+         allow_mass_removal: bool) -> None:
+    """Show what apply would change."""
+    config = _load(state_file)
+    result = _run(_plan(config, services, allow_mass_removal))
+    click.echo(render(result, fmt, color=_color()), nl=False)
+    if out:
+        Path(out).write_text(render(result, "json"))
+        click.echo(f"Saved the plan to {out}; apply it with: teamform apply {out}", err=True)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise Failure("refusing to apply without confirmation: not a terminal (use --auto-approve in CI)")
+    if not click.confirm("Apply these changes?", default=False):
+        raise Failure("apply cancelled; nothing was changed")
+
+
+def _load_saved(path: str) -> Plan:
+    try:
+        return Plan.from_dict(json.loads(Path(path).read_text()))
+    except FileNotFoundError:
+        raise Failure(f"{path}: no such plan file") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Failure(f"{path}: not a teamform plan: {exc}") from None
+
+
+async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | None, auto_approve: bool,
+                 allow_mass_removal: bool, allow_stale_unrelated: bool) -> int:
+    color = _color()
+    async with Session(config, services or (tuple(s.name for s in saved.services) if saved else ())) as session:
+        plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
+        if saved is not None:
+            plan = _check_stale(saved, live, allow_stale_unrelated)
+        click.echo(render(plan, "text", color=color), nl=False)
+        if plan.errors:
+            return EXIT_ERROR
+        if not plan.has_changes:
+            return EXIT_OK
+        if saved is None:
+            _confirm(auto_approve)
+        report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
+        click.echo(render_report(report, color=color), nl=False)
+        return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> Plan:
+    changes, stale = stale_operations(saved, live)
+    if not changes:
+        return saved
+    if not allow_unrelated:
+        raise Failure("the plan is stale: " + "; ".join(changes) +
+                      ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
+    click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
+    stale_set = set(stale)
+    for sp in saved.services:
+        kept = []
+        for op in sp.operations:
+            if op.id in stale_set or any(d in stale_set for d in op.depends_on):
+                click.echo(f"  skipped (stale): {op.id}", err=True)
+                stale_set.add(op.id)
+            else:
+                kept.append(op)
+        sp.operations = kept
+    return saved
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
+@file_option
+@service_option
+@click.option("--auto-approve", is_flag=True, help="do not ask for confirmation (CI)")
+@mass_option
+@click.option("--allow-stale-unrelated", is_flag=True,
+              help="with a stale saved plan, apply the operations whose own preconditions still hold")
+def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
+          allow_mass_removal: bool, allow_stale_unrelated: bool) -> None:
+    """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since."""
+    saved = _load_saved(plan_file) if plan_file else None
+    if saved is not None and saved.state_file and state_file == "teams.yaml":
+        state_file = saved.state_file
+    config = _load(state_file)
+    if saved is not None and saved.state_hash != config.hash:
+        raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
+    sys.exit(_run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated)))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 7) of the state file, providers' sections included."""
+    click.echo(json.dumps(cfg.json_schema(), indent=2))
+
+
+@cli.command()
+def providers() -> None:
+    """List installed providers and what they manage."""
+    for name, cls in installed().items():
+        click.echo(click.style(name, bold=True) + f"  {cls.summary}")
+        for spec in cls.kinds:
+            click.echo(f"    {spec.name}: {spec.description}")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The built-in emulators that `sandbox: true` services talk to."""
+
+
+@sandbox.command("reset")
+@service_option
+def sandbox_reset(services: tuple[str, ...]) -> None:
+    """Forget the sandbox state: the next run starts from the seeded drift again."""
+    if not SANDBOX_DIR.exists():
+        click.echo("The sandbox is already clean.")
+        return
+    if services:
+        for name in services:
+            (SANDBOX_DIR / f"{name}.json").unlink(missing_ok=True)
+    else:
+        shutil.rmtree(SANDBOX_DIR)
+    click.echo(f"Reset {', '.join(services) if services else 'every service'} in {SANDBOX_DIR}.")
+
+
+def main() -> None:
+    cli(prog_name="teamform")

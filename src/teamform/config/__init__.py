@@ -1,0 +1,217 @@
+"""Load and validate the state file; build the JSON Schema of the whole file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping, Union
+
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from ..model import norm_email
+from ..provider import Provider, installed
+from .loader import ConfigError, Document, Problem, load_file, load_text
+from .model import (COMMON_KEYS, Directory, EnvRef, Head, Person, Policy, ServiceCommon, ENV_REF_RE)
+
+__all__ = ["Config", "ConfigError", "ServiceConfig", "load", "load_path", "service_model",
+           "resolve_credentials", "json_schema", "Problem"]
+
+
+@dataclass
+class ServiceConfig:
+    name: str
+    provider_cls: type[Provider]
+    entry: Any  # the validated service model: provider settings + common keys
+
+    @property
+    def provider(self) -> str:
+        return self.provider_cls.name
+
+    @property
+    def sandbox(self) -> bool:
+        return bool(self.entry.sandbox)
+
+    @property
+    def policy(self) -> Policy:
+        return self.entry.policy
+
+
+@dataclass
+class Config:
+    doc: Document
+    directory: Directory
+    services: dict[str, ServiceConfig] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.doc.text.encode()).hexdigest()
+
+
+_MODELS: dict[type[Provider], type[BaseModel]] = {}
+
+
+def service_model(cls: type[Provider]) -> type[BaseModel]:
+    """The model of one service entry of provider ``cls``: its Settings plus the common keys."""
+    if cls not in _MODELS:
+        policy_model = cls.Policy or Policy
+        _MODELS[cls] = create_model(
+            f"{cls.__name__}Service",
+            __base__=cls.Settings,
+            __doc__=cls.summary,
+            provider=(Literal[cls.name], Field(description=f"'{cls.name}': {cls.summary}")),
+            sandbox=(bool, Field(False, description="talk to the built-in emulator instead of the real API")),
+            credentials=(dict[str, EnvRef], Field(default_factory=dict,
+                         description="names: " + ", ".join(cls.credential_names))),
+            policy=(policy_model, Field(default_factory=policy_model)),
+        )
+    return _MODELS[cls]
+
+
+def load_path(path: str | Path, providers: Mapping[str, type[Provider]] | None = None) -> Config:
+    return _build(load_file(path), providers)
+
+
+def load(text: str, file: str = "<string>", providers: Mapping[str, type[Provider]] | None = None) -> Config:
+    return _build(load_text(text, file), providers)
+
+
+def _pydantic_problems(doc: Document, exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
+        message = err["msg"]
+        key = False
+        if err["type"] == "unknown_key":
+            loc = loc + (err["ctx"]["key"],)
+            key = True
+        elif err["type"] == "missing":
+            message = f"required key '{loc[-1]}' is missing"
+            loc, key = loc[:-1], False
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        out.append(doc.problem(loc, message, key=key))
+    return out
+
+
+def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Config:
+    providers = installed() if providers is None else providers
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "the state file must be a mapping with version, people, groups, services")])
+    try:
+        head = Head.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(doc, exc)) from None
+
+    problems: list[Problem] = []
+    directory = Directory()
+    for email, person in head.people.items():
+        low = norm_email(email)
+        if low in directory.people:
+            problems.append(doc.problem(("people", email), f"duplicate person: '{email}' is already listed as "
+                                        f"'{directory.spelling[low]}' (emails compare case-insensitively)", key=True))
+            continue
+        directory.people[low] = person or Person()
+        directory.spelling[low] = email
+    directory.groups = dict(head.groups)
+
+    context = {"directory": directory}
+    try:
+        Head.model_validate({"version": head.version, "groups": doc.data.get("groups") or {}}, context=context)
+    except ValidationError as exc:
+        problems += _pydantic_problems(doc, exc)
+    for name in directory.groups:
+        try:
+            directory.expand(f"group:{name}")
+        except ValueError as exc:
+            problems.append(doc.problem(("groups", name), str(exc), key=True))
+
+    config = Config(doc, directory)
+    for name, raw in head.services.items():
+        problems += _build_service(doc, config, name, raw, providers, context)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
+    path = ("services", name)
+    if not isinstance(raw, dict):
+        return [doc.problem(path, "a service must be a mapping with provider: and its settings")]
+    kind = raw.get("provider")
+    if kind not in providers:
+        allowed = ", ".join(providers) or "none installed"
+        what = f"unknown provider '{kind}'" if kind else "required key 'provider' is missing"
+        return [doc.problem(path + (("provider",) if kind else ()), f"{what}; installed providers: {allowed}")]
+    cls = providers[kind]
+    try:
+        entry = service_model(cls).model_validate(raw, context=context)
+    except ValidationError as exc:
+        return _pydantic_problems(doc, exc, path)
+    problems = []
+    for cred in entry.credentials:
+        if cred not in cls.credential_names:
+            problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
+                                        f"{kind} takes: {', '.join(cls.credential_names)}", key=True))
+    if not entry.sandbox:
+        for cred in cls.credential_names:
+            if cred not in entry.credentials:
+                problems.append(doc.problem(path + ("credentials",),
+                                            f"credential '{cred}' is missing: give it as env:NAME"))
+    config.services[name] = ServiceConfig(name, cls, entry)
+    return problems
+
+
+def resolve_credentials(config: Config, service: ServiceConfig,
+                        environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Read ``env:NAME`` references now. In sandbox mode the emulator's own sandbox credentials
+    are used and the environment is not read, so no real secret is ever sent to an emulator
+    and the example works on a fresh machine."""
+    environ = os.environ if environ is None else environ
+    if service.sandbox:
+        return dict(getattr(service.provider_cls.emulator_class, "sandbox_credentials", {}))
+    out: dict[str, str] = {}
+    problems = []
+    for cred in service.provider_cls.credential_names:
+        ref = service.entry.credentials.get(cred)
+        var = ENV_REF_RE.match(ref).group(1) if ref else None
+        if var and environ.get(var):
+            out[cred] = environ[var]
+        else:
+            problems.append(config.doc.problem(
+                ("services", service.name, "credentials", cred),
+                f"environment variable {var} is not set (it holds the {cred} for {service.name})"))
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def json_schema(providers: Mapping[str, type[Provider]] | None = None) -> dict[str, Any]:
+    """JSON Schema (draft 7, as yaml-language-server reads it) of the whole state file."""
+    providers = installed() if providers is None else providers
+    models = [service_model(cls) for cls in providers.values()]
+    if models:
+        entry: Any = Annotated[Union[tuple(models)], Field(discriminator="provider")] if len(models) > 1 else models[0]
+    else:
+        entry = ServiceCommon
+    root = create_model("TeamformStateFile", __base__=Head,
+                        services=(dict[str, entry], Field(default_factory=dict)))
+    schema = root.model_json_schema(by_alias=True, mode="validation")
+    return _to_draft7(schema)
+
+
+def _to_draft7(schema: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    text = json.dumps(schema).replace('"#/$defs/', '"#/definitions/')
+    out = json.loads(text)
+    if "$defs" in out:
+        out["definitions"] = out.pop("$defs")
+    out = {"$schema": "http://json-schema.org/draft-07/schema#",
+           "title": "teamform state file", **{k: v for k, v in out.items() if k != "title"}}
+    return out

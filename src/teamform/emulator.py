@@ -1,0 +1,264 @@
+"""The base every provider's emulator builds on.
+
+An emulator is a Starlette (ASGI) app over a plain JSON-able ``state`` dict. The base gives it:
+
+- persistence to a JSON file (the sandbox keeps its state under ``.teamform/sandbox/``);
+- a request log (``emulator.log``), to see which calls an apply made;
+- fault injection: latency, error statuses (429 with Retry-After, 5xx), and *dropped
+  responses*, where the change is made but the answer is lost (the client sees a timeout);
+- a per-client sliding-window rate limit, with an optional block period once exceeded;
+- ``/_emulator/*`` control endpoints so the same faults can be driven over real HTTP.
+
+A provider's emulator subclasses ``Emulator``, implements ``seed()`` and ``routes()``, and
+overrides ``error_response()`` to answer in the service's own error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass
+class Fault:
+    """One injected fault. ``kind``: ``status`` answers ``status`` instead of handling the
+    request; ``drop`` handles it and then loses the answer; ``latency`` delays it."""
+
+    kind: str = "status"
+    status: int = 500
+    times: int = 1
+    method: str | None = None
+    path: str | None = None  # a regular expression searched in the path
+    retry_after: float | None = None
+    delay: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times == 0:
+            return False
+        if self.method and self.method.upper() != method:
+            return False
+        return not self.path or re.search(self.path, path) is not None
+
+
+@dataclass
+class RateLimit:
+    requests: int
+    window: float = 60.0
+    block: float = 0.0  # once exceeded, refuse everything for this long
+
+
+@dataclass
+class LogEntry:
+    method: str
+    path: str
+    status: int
+    query: str = ""
+    body: str = ""
+
+
+class Emulator:
+    #: the credentials the sandbox uses when the file's env references are not set
+    sandbox_credentials: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, state: dict[str, Any] | None = None, *, store: str | Path | None = None,
+                 rate_limit: RateLimit | None = None) -> None:
+        self.store = Path(store) if store else None
+        if state is not None:
+            self.state = copy.deepcopy(state)
+        elif self.store and self.store.exists():
+            self.state = json.loads(self.store.read_text())
+        else:
+            self.state = self.seed()
+        self.faults: list[Fault] = []
+        self.log: list[LogEntry] = []
+        self.rate_limit = rate_limit if rate_limit is not None else self.default_rate_limit()
+        self._hits: dict[str, deque[float]] = {}
+        self._blocked_until: dict[str, float] = {}
+        self.clock = time.monotonic
+        self.app = Starlette(routes=[*self._control_routes(), *self.routes()])
+        self.save()
+
+    # ---- to implement -------------------------------------------------------------------
+    def seed(self) -> dict[str, Any]:
+        """The sandbox's first state, with realistic drift from ``teams.example.yaml``."""
+        return {}
+
+    def routes(self) -> list[BaseRoute]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def default_rate_limit(self) -> RateLimit | None:
+        return None
+
+    def error_response(self, status: int, message: str, *, retry_after: float | None = None) -> Response:
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    # ---- helpers ------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.store is not None:
+            self.store.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.store.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.state, indent=1, sort_keys=True))
+            tmp.replace(self.store)
+
+    def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
+        fault = fault or Fault(**kwargs)
+        self.faults.append(fault)
+        return fault
+
+    def calls(self, method: str | None = None, path: str | None = None) -> list[LogEntry]:
+        return [e for e in self.log if (method is None or e.method == method)
+                and (path is None or re.search(path, e.path))]
+
+    def transport(self) -> httpx.ASGITransport:
+        return httpx.ASGITransport(app=self)
+
+    def next_id(self, counter: str = "next_id") -> int:
+        value = int(self.state.get(counter, 1))
+        self.state[counter] = value + 1
+        return value
+
+    # ---- the ASGI entry point -----------------------------------------------------------
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        body = await _read_body(receive)
+        receive = _replay(body)
+        early = self._rate_limited(scope) or await self._fault_before(method, path)
+        if early is not None:
+            await early(scope, receive, send)
+            self._record(scope, early.status_code, body)
+            return
+        status, drop = await self._handle(scope, receive, send if not self._drops(method, path) else None)
+        if method in MUTATING:
+            self.save()
+        self._record(scope, status, body)
+        if drop:
+            raise httpx.ReadTimeout("the emulator dropped the response after making the change")
+
+    def _record(self, scope, status: int, body: bytes) -> None:
+        self.log.append(LogEntry(scope["method"], scope["path"], status,
+                                 scope.get("query_string", b"").decode(), body.decode(errors="replace")))
+
+    async def _handle(self, scope, receive, send) -> tuple[int, bool]:
+        seen = {"status": 0}
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+            if send is not None:
+                await send(message)
+
+        await self.app(scope, receive, capture)
+        return seen["status"], send is None
+
+    def _drops(self, method: str, path: str) -> bool:
+        for fault in self.faults:
+            if fault.kind == "drop" and fault.matches(method, path):
+                fault.times -= 1
+                return True
+        return False
+
+    async def _fault_before(self, method: str, path: str) -> Response | None:
+        for fault in self.faults:
+            if fault.kind == "latency" and fault.matches(method, path):
+                fault.times -= 1
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "status" and fault.matches(method, path):
+                fault.times -= 1
+                return self.error_response(fault.status, f"injected fault {fault.status}",
+                                           retry_after=fault.retry_after)
+        return None
+
+    def _rate_limited(self, scope) -> Response | None:
+        if not self.rate_limit:
+            return None
+        client = (scope.get("client") or ("local", 0))[0]
+        now = self.clock()
+        until = self._blocked_until.get(client, 0.0)
+        if now < until:
+            return self.error_response(429, "Too Many Requests", retry_after=until - now)
+        hits = self._hits.setdefault(client, deque())
+        while hits and hits[0] <= now - self.rate_limit.window:
+            hits.popleft()
+        if len(hits) >= self.rate_limit.requests:
+            wait = self.rate_limit.block or (hits[0] + self.rate_limit.window - now)
+            if self.rate_limit.block:
+                self._blocked_until[client] = now + self.rate_limit.block
+            return self.error_response(429, "Too Many Requests", retry_after=wait)
+        hits.append(now)
+        return None
+
+    # ---- control endpoints --------------------------------------------------------------
+    def _control_routes(self) -> list[BaseRoute]:
+        async def get_log(request: Request) -> Response:
+            return JSONResponse([asdict(e) for e in self.log])
+
+        async def post_fault(request: Request) -> Response:
+            fault = self.inject(**(await request.json()))
+            return JSONResponse(asdict(fault), status_code=201)
+
+        async def clear_faults(request: Request) -> Response:
+            self.faults.clear()
+            return Response(status_code=204)
+
+        async def get_state(request: Request) -> Response:
+            return JSONResponse(self.state)
+
+        return [Route("/_emulator/log", get_log), Route("/_emulator/faults", post_fault, methods=["POST"]),
+                Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+                Route("/_emulator/state", get_state)]
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes):
+    sent = {"done": False}
+
+    async def receive():
+        if not sent["done"]:
+            sent["done"] = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}  # pragma: no cover
+
+    return receive
+
+
+async def form_or_json(request: Request) -> dict[str, Any]:
+    """Services that take both JSON and form-encoded bodies (Krisp, CrankWheel)."""
+    ctype = request.headers.get("content-type", "")
+    if "application/json" in ctype:
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    if "form" in ctype:
+        form = await request.form()
+        return {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form[k]) for k in form.keys()}
+    return {}

@@ -1,0 +1,162 @@
+"""Orchestration: open one client per service, fetch everything at once, plan, apply.
+
+The CLI and the tests drive teamform through ``Session``; nothing here knows a provider by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+import httpx
+
+from .apply import Report, Result, Settings as ApplySettings, apply_plan
+from .config import Config, ConfigError, ServiceConfig, resolve_credentials
+from .emulator import Emulator
+from .http import RetryPolicy, open_client
+from .model import State
+from .plan import Plan, ServicePlan, failed_read, plan_service
+from .provider import Context, Provider
+
+SANDBOX_DIR = Path(".teamform") / "sandbox"
+SANDBOX_ORIGIN = "http://127.0.0.1"
+
+
+class UnknownService(ConfigError):
+    pass
+
+
+def select(config: Config, names: Sequence[str] | None) -> list[ServiceConfig]:
+    if not names:
+        return list(config.services.values())
+    missing = [n for n in names if n not in config.services]
+    if missing:
+        from .config.loader import Problem
+
+        known = ", ".join(config.services) or "none"
+        raise UnknownService([Problem(config.file, None, None, "",
+                                      f"--service {m}: no such service in the file (services: {known})")
+                              for m in missing])
+    return [config.services[n] for n in names]
+
+
+class Session:
+    """Providers with open clients for the selected services of one state file."""
+
+    def __init__(self, config: Config, services: Sequence[str] | None = None, *,
+                 sandbox_dir: Path | None = None, environ: Mapping[str, str] | None = None,
+                 emulators: Mapping[str, Emulator] | None = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.config = config
+        self.selected = select(config, services)
+        self.sandbox_dir = Path(sandbox_dir) if sandbox_dir else SANDBOX_DIR
+        self.environ = environ
+        self.emulators: dict[str, Emulator] = dict(emulators or {})
+        self.sleep = sleep or asyncio.sleep
+        self.providers: dict[str, Provider] = {}
+        self._clients: list[httpx.AsyncClient] = []
+
+    async def __aenter__(self) -> "Session":
+        for svc in self.selected:
+            self.providers[svc.name] = self._open(svc)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+    def _open(self, svc: ServiceConfig) -> Provider:
+        cls = svc.provider_cls
+        credentials = resolve_credentials(self.config, svc, self.environ)
+        ctx = Context(svc.name, svc.entry, credentials, self.config.directory, svc.policy, svc.sandbox)
+        provider = cls(ctx)
+        base_url = provider.base_url()
+        inner: httpx.AsyncBaseTransport | None = None
+        emulator = self.emulators.get(svc.name)
+        if emulator is None and svc.sandbox:
+            if cls.emulator_class is None:
+                raise ConfigError([self.config.doc.problem(("services", svc.name, "sandbox"),
+                                                           f"provider {cls.name} has no emulator")])
+            emulator = cls.emulator_class(store=self.sandbox_dir / f"{svc.name}.json")
+            self.emulators[svc.name] = emulator
+        if emulator is not None:
+            inner = emulator.transport()
+            base_url = SANDBOX_ORIGIN + httpx.URL(base_url).path
+        limits = svc.entry.limits
+        client = open_client(
+            base_url, inner=inner, auth=provider.auth(), requests_per_minute=limits.requests_per_minute,
+            retry=RetryPolicy(limits.retries, limits.backoff, limits.max_wait, self.sleep),
+            timeout=limits.timeout, rate_limited=provider.is_rate_limited)
+        self._clients.append(client)
+        provider.client = client
+        return provider
+
+    async def fetch(self) -> dict[str, State | BaseException]:
+        names = list(self.providers)
+        results = await asyncio.gather(*(self.providers[n].fetch() for n in names), return_exceptions=True)
+        for result in results:
+            if isinstance(result, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                raise result
+        return dict(zip(names, results))
+
+    def plan(self, live: Mapping[str, State | BaseException], *, allow_mass_removal: bool = False) -> Plan:
+        plan = Plan(state_file=self.config.file, state_hash=self.config.hash,
+                    created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        for svc in self.selected:
+            provider = self.providers[svc.name]
+            state = live[svc.name]
+            if isinstance(state, BaseException):
+                plan.services.append(failed_read(svc.name, svc.provider, state))
+                continue
+            try:
+                desired = provider.desired(state)
+            except ValueError as exc:
+                plan.services.append(ServicePlan(svc.name, svc.provider, errors=[str(exc)]))
+                continue
+            plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
+                                              self.config.directory, allow_mass_removal=allow_mass_removal))
+        return plan
+
+    async def make_plan(self, *, allow_mass_removal: bool = False) -> tuple[Plan, dict[str, State | BaseException]]:
+        live = await self.fetch()
+        return self.plan(live, allow_mass_removal=allow_mass_removal), live
+
+    async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None) -> Report:
+        services = {s.name: s for s in self.selected}
+        settings = ApplySettings(
+            concurrency={n: services[n].entry.limits.concurrency for n in self.providers},
+            attempts={n: services[n].entry.limits.retries for n in self.providers},
+            sleep=self.sleep,
+        )
+        runnable = Plan(services=[s for s in plan.services if not s.errors and s.name in self.providers],
+                        state_file=plan.state_file, state_hash=plan.state_hash)
+        return await apply_plan(runnable, self.providers, settings, on_result)
+
+
+def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> tuple[list[str], list[str]]:
+    """Compare a saved plan with the live state now: (changes seen, ids of operations whose
+    own preconditions no longer hold)."""
+    changes: list[str] = []
+    stale: list[str] = []
+    for sp in plan.services:
+        state = live.get(sp.name)
+        if isinstance(state, BaseException) or state is None:
+            changes.append(f"{sp.name}: live state could not be read ({state})")
+            stale += [op.id for op in sp.operations]
+            continue
+        if state.fingerprint() != sp.live_fingerprint:
+            changes.append(f"{sp.name}: live state changed since the plan was made")
+        for op in sp.operations:
+            for ref, fingerprint in op.precondition.items():
+                kind, _, key = ref.partition("[")
+                from .model import Ref
+
+                current = state.get(Ref(kind, key[:-1]))
+                now = current.fingerprint() if current is not None else "absent"
+                if now != fingerprint:
+                    changes.append(f"{sp.name}: {ref} changed")
+                    stale.append(op.id)
+                    break
+    return list(dict.fromkeys(changes)), stale

@@ -1,0 +1,125 @@
+"""The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit,
+retries with backoff that honour Retry-After, and redacted logging.
+
+Reads (GET/HEAD) are retried on 5xx and timeouts here. A 429 (or whatever the provider says
+means "slow down") is retried for every method: the service did not act on the request. Writes
+that fail otherwise are left to the applier, which reads back before it repeats one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import httpx
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+log = logging.getLogger("teamform.http")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
+SECRET_QUERY = re.compile(r"((?:token|secret|key|password|access_token|refresh_token)=)[^&]*", re.I)
+
+
+def redact_url(url: str) -> str:
+    return SECRET_QUERY.sub(r"\1***", url)
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5          # retries after the first try
+    backoff: float = 0.5       # first wait
+    max_wait: float = 60.0     # longest single wait
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+class _Retry(Exception):
+    def __init__(self, response: httpx.Response | None, retry_after: float | None,
+                 error: Exception | None = None) -> None:
+        self.response = response
+        self.retry_after = retry_after
+        self.error = error
+
+
+class GaveUp(httpx.TransportError):
+    """Retries were used up, or the service asked us to wait longer than we may."""
+
+
+class ServiceTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, requests_per_minute: float | None,
+                 retry: RetryPolicy, rate_limited: Callable[[httpx.Response], float | None]) -> None:
+        self.inner = inner
+        self.limiter = AsyncLimiter(max(1.0, requests_per_minute / 6), 10) if requests_per_minute else None
+        self.retry = retry
+        self.rate_limited = rate_limited
+        self.requests = 0
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        self.requests += 1
+        log.debug("%s %s", request.method, redact_url(str(request.url)))
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx.TimeoutException as exc:
+            if request.method in SAFE_METHODS:
+                raise _Retry(None, None, exc) from exc
+            raise
+        hint = self.rate_limited(response)
+        if hint is not None:
+            await response.aread()
+            raise _Retry(response, hint)
+        if response.status_code >= 500 and request.method in SAFE_METHODS:
+            await response.aread()
+            raise _Retry(response, None)
+        return response
+
+    def _wait(self, state) -> float:
+        base = wait_exponential_jitter(initial=self.retry.backoff, max=self.retry.max_wait)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        if hint > self.retry.max_wait:
+            raise GaveUp(f"the service asked to wait {hint:.0f}s, longer than limits.max_wait "
+                         f"({self.retry.max_wait:.0f}s)")
+        return max(base, hint)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Retry),
+            stop=stop_after_attempt(self.retry.attempts + 1),
+            wait=self._wait,
+            sleep=self.retry.sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._send(request)
+        except _Retry as last:
+            if last.response is not None:
+                return last.response
+            assert last.error is not None
+            raise last.error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
+                auth: httpx.Auth | None = None, requests_per_minute: float | None = None,
+                retry: RetryPolicy | None = None, timeout: float = 30.0,
+                rate_limited: Callable[[httpx.Response], float | None] | None = None,
+                headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    transport = ServiceTransport(
+        inner or httpx.AsyncHTTPTransport(),
+        requests_per_minute=requests_per_minute,
+        retry=retry or RetryPolicy(),
+        rate_limited=rate_limited or (lambda r: None),
+    )
+    return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
+                             headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})

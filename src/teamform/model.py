@@ -1,0 +1,193 @@
+"""The generic form both sides are normalized into.
+
+A provider turns its slice of the state file (desired) and its API's answers (live) into
+``Resource`` objects. The planner only ever sees resources: it matches them by ``(kind, key)``,
+compares ``attrs``, and derives ordering from ``refs`` and the provider's ``KindSpec``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+
+def norm_email(email: str) -> str:
+    """Emails compare case-insensitively everywhere."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """A reference to another resource of the same service: ``(kind, key)``."""
+
+    kind: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}[{self.key}]"
+
+
+@dataclass
+class Resource:
+    """One thing a service holds.
+
+    - ``kind``/``key``: identity; ``key`` is a natural key (lower-cased email, a name, ``app/email``).
+    - ``attrs``: what is compared between desired and live. Only put attributes the state file
+      can express here; anything else is ``meta``.
+    - ``refs``: resources this one needs to exist (a membership needs its team and its user).
+    - ``person``: the email of the person this resource is about, if any (policies use it).
+    - ``display``: the service's own spelling, for output.
+    - ``id``: the service's identifier (live only), used by the provider to execute.
+    - ``pending``: an invitation not yet accepted; still counts as present.
+    - ``meta``: provider-private data carried from fetch to execute (never compared).
+    """
+
+    kind: str
+    key: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    refs: tuple[Ref, ...] = ()
+    person: str | None = None
+    display: str | None = None
+    id: Any = None
+    pending: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.key)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}[{self.display or self.key}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "attrs": self.attrs,
+            "refs": [[r.kind, r.key] for r in self.refs],
+            "person": self.person,
+            "display": self.display,
+            "id": self.id,
+            "pending": self.pending,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Resource":
+        return cls(
+            kind=data["kind"],
+            key=data["key"],
+            attrs=dict(data.get("attrs") or {}),
+            refs=tuple(Ref(k, v) for k, v in data.get("refs") or ()),
+            person=data.get("person"),
+            display=data.get("display"),
+            id=data.get("id"),
+            pending=bool(data.get("pending")),
+            meta=dict(data.get("meta") or {}),
+        )
+
+    def fingerprint(self) -> str:
+        """What a saved plan remembers of this live resource to detect a change since."""
+        body = {"attrs": self.attrs, "refs": sorted([r.kind, r.key] for r in self.refs),
+                "pending": self.pending, "id": self.id}
+        return digest(body)
+
+
+def digest(obj: Any) -> str:
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class DuplicateResource(ValueError):
+    pass
+
+
+class State:
+    """A set of resources of one service, indexed by ``(kind, key)``."""
+
+    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+        self._by_ref: dict[Ref, Resource] = {}
+        #: facts about the service that are not resources (seat capacity, the acting identity...)
+        self.facts: dict[str, Any] = {}
+        for r in resources:
+            self.add(r)
+
+    def add(self, resource: Resource) -> Resource:
+        if resource.ref in self._by_ref:
+            raise DuplicateResource(f"{resource.label} appears twice")
+        self._by_ref[resource.ref] = resource
+        return resource
+
+    def get(self, ref: Ref) -> Resource | None:
+        return self._by_ref.get(ref)
+
+    def __contains__(self, ref: Ref) -> bool:
+        return ref in self._by_ref
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._by_ref.values())
+
+    def __len__(self) -> int:
+        return len(self._by_ref)
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return [r for r in self._by_ref.values() if r.kind == kind]
+
+    def refs(self) -> set[Ref]:
+        return set(self._by_ref)
+
+    def fingerprint(self) -> str:
+        return digest(sorted((str(r.ref), r.fingerprint()) for r in self))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An invariant the service enforces: at least one resource of ``kind`` whose ``attr`` is in
+    ``values`` must exist at every step, within each ``scope`` (the key of the resource that this
+    ``scope_kind`` reference points to; ``None`` means the whole service).
+
+    The planner orders gains before losses and refuses a plan that ends with none.
+    Examples: Krisp's last Admin, a company's owner, a WorkDrive department's head.
+    """
+
+    attr: str
+    values: frozenset[Any]
+    description: str
+    scope_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What the planner needs to know about one kind of resource.
+
+    - ``removable``: the planner may plan deletions of this kind (subject to ``authoritative``).
+    - ``replace_on``: attributes the service cannot change in place; a change is a replace.
+    - ``replace_warning``: said on the plan when a replace happens (e.g. loss of access).
+    - ``destructive``: a deletion cannot be undone (revokes credentials, deletes data).
+    - ``capacity_attr``: this kind is a pool with a capacity (e.g. seat count per seat type);
+      resources whose refs point at it consume one unit each.
+    - ``role_attr``/``role_rank``: which attribute is a role, ordered lowest first; a move down
+      the list is a demotion (protected people are never demoted).
+    - ``counts_as_member``: counts toward ``max_removals`` (people-like resources).
+    - ``guards``: invariants kept at every step.
+    """
+
+    name: str
+    description: str = ""
+    removable: bool = True
+    replace_on: frozenset[str] = frozenset()
+    replace_warning: str | None = None
+    destructive: bool = False
+    capacity_attr: str | None = None
+    role_attr: str | None = None
+    role_rank: tuple[Any, ...] = ()
+    counts_as_member: bool = True
+    guards: tuple[Guard, ...] = ()
+
+    def rank(self, attrs: dict[str, Any]) -> int | None:
+        if not self.role_attr or attrs.get(self.role_attr) not in self.role_rank:
+            return None
+        return self.role_rank.index(attrs[self.role_attr])

@@ -1,0 +1,125 @@
+"""Ordering: what a change needs comes first, what refers to a thing leaves before the thing,
+capacity is freed before it is used, and a guarded role is gained before it is lost."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable
+
+from ..model import Guard, KindSpec, Ref, Resource, State
+from .ops import Operation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..provider import Provider
+
+Edge = tuple[str, str]  # (first, then)
+
+
+def reference_edges(ops: list[Operation]) -> Iterable[Edge]:
+    created = {op.after.ref: op for op in ops if op.after is not None and op.action in ("create", "replace")}
+    deleted = {op.before.ref: op for op in ops if op.before is not None and op.action in ("delete", "replace")}
+    for op in ops:
+        if op.after is not None:
+            for ref in op.after.refs:
+                if ref in created and created[ref] is not op:
+                    yield created[ref].id, op.id
+        if op.before is not None:
+            for ref in op.before.refs:
+                target = deleted.get(ref)
+                if target is None or target is op or target.action != "delete":
+                    continue
+                yield op.id, target.id
+
+
+def _refers(res: Resource | None, pool: Ref) -> bool:
+    return res is not None and pool in res.refs
+
+
+def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State) -> Iterable[Edge]:
+    by_ref = {op.resource.ref: op for op in ops}
+    pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
+    for pool in pools:
+        cap_before = _capacity(live.get(pool), spec)
+        cap_after = _capacity(desired.get(pool), spec)
+        used = sum(1 for r in live if _refers(r, pool))
+        consumers = [op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)]
+        releasers = [op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)]
+        pool_op = by_ref.get(pool)
+        if pool_op is not None and cap_after > cap_before:
+            yield from ((pool_op.id, c.id) for c in consumers)
+        if pool_op is not None and cap_after < cap_before:
+            yield from ((r.id, pool_op.id) for r in releasers)
+            yield from ((c.id, pool_op.id) for c in consumers)
+        if consumers and max(cap_before, cap_after) - used < len(consumers):
+            yield from ((r.id, c.id) for r in releasers for c in consumers)
+
+
+def _capacity(res: Resource | None, spec: KindSpec) -> int:
+    return int(res.attrs.get(spec.capacity_attr, 0)) if res is not None and spec.capacity_attr else 0
+
+
+def capacity_errors(spec: KindSpec, desired: State) -> list[str]:
+    out = []
+    for pool in desired.of_kind(spec.name):
+        need = sum(1 for r in desired if _refers(r, pool.ref))
+        have = _capacity(pool, spec)
+        if need > have:
+            out.append(f"{pool.label} has {have} but the file places {need} on it: "
+                       f"{need - have} more needed; raise {spec.capacity_attr} or move people")
+    return out
+
+
+def _holds(res: Resource | None, kind: str, guard: Guard) -> bool:
+    return res is not None and res.kind == kind and res.attrs.get(guard.attr) in guard.values
+
+
+def _scope(res: Resource, guard: Guard) -> str | None:
+    if guard.scope_kind is None:
+        return None
+    return next((r.key for r in res.refs if r.kind == guard.scope_kind), "")
+
+
+def guard_edges(spec: KindSpec, guard: Guard, ops: list[Operation]) -> Iterable[Edge]:
+    gains: dict[str | None, list[Operation]] = defaultdict(list)
+    losses: dict[str | None, list[Operation]] = defaultdict(list)
+    for op in ops:
+        had, has = _holds(op.before, spec.name, guard), _holds(op.after, spec.name, guard)
+        if has and not had:
+            gains[_scope(op.after, guard)].append(op)  # type: ignore[arg-type]
+        elif had and not has:
+            losses[_scope(op.before, guard)].append(op)  # type: ignore[arg-type]
+    for scope, lost in losses.items():
+        for loss in lost:
+            for gain in gains.get(scope, []):
+                yield gain.id, loss.id
+
+
+def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State) -> list[str]:
+    holders: dict[str | None, int] = defaultdict(int)
+    scopes: set[str | None] = set()
+    for res in desired.of_kind(spec.name):
+        scopes.add(_scope(res, guard))
+        if _holds(res, spec.name, guard):
+            holders[_scope(res, guard)] += 1
+    for res in live.of_kind(spec.name):
+        if _holds(res, spec.name, guard):
+            scopes.add(_scope(res, guard))
+    out = []
+    for scope in sorted(scopes, key=str):
+        if guard.scope_kind is not None and Ref(guard.scope_kind, scope or "") not in desired:
+            continue  # the scope itself goes away
+        if holders[scope] == 0:
+            where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
+            out.append(f"{guard.description}{where}: the plan would leave none, so it is refused")
+    return out
+
+
+def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: State) -> set[Edge]:
+    edges: set[Edge] = set(reference_edges(ops))
+    for spec in provider.kinds:
+        if spec.capacity_attr:
+            edges.update(capacity_edges(spec, ops, desired, live))
+        for guard in spec.guards:
+            edges.update(guard_edges(spec, guard, ops))
+    edges.update(provider.edges(ops))
+    return {(a, b) for a, b in edges if a != b}

@@ -1,0 +1,173 @@
+"""Operations and plans: the data a plan file holds."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..model import Resource, State
+
+Action = Literal["create", "update", "delete", "replace"]
+PLAN_FORMAT_VERSION = 1
+SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+
+
+@dataclass
+class Operation:
+    service: str
+    action: Action
+    kind: str
+    key: str
+    before: Resource | None = None
+    after: Resource | None = None
+    changes: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    destructive: bool = False
+    demotion: bool = False
+    #: fingerprint of the live resources this operation depends on when it was planned
+    precondition: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}:{self.kind}[{self.key}]:{self.action}"
+
+    @property
+    def resource(self) -> Resource:
+        return self.after or self.before  # type: ignore[return-value]
+
+    @property
+    def label(self) -> str:
+        return self.resource.label
+
+    @property
+    def person(self) -> str | None:
+        return self.resource.person
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.before and self.before.pending)
+
+    def holds_in(self, live: State) -> bool:
+        """Does ``live`` already show this operation's outcome?"""
+        current = live.get(self.resource.ref)
+        if self.action == "delete":
+            return current is None
+        return current is not None and self.after is not None and current.attrs == self.after.attrs
+
+    @classmethod
+    def derive(cls, op: "Operation", action: Action) -> "Operation":
+        """The create or delete half of a replace."""
+        return dataclasses.replace(op, action=action,
+                                   before=op.before if action == "delete" else None,
+                                   after=op.after if action == "create" else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "service": self.service,
+            "action": self.action,
+            "kind": self.kind,
+            "key": self.key,
+            "before": self.before.to_dict() if self.before else None,
+            "after": self.after.to_dict() if self.after else None,
+            "changes": self.changes,
+            "depends_on": self.depends_on,
+            "warnings": self.warnings,
+            "destructive": self.destructive,
+            "demotion": self.demotion,
+            "precondition": self.precondition,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Operation":
+        return cls(
+            service=data["service"], action=data["action"], kind=data["kind"], key=data["key"],
+            before=Resource.from_dict(data["before"]) if data.get("before") else None,
+            after=Resource.from_dict(data["after"]) if data.get("after") else None,
+            changes=list(data.get("changes") or []), depends_on=list(data.get("depends_on") or []),
+            warnings=list(data.get("warnings") or []), destructive=bool(data.get("destructive")),
+            demotion=bool(data.get("demotion")),
+            precondition=dict(data.get("precondition") or {}),
+        )
+
+
+@dataclass
+class ServicePlan:
+    name: str
+    provider: str
+    operations: list[Operation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    live_fingerprint: str = ""
+    live_count: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
+        for op in self.operations:
+            out[op.action] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "provider": self.provider,
+            "operations": [op.to_dict() for op in self.operations],
+            "warnings": self.warnings, "notes": self.notes, "errors": self.errors,
+            "live_fingerprint": self.live_fingerprint, "live_count": self.live_count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ServicePlan":
+        return cls(name=data["name"], provider=data["provider"],
+                   operations=[Operation.from_dict(o) for o in data.get("operations") or []],
+                   warnings=list(data.get("warnings") or []), notes=list(data.get("notes") or []),
+                   errors=list(data.get("errors") or []), live_fingerprint=data.get("live_fingerprint", ""),
+                   live_count=int(data.get("live_count") or 0))
+
+
+@dataclass
+class Plan:
+    services: list[ServicePlan] = field(default_factory=list)
+    state_file: str = ""
+    state_hash: str = ""
+    created: str = ""
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [op for s in self.services for op in s.operations]
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{s.name}: {e}" for s in self.services for e in s.errors]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.operations)
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
+        for s in self.services:
+            for k, v in s.counts().items():
+                out[k] += v
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "created": self.created,
+            "state_file": self.state_file,
+            "state_hash": self.state_hash,
+            "summary": self.counts(),
+            "services": [s.to_dict() for s in self.services],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Plan":
+        if data.get("format_version") != PLAN_FORMAT_VERSION:
+            raise ValueError(f"plan format {data.get('format_version')!r} is not supported "
+                             f"(this teamform reads {PLAN_FORMAT_VERSION})")
+        return cls(services=[ServicePlan.from_dict(s) for s in data.get("services") or []],
+                   state_file=data.get("state_file", ""), state_hash=data.get("state_hash", ""),
+                   created=data.get("created", ""))

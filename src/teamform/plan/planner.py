@@ -1,0 +1,132 @@
+"""Diff desired against live and produce a service plan with its dependency edges."""
+
+from __future__ import annotations
+
+import json
+from graphlib import CycleError, TopologicalSorter
+from typing import TYPE_CHECKING, Any
+
+from deepdiff import DeepDiff
+
+from ..model import Resource, State
+from . import edges as E
+from .ops import Operation, ServicePlan
+from .policy import adjust, removal_cap
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config.model import Directory, Policy
+    from ..provider import Provider
+
+
+def describe(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Human-readable attribute changes, one line each (deepdiff does the comparing)."""
+    diff = DeepDiff(before, after, ignore_order=True, view="tree")
+    lines = []
+    for change, items in diff.items():
+        for item in items:
+            path = ".".join(str(p) for p in item.path(output_format="list"))
+            if change in ("values_changed", "type_changes"):
+                lines.append(f"{path}: {_show(item.t1)} → {_show(item.t2)}")
+            elif "added" in change:
+                lines.append(f"{path}: added {_show(item.t2)}")
+            elif "removed" in change:
+                lines.append(f"{path}: removed {_show(item.t1)}")
+            else:  # pragma: no cover - other deepdiff categories
+                lines.append(f"{path}: changed")
+    return sorted(lines)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def diff(service: str, provider: "Provider", desired: State, live: State) -> list[Operation]:
+    ops = []
+    for want in desired:
+        have = live.get(want.ref)
+        spec = provider.kind(want.kind)
+        if have is None:
+            ops.append(Operation(service, "create", want.kind, want.key, after=want))
+            continue
+        want.id = have.id if want.id is None else want.id
+        want.pending = have.pending
+        want.meta = {**have.meta, **want.meta}
+        if want.attrs == have.attrs and set(want.refs) == set(have.refs):
+            continue
+        changed = {k for k in set(want.attrs) | set(have.attrs) if want.attrs.get(k) != have.attrs.get(k)}
+        action = "replace" if changed & spec.replace_on else "update"
+        op = Operation(service, action, want.kind, want.key, before=have, after=want,
+                       changes=describe(have.attrs, want.attrs))
+        if action == "replace":
+            op.destructive = spec.destructive
+            if spec.replace_warning:
+                op.warnings.append(spec.replace_warning)
+        live_rank, want_rank = spec.rank(have.attrs), spec.rank(want.attrs)
+        op.demotion = live_rank is not None and want_rank is not None and want_rank < live_rank
+        ops.append(op)
+    for have in live:
+        if have.ref not in desired:
+            spec = provider.kind(have.kind)
+            op = Operation(service, "delete", have.kind, have.key, before=have, destructive=spec.destructive)
+            if have.pending:
+                op.warnings.append("pending invitation: removing it cancels the invitation")
+            ops.append(op)
+    return ops
+
+
+def _precondition(op: Operation, live: State) -> dict[str, str]:
+    refs = {op.resource.ref}
+    for res in (op.before, op.after):
+        if res is not None:
+            refs.update(res.refs)
+    out = {}
+    for ref in sorted(refs):
+        current = live.get(ref)
+        out[str(ref)] = current.fingerprint() if current is not None else "absent"
+    return out
+
+
+def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
+                 directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
+    sp = ServicePlan(service, provider.name, live_fingerprint=live.fingerprint(), live_count=len(live))
+    warnings, notes = adjust(provider, desired, live, policy, directory)
+    sp.warnings += warnings
+    sp.notes += notes
+    for issue in provider.check(desired, live):
+        {"error": sp.errors, "warning": sp.warnings}.get(issue.level, sp.notes).append(issue.message)
+    for spec in provider.kinds:
+        if spec.capacity_attr:
+            sp.errors += E.capacity_errors(spec, desired)
+        for guard in spec.guards:
+            sp.errors += E.guard_errors(spec, guard, desired, live)
+
+    ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
+    graph = E.all_edges(provider, ops, desired, live)
+    deps: dict[str, set[str]] = {op.id: set() for op in ops}
+    for first, then in graph:
+        if first in deps and then in deps:
+            deps[then].add(first)
+    for op in ops:
+        op.depends_on = sorted(deps[op.id])
+        op.precondition = _precondition(op, live)
+    try:
+        order = list(TopologicalSorter(deps).static_order())
+    except CycleError as exc:
+        cycle = " → ".join(exc.args[1]) if len(exc.args) > 1 else "?"
+        sp.errors.append(f"these changes cannot be ordered safely (each waits for another): {cycle}")
+        order = [op.id for op in ops]
+    rank = {op_id: i for i, op_id in enumerate(order)}
+    sp.operations = sorted(ops, key=lambda o: rank[o.id])
+
+    if not allow_mass_removal:
+        message = removal_cap(provider, ops, live, policy)
+        if message:
+            sp.errors.append(message)
+    return sp
+
+
+def failed_read(service: str, provider_name: str, error: BaseException) -> ServicePlan:
+    """A service whose live state could not be read fully: no operations at all."""
+    return ServicePlan(service, provider_name, errors=[
+        f"could not read live state ({error}); the plan for this service is aborted and nothing "
+        f"will be changed or removed"])

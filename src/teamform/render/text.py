@@ -1,0 +1,90 @@
+"""Terraform-like terminal output. Colour is added by the caller only on a terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..apply import Report
+from ..plan.ops import SYMBOL, Operation, Plan
+
+COLOR = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
+VERB = {"create": "will be created", "update": "will be updated in place", "delete": "will be removed",
+        "replace": "must be replaced"}
+
+
+def _style(text: str, color: bool, **kw: Any) -> str:
+    return click.style(text, **kw) if color else text
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _op_lines(op: Operation, color: bool) -> list[str]:
+    sym = _style(SYMBOL[op.action], color, fg=COLOR[op.action], bold=True)
+    pending = " (pending invitation)" if op.pending else ""
+    head = f"  {sym} {op.label}{pending} {VERB[op.action]}"
+    if op.destructive:
+        head += _style("  [destructive]", color, fg="red", bold=True)
+    if op.demotion:
+        head += _style("  [demotion]", color, fg="yellow")
+    lines = [head]
+    if op.action == "create" and op.after:
+        lines += [f"      {k} = {_value(v)}" for k, v in op.after.attrs.items() if v is not None]
+    elif op.action in ("update", "replace"):
+        lines += [f"      {c}" for c in op.changes]
+    for w in op.warnings:
+        lines.append(_style(f"      ! {w}", color, fg="yellow"))
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    out: list[str] = []
+    for sp in plan.services:
+        out.append(_style(f"{sp.name} ({sp.provider})", color, bold=True))
+        for err in sp.errors:
+            out.append(_style(f"  Error: {err}", color, fg="red", bold=True))
+        for op in sp.operations:
+            out += _op_lines(op, color)
+        if not sp.operations and not sp.errors:
+            out.append("  no changes")
+        for w in sp.warnings:
+            out.append(_style(f"  Warning: {w}", color, fg="yellow"))
+        for n in sp.notes:
+            out.append(f"  Note: {n}")
+        out.append("")
+    counts = plan.counts()
+    if plan.errors:
+        out.append(_style(f"Plan failed: {len(plan.errors)} error(s); nothing will be changed.", color,
+                          fg="red", bold=True))
+    elif not plan.has_changes:
+        out.append(_style("No changes. Live state matches the file.", color, fg="green", bold=True))
+    else:
+        out.append(_style(
+            f"Plan: {counts['create']} to add, {counts['update']} to change, {counts['delete']} to remove, "
+            f"{counts['replace']} to replace.", color, bold=True))
+    return "\n".join(out) + "\n"
+
+
+def render_report(report: Report, *, color: bool = False) -> str:
+    out = []
+    for r in report.by_status("failed"):
+        out.append(_style(f"  failed  {r.op_id}: {r.message}", color, fg="red"))
+    for r in report.by_status("skipped"):
+        out.append(_style(f"  skipped {r.op_id}: {r.message}", color, fg="yellow"))
+    c = report.counts()
+    line = f"Apply {'complete' if report.ok else 'incomplete'}: {c['done']} done, {c['failed']} failed, " \
+           f"{c['skipped']} skipped in {report.seconds:.1f}s."
+    out.append(_style(line, color, fg="green" if report.ok else "red", bold=True))
+    return "\n".join(out) + "\n"
+
+
+def render_result_line(r, *, color: bool = False) -> str:
+    mark = {"done": "✓", "failed": "✗", "skipped": "·"}[r.status]
+    fg = {"done": "green", "failed": "red", "skipped": "yellow"}[r.status]
+    extra = f" ({r.message})" if r.message and r.status == "done" else ""
+    batch = f" [batch of {r.batched}]" if r.batched > 1 else ""
+    return _style(f"  {mark} {r.service}: {SYMBOL.get(r.action, '?')} {r.label}{batch}{extra}", color, fg=fg)

@@ -1,0 +1,51 @@
+"""Helpers for testing providers against their emulators, in process (no sockets).
+
+Third-party providers can use them too::
+
+    config = load(STATE_FILE_TEXT)
+    emulator = MyEmulator(state)
+    plan, report = await plan_apply(config, {"mysvc": emulator})
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Mapping
+
+from . import config as cfg
+from .apply import Report
+from .emulator import Emulator
+from .engine import Session
+from .plan import Plan
+
+
+async def no_sleep(_seconds: float) -> None:
+    """Retries and backoff without waiting (pass as ``sleep=``)."""
+
+
+def load(text: str, file: str = "teams.yaml") -> cfg.Config:
+    return cfg.load(textwrap.dedent(text), file)
+
+
+async def make_plan(config: cfg.Config, emulators: Mapping[str, Emulator], *, services=None,
+                    allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None) -> Plan:
+    async with Session(config, services, emulators=emulators, sleep=no_sleep, environ=environ or {}) as s:
+        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal)
+        return plan
+
+
+async def plan_apply(config: cfg.Config, emulators: Mapping[str, Emulator], *, services=None,
+                     allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None
+                     ) -> tuple[Plan, Report]:
+    """Plan, refuse if the plan has errors, apply; return both."""
+    async with Session(config, services, emulators=emulators, sleep=no_sleep, environ=environ or {}) as s:
+        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal)
+        assert not plan.errors, plan.errors
+        report = await s.apply(plan)
+        return plan, report
+
+
+async def converge(config: cfg.Config, emulators: Mapping[str, Emulator], **kw) -> Plan:
+    """Plan and apply, then return the next plan (which should be empty)."""
+    await plan_apply(config, emulators, **kw)
+    return await make_plan(config, emulators, **kw)
