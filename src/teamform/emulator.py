@@ -46,13 +46,19 @@ class Fault:
     path: str | None = None  # a regular expression searched in the path
     retry_after: float | None = None
     delay: float = 0.0
+    after: int = 0  # let this many matching requests through first (fail "page 7 of 10")
 
     def matches(self, method: str, path: str) -> bool:
         if self.times == 0:
             return False
         if self.method and self.method.upper() != method:
             return False
-        return not self.path or re.search(self.path, path) is not None
+        if self.path and re.search(self.path, path) is None:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return True
 
 
 @dataclass

@@ -93,6 +93,8 @@ def _pydantic_problems(doc: Document, exc: ValidationError, prefix: tuple = ()) 
         elif err["type"] == "missing":
             message = f"required key '{loc[-1]}' is missing"
             loc, key = loc[:-1], False
+        elif err["type"] == "literal_error":
+            message = f"{err['input']!r} is not allowed; expected {err['ctx']['expected']}"
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
         out.append(doc.problem(loc, message, key=key))
