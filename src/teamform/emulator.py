@@ -24,6 +24,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import httpx
 from starlette.applications import Starlette
@@ -264,7 +265,7 @@ async def form_or_json(request: Request) -> dict[str, Any]:
         except (json.JSONDecodeError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
-    if "form" in ctype:
-        form = await request.form()
-        return {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form[k]) for k in form.keys()}
+    if "application/x-www-form-urlencoded" in ctype:
+        fields = parse_qs((await request.body()).decode(), keep_blank_values=True)
+        return {k: (v if len(v) > 1 else v[0]) for k, v in fields.items()}
     return {}

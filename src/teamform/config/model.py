@@ -94,7 +94,7 @@ def _check_env_ref(value: str) -> str:
     return value
 
 
-EnvRef = Annotated[str, Field(pattern=ENV_REF_RE.pattern, description="env:NAME"),
+EnvRef = Annotated[str, Field(description="env:NAME", json_schema_extra={"pattern": ENV_REF_RE.pattern}),
                    AfterValidator(_check_env_ref)]
 
 

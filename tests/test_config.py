@@ -1,0 +1,126 @@
+"""The state file: every error is located (file:line:col and path) and says what is allowed."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from teamform import config as cfg
+from teamform.config import ConfigError, resolve_credentials
+from teamform.testing import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+version: 1
+people:
+  alice@example.com: {name: Alice Doe}
+  bob@example.com: {name: Bob Roe}
+groups:
+  support: [bob@example.com]
+  everyone: [alice@example.com, group:support]
+services:
+  krisp:
+    provider: krisp
+    credentials: {api_key: env:K_KEY, secret: env:K_SECRET}
+    members:
+      - {who: alice@example.com, role: Admin}
+      - {who: group:support}
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load(text)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_good_file_loads_and_expands_nested_groups():
+    config = load(GOOD)
+    assert config.directory.expand("group:everyone") == ["alice@example.com", "bob@example.com"]
+    assert config.services["krisp"].provider == "krisp"
+
+
+def test_a_typo_in_a_key_names_line_column_path_and_the_allowed_keys():
+    text = GOOD.replace("{who: group:support}", "{who: group:support, rol: User}")
+    [problem] = problems(text)
+    assert problem.startswith("teams.yaml:15:")
+    assert "services.krisp.members[1].rol" in problem
+    assert "unknown key 'rol' (did you mean 'role'?)" in problem
+    assert "allowed: who, role" in problem
+
+
+def test_an_email_not_in_people_is_an_error_with_a_suggestion():
+    [problem] = problems(GOOD.replace("{who: alice@example.com, role: Admin}", "{who: alise@example.com}"))
+    assert "teams.yaml:14:" in problem and "services.krisp.members[0].who" in problem
+    assert "'alise@example.com' is not in people" in problem
+    assert "did you mean 'alice@example.com'" in problem
+
+
+def test_an_unknown_group_lists_the_groups_that_exist():
+    [problem] = problems(GOOD.replace("{who: group:support}", "{who: group:suport}"))
+    assert "group 'suport' does not exist (groups: everyone, support)" in problem
+
+
+def test_people_compare_case_insensitively_for_duplicates():
+    text = GOOD.replace("  bob@example.com: {name: Bob Roe}", "  bob@example.com: {name: Bob Roe}\n  Alice@Example.COM: {}")
+    [problem] = problems(text)
+    assert "teams.yaml:6:3: people.Alice@Example.COM: duplicate person" in problem
+
+
+def test_an_invalid_role_says_what_is_allowed():
+    [problem] = problems(GOOD.replace("role: Admin", "role: Owner"))
+    assert "services.krisp.members[0].role: 'Owner' is not allowed; expected 'Admin' or 'User'" in problem
+
+
+def test_an_unknown_provider_lists_installed_ones():
+    [problem] = problems(GOOD.replace("provider: krisp", "provider: krips"))
+    assert "services.krisp.provider: unknown provider 'krips'; installed providers: " in problem
+    assert "krisp" in problem.split("installed providers: ")[1]
+
+
+def test_a_duplicate_yaml_key_is_not_silently_overwritten():
+    text = GOOD.replace("groups:", "groups:\n  support: [alice@example.com]")
+    [problem] = problems(text)
+    assert "duplicate key 'support'" in problem
+
+
+def test_yaml_syntax_errors_are_located():
+    [problem] = problems("version: 1\npeople: {a@b.com: {name: x}\n")
+    assert problem.startswith("teams.yaml:3:") and "not valid YAML" in problem
+
+
+def test_secrets_must_be_env_references():
+    [problem] = problems(GOOD.replace("env:K_SECRET", "hunter2"))
+    assert "services.krisp.credentials.secret" in problem and "env:NAME" in problem
+    assert "hunter2" not in problem
+
+
+def test_http_is_refused_off_loopback_and_allowed_on_it():
+    text = GOOD.replace("    provider: krisp\n", "    provider: krisp\n    base_url: http://teams.krisp.ai\n")
+    [problem] = problems(text)
+    assert "must be an https:// URL" in problem
+    load(text.replace("http://teams.krisp.ai", "http://127.0.0.1:8080"))
+
+
+def test_a_missing_env_variable_at_run_time_is_located():
+    config = load(GOOD)
+    with pytest.raises(ConfigError) as info:
+        resolve_credentials(config, config.services["krisp"], {"K_KEY": "x"})
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("teams.yaml:12:") and "environment variable K_SECRET is not set" in problem
+    assert resolve_credentials(config, config.services["krisp"], {"K_KEY": "k", "K_SECRET": "s"}) == \
+        {"api_key": "k", "secret": "s"}
+
+
+def test_the_schema_is_valid_draft_7_and_accepts_the_example_file():
+    schema = cfg.json_schema()
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert "$defs" not in json.dumps(schema)
+    example = yaml.safe_load((ROOT / "teams.example.yaml").read_text())
+    jsonschema.Draft7Validator(schema).validate(example)
+    bad = dict(example, services={"krisp": {"provider": "krisp", "members": [{"who": "a@b.co", "rol": "x"}]}})
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(bad))
