@@ -16,7 +16,7 @@ from typing import Awaitable, Callable
 
 import httpx
 from aiolimiter import AsyncLimiter
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 log = logging.getLogger("teamform.http")
 
@@ -79,7 +79,9 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         return response
 
     def _wait(self, state) -> float:
-        base = wait_exponential_jitter(initial=self.retry.backoff, max=self.retry.max_wait)(state)
+        backoff = wait_exponential(multiplier=self.retry.backoff, max=self.retry.max_wait) + \
+            wait_random(0, self.retry.backoff)
+        base = min(backoff(state), self.retry.max_wait)
         exc = state.outcome.exception() if state.outcome else None
         hint = getattr(exc, "retry_after", None) or 0.0
         if hint > self.retry.max_wait:

@@ -210,11 +210,20 @@ class UnknownProvider(LookupError):
     pass
 
 
+#: providers whose entry point failed to load, with the reason (shown by `teamform providers`)
+BROKEN: dict[str, str] = {}
+
+
 def installed() -> dict[str, type[Provider]]:
-    """Every provider installed in this environment, by name."""
+    """Every provider installed in this environment, by name. A plugin that fails to import is
+    left out and recorded in ``BROKEN``, so one broken package cannot break every service."""
     found: dict[str, type[Provider]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        cls = ep.load()
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of a third-party plugin
+            BROKEN[ep.name] = f"{exc.__class__.__name__}: {exc}"
+            continue
         found[getattr(cls, "name", "") or ep.name] = cls
     return dict(sorted(found.items()))
 

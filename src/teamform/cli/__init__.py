@@ -186,6 +186,10 @@ def providers() -> None:
         click.echo(click.style(name, bold=True) + f"  {cls.summary}")
         for spec in cls.kinds:
             click.echo(f"    {spec.name}: {spec.description}")
+    from ..provider import BROKEN
+
+    for name, reason in BROKEN.items():
+        click.echo(click.style(name, bold=True, fg="red") + f"  failed to load: {reason}")
 
 
 @cli.group()

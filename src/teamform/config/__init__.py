@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Mapping, Union
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from ..model import norm_email
-from ..provider import Provider, installed
+from ..provider import BROKEN, Provider, installed
 from .loader import ConfigError, Document, Problem, load_file, load_text
 from .model import (COMMON_KEYS, Directory, EnvRef, Head, Person, Policy, ServiceCommon, ENV_REF_RE)
 
@@ -149,6 +149,8 @@ def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
     if kind not in providers:
         allowed = ", ".join(providers) or "none installed"
         what = f"unknown provider '{kind}'" if kind else "required key 'provider' is missing"
+        if kind in BROKEN:
+            what = f"provider '{kind}' is installed but failed to load ({BROKEN[kind]})"
         return [doc.problem(path + (("provider",) if kind else ()), f"{what}; installed providers: {allowed}")]
     cls = providers[kind]
     try:
