@@ -50,8 +50,10 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
         if pool_op is not None and cap_after < cap_before:
             yield from ((r.id, pool_op.id) for r in releasers)
             yield from ((c.id, pool_op.id) for c in consumers)
-        if consumers and max(cap_before, cap_after) - used < len(consumers):
-            yield from ((r.id, c.id) for r in releasers for c in consumers)
+        free = max(0, max(cap_before, cap_after) - used)
+        # the first `free` consumers fit now; each one after that waits for its own releaser
+        for consumer, releaser in zip(consumers[free:], releasers):
+            yield releaser.id, consumer.id
 
 
 def _capacity(res: Resource | None, spec: KindSpec) -> int:

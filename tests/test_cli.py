@@ -1,0 +1,130 @@
+"""The command line, as a user runs it, against the sandbox in a temporary directory."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from teamform.cli import cli
+
+FILE = """\
+version: 1
+people:
+  alice@example.com: {name: Alice Doe}
+  bob@example.com: {name: Bob Roe}
+  carol@example.com: {name: Carol Poe}
+  dave@example.com: {name: Dave Loe}
+  erin@example.com: {name: Erin Moe}
+groups:
+  support: [bob@example.com, carol@example.com]
+services:
+  krisp:
+    provider: krisp
+    sandbox: true
+    credentials: {api_key: env:KRISP_API_KEY, secret: env:KRISP_SECRET}
+    policy: {max_removals: 2}
+    seats: {standard: 6}
+    members:
+      - {who: alice@example.com, role: Admin, nickname: Alice}
+      - {who: group:support}
+      - {who: dave@example.com, role: Admin}
+      - {who: Erin@Example.com}
+"""
+
+
+@pytest.fixture
+def tf(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "teams.yaml").write_text(FILE)
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def test_plan_apply_plan_round_trip(tf):
+    first = tf("plan", "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "+ member[erin@example.com] will be created" in first.output
+    assert "- member[mallory@example.com] will be removed" in first.output
+    assert '~ member[dave@example.com] will be updated in place' in first.output
+    assert "Plan: 1 to add, 2 to change, 1 to remove, 0 to replace." in first.output
+    applied = tf("apply", "--auto-approve")
+    assert applied.exit_code == 0 and "Apply complete: 4 done, 0 failed, 0 skipped" in applied.output
+    again = tf("plan", "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes." in again.output
+
+
+def test_apply_needs_confirmation_outside_a_terminal(tf):
+    result = tf("apply")
+    assert result.exit_code == 1 and "--auto-approve" in result.output
+    assert tf("plan", "--detailed-exitcode").exit_code == 2
+
+
+def test_json_plan_and_saved_plan_apply(tf, tmp_path):
+    result = tf("plan", "--format", "json", "--out", "plan.json")
+    data = json.loads(result.stdout)
+    assert data["format_version"] == 1 and data["summary"]["create"] == 1
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert saved["state_hash"] and saved["services"][0]["live_fingerprint"]
+    applied = tf("apply", "plan.json")
+    assert applied.exit_code == 0 and "4 done" in applied.output
+
+
+def test_a_saved_plan_is_refused_after_live_state_changed(tf, tmp_path):
+    assert tf("plan", "--out", "plan.json").exit_code == 0
+    store = tmp_path / ".teamform" / "sandbox" / "krisp.json"
+    state = json.loads(store.read_text())
+    state["seats"][3]["role"] = "Admin"  # someone promoted Dave by hand
+    store.write_text(json.dumps(state))
+    result = tf("apply", "plan.json")
+    assert result.exit_code == 1 and "plan is stale" in result.output and "member[dave@example.com]" in result.output
+    assert json.loads(store.read_text())["seats"][4]["user"]["email"] == "mallory@example.com"
+
+
+def test_a_saved_plan_is_refused_when_the_file_changed(tf, tmp_path):
+    assert tf("plan", "--out", "plan.json").exit_code == 0
+    (tmp_path / "teams.yaml").write_text(FILE.replace("seats: {standard: 6}", "seats: {standard: 7}"))
+    result = tf("apply", "plan.json")
+    assert result.exit_code == 1 and "different version" in result.output
+
+
+def test_markdown_format(tf):
+    result = tf("plan", "--format", "markdown")
+    assert result.exit_code == 0 and "<!-- teamform-plan -->" in result.output
+
+
+def test_bad_input_is_one_clear_error_and_no_traceback(tf, tmp_path):
+    (tmp_path / "teams.yaml").write_text(FILE.replace("{who: dave@example.com, role: Admin}",
+                                                      "{who: dave@example.com, rol: Admin}"))
+    result = tf("plan")
+    assert result.exit_code == 1
+    assert "teams.yaml:20:" in result.output and "unknown key 'rol'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / ".teamform").exists(), "nothing was read or changed"
+
+
+def test_missing_env_variable_outside_the_sandbox(tf, tmp_path, monkeypatch):
+    monkeypatch.delenv("KRISP_SECRET", raising=False)
+    monkeypatch.setenv("KRISP_API_KEY", "k")
+    (tmp_path / "teams.yaml").write_text(FILE.replace("    sandbox: true\n", ""))
+    result = tf("plan")
+    assert result.exit_code == 1
+    assert "teams.yaml:13:" in result.output and "KRISP_SECRET is not set" in result.output
+
+
+def test_validate_schema_providers_and_sandbox_reset(tf, tmp_path):
+    assert "valid (5 people, 1 groups, 1 services)" in tf("validate").output
+    schema = json.loads(tf("schema").output)
+    assert schema["$schema"].startswith("http://json-schema.org/draft-07")
+    assert "krisp" in tf("providers").output
+    tf("apply", "--auto-approve")
+    assert "Reset" in tf("sandbox", "reset").output
+    assert tf("plan", "--detailed-exitcode").exit_code == 2
+
+
+def test_unknown_service_selection(tf):
+    result = tf("plan", "--service", "nope")
+    assert result.exit_code == 1 and "no such service" in result.output
