@@ -55,8 +55,14 @@ def _run(coro: Any) -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="teamform")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="log each HTTP request (method and URL, secrets redacted)")
+def cli(verbose: bool) -> None:
     """teamform: plan and apply who belongs in which SaaS team, from a YAML file."""
+    if verbose:
+        import logging
+
+        logging.basicConfig(format="%(name)s: %(message)s")
+        logging.getLogger("teamform").setLevel(logging.DEBUG)
 
 
 @cli.command()
@@ -210,6 +216,20 @@ def sandbox_reset(services: tuple[str, ...]) -> None:
     else:
         shutil.rmtree(SANDBOX_DIR)
     click.echo(f"Reset {', '.join(services) if services else 'every service'} in {SANDBOX_DIR}.")
+
+
+@sandbox.command("serve")
+@file_option
+@click.option("--port", default=8701, show_default=True, help="the first port; one port per service")
+def sandbox_serve(state_file: str, port: int) -> None:
+    """Serve every service's emulator on loopback ports over real HTTP."""
+    from ..sandbox import serve
+
+    config = _load(state_file)
+    try:
+        asyncio.run(serve(config, port, lambda line: click.echo(line, err=False)))
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

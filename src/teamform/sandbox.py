@@ -1,0 +1,40 @@
+"""`teamform sandbox serve`: every sandbox service's emulator on its own loopback port, for
+end-to-end tests over real HTTP and for trying the CI workflows."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Callable
+
+import uvicorn
+
+from .config import Config
+from .engine import SANDBOX_DIR
+
+LOOPBACK = "127.0.0.1"
+
+
+def servers(config: Config, first_port: int, sandbox_dir: Path = SANDBOX_DIR) -> list[tuple[str, str, uvicorn.Server]]:
+    """(service, base URL, server) for every service whose provider has an emulator."""
+    out = []
+    port = first_port
+    for svc in config.services.values():
+        cls = svc.provider_cls
+        if cls.emulator_class is None:
+            continue
+        emulator = cls.emulator_class(store=sandbox_dir / f"{svc.name}.json")
+        server = uvicorn.Server(uvicorn.Config(emulator, host=LOOPBACK, port=port, log_level="warning",
+                                               lifespan="off"))
+        out.append((svc.name, f"http://{LOOPBACK}:{port}", server))
+        port += 1
+    return out
+
+
+async def serve(config: Config, first_port: int, announce: Callable[[str], None]) -> None:
+    running = servers(config, first_port)
+    for name, url, _ in running:
+        creds = config.services[name].provider_cls.emulator_class.sandbox_credentials  # type: ignore[union-attr]
+        announce(f"{name}: {url}  (sandbox credentials: {', '.join(f'{k}={v}' for k, v in creds.items())})")
+    announce("Point a service at one with `base_url: <url>` and `sandbox: false`. Ctrl-C stops.")
+    await asyncio.gather(*(server.serve() for _, _, server in running))
