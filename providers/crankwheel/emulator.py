@@ -97,15 +97,13 @@ class CrankWheelEmulator(Emulator):
                 return Response(status_code=204) if status == 204 else JSONResponse(body, status_code=status)
             return run
 
-        return [
-            Route(PREFIX + api.USERS, endpoint(self.list_users), methods=["GET"]),
-            Route(PREFIX + api.USERS, endpoint(self.create_user, 201), methods=["POST"]),
-            Route(PREFIX + api.USER, endpoint(self.get_user), methods=["GET"]),
-            Route(PREFIX + api.USER, endpoint(self.update_user), methods=["PATCH"]),
-            Route(PREFIX + api.USER, endpoint(self.delete_user, 204), methods=["DELETE"]),
-            Route(PREFIX + api.USAGE, endpoint(self.usage), methods=["GET"]),
-            Route(PREFIX + api.DEMO_USAGE, endpoint(self.demo_usage), methods=["GET"]),
-        ]
+        table = [(api.USERS, self.list_users, "GET", 200), (api.USERS, self.create_user, "POST", 201),
+                 (api.USER, self.get_user, "GET", 200), (api.USER, self.update_user, "PATCH", 200),
+                 (api.USER, self.delete_user, "DELETE", 204), (api.USAGE, self.usage, "GET", 200),
+                 (api.DEMO_USAGE, self.demo_usage, "GET", 200)]
+        # under the documented /ss/api, and at the root for `sandbox serve` (base_url: http://127.0.0.1:PORT)
+        return [Route(prefix + path, endpoint(handler, status), methods=[method])
+                for prefix in (PREFIX, "") for path, handler, method, status in table]
 
     # ---- helpers ------------------------------------------------------------------------
     @property
