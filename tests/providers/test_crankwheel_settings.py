@@ -71,3 +71,17 @@ async def test_usage_is_never_read_for_a_plan_but_is_available_per_person():
         usage = await session.providers["cw"].usage(0, 2_000_000_000)
     assert usage == {"alice@example.com": {"meetings": 2, "seconds": 2100},
                      "bob@example.com": {"meetings": 1, "seconds": 600}}
+
+
+async def test_export_describes_live_so_that_the_next_plan_is_empty():
+    emu = CrankWheelEmulator()
+    people = "\n".join(f"  {u['email']}: {{}}" for u in emu.state["users"])
+    async with Session(load(state_file("    sandbox: true\n    members: []")), emulators={"cw": emu},
+                       sleep=no_sleep) as session:
+        section = session.providers["cw"].export(await session.providers["cw"].fetch())
+    members = "\n".join(f"      - {m}".replace("'", "") for m in section["members"])
+    text = f"version: 1\npeople:\n{people}\nservices:\n  cw:\n    provider: crankwheel\n    sandbox: true\n" \
+           f"    members:\n{members}\n"
+    plan = await make_plan(load(text), {"cw": emu})
+    assert not plan.errors and plan.operations == []
+    assert {"who": "dave@example.com", "privilege": "reporting", "in_demo_pool": True} in section["members"]
