@@ -1,0 +1,115 @@
+"""Plan-time findings the generic planner cannot know: roles the service offers, each team's
+usersLimit, members that cannot be matched to a person, and what happens to teams that leave the
+file (deleted, left, or handed over)."""
+
+from __future__ import annotations
+
+from teamform.model import Ref, Resource, State, norm_email
+from teamform.provider import Issue
+
+from . import api
+from .read import MEMBER, TEAM, UNMATCHED, member_key
+from .settings import TeamsApiSettings
+
+
+def plan_issues(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
+    issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live) + owners(desired, live)
+    issues += leaving(settings, desired, live)
+    return issues
+
+
+def _team_of(res: Resource) -> str:
+    return next((r.key for r in res.refs if r.kind == TEAM), "")
+
+
+def roles(desired: State, live: State) -> list[Issue]:
+    offered = [r for r in live.facts.get("roles") or [] if r]
+    out = []
+    for res in desired.of_kind(MEMBER):
+        role = res.attrs.get("role")
+        if role not in offered:
+            out.append(Issue("error", f"{res.label}: role {role!r} is not a Teams API role "
+                                      f"(GET /teams/roles offers: {', '.join(offered) or 'none'})", res.key))
+    return out
+
+
+def capacity(desired: State, live: State) -> list[Issue]:
+    """Every desired member of a team takes a seat, pending invitations and unmatched members too."""
+    out = []
+    for team in desired.of_kind(TEAM):
+        have = live.get(team.ref)
+        limit = have.meta.get("users_limit") if have else live.facts.get("default_users_limit")
+        need = sum(1 for r in desired if r.kind in (MEMBER, UNMATCHED) and _team_of(r) == team.key)
+        if limit and need > limit:
+            out.append(Issue("error", f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
+                                      f"members (pending invitations count): {need - limit} seat(s) missing; "
+                                      f"remove people from the team or raise its limit with the vendor",
+                             team.key))
+    return out
+
+
+def unmatched(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
+    out = []
+    for res in live.of_kind(UNMATCHED):
+        team = live.get(Ref(TEAM, _team_of(res)))
+        entry = settings.teams.get(team.key) if team else None
+        deleted = team is not None and team.ref not in desired and team.meta.get("owned") and not (
+            entry and entry.hand_over_to)
+        if deleted:
+            out.append(Issue("error", f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
+                                      "to an email; teamform does not remove people it cannot identify (list "
+                                      "the team, or remove that member in the Teams API first)", res.key))
+        else:
+            out.append(Issue("warning", f"{res.label} has no invitation record, so teamform cannot tell who "
+                                        "it is: left alone, never removed", res.key))
+    return out
+
+
+def owners(desired: State, live: State) -> list[Issue]:
+    """The owner's membership can neither be cancelled nor re-invited, so its role is fixed."""
+    out = []
+    for res in desired.of_kind(MEMBER):
+        have = live.get(res.ref)
+        if have and have.attrs.get("owner") and have.attrs.get("role") != res.attrs.get("role"):
+            out.append(Issue("error", f"{res.label} owns the team: its role {have.attrs['role']!r} cannot "
+                                      f"change to {res.attrs['role']!r} (no role update, and the owner's "
+                                      "membership cannot be cancelled)", res.key))
+        elif have is None and res.attrs.get("owner") and res.attrs.get("role") != api.CREATOR_ROLE:
+            out.append(Issue("error", f"{res.label} creates the team and becomes its owner with role "
+                                      f"{api.CREATOR_ROLE!r}; list them with that role", res.key))
+    return out
+
+
+def leaving(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
+    out = []
+    identity = live.facts.get("identity")
+    for name, entry in settings.teams.items():
+        if entry.hand_over_to:
+            out += _hand_over(name, norm_email(entry.hand_over_to), identity, live)
+    for team in live.of_kind(TEAM):
+        if team.key in settings.teams:
+            continue
+        if team.meta.get("home"):
+            out.append(Issue("warning", f"team {team.key!r} is the account's own team (GET /teams): teamform "
+                                        "never deletes it; list it to manage its members", team.key))
+        elif not team.meta.get("owned"):
+            out.append(Issue("warning", f"team {team.key!r} is owned by {team.meta.get('owner')}: teamform's "
+                                        "account leaves it (PUT leave-team); the team and its members stay",
+                             team.key))
+    return out
+
+
+def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[Issue]:
+    team = live.get(Ref(TEAM, name))
+    if team is None:
+        return [Issue("note", f"team {name!r} is not visible to teamform's account (already handed over?): "
+                              "nothing to do; the entry can go", name)]
+    if not team.meta.get("owned"):
+        return [Issue("error", f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
+                               "teamform acts as: only the owner can hand a team over", name)]
+    member = live.get(Ref(MEMBER, member_key(name, heir)))
+    if member is None or member.pending or heir == identity:
+        return [Issue("error", f"team {name!r}: ownership can only move to another member who has accepted "
+                               f"their invitation, and {heir} is not one", name)]
+    return [Issue("warning", f"team {name!r}: teamform's account leaves it and hands ownership to {heir} "
+                             "(PUT leave-team with newOwnerId); teamform will no longer see or manage it", name)]
