@@ -1,0 +1,46 @@
+"""Debrief Management API: every path and constant teamform uses, in one place.
+
+Paths follow ``shared/api-docs/NOTES.md`` where the document slips (see README.md): the URL,
+not the heading, for removing a team user; ``/invite/{token}/cancel``; ``/user/me``; and the
+user id in the path when adding a user to an application. Correct them here and nowhere else.
+Every path is a ``str.format`` template; the emulator serves the same strings as routes.
+"""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://api.debrief.com"  # the doc only says {{apiBasepath}}
+
+# authentication
+LOGIN = "/login"                                  # POST password grant -> access + refresh token
+REFRESH = "/oauth/token"                          # POST {client_id, client_secret, refresh_token}
+LOGOUT = "/logout"                                # POST
+
+# teams
+TEAMS = "/team"                                   # POST create a team and its owner (no auth)
+TEAM_EXISTS = "/team-exists"                      # POST {team}
+TEAM = "/team/{team_id}"                          # GET, PATCH {name}
+TEAM_ADD = "/team/{team_id}/add"                  # POST {email, first_name, last_name, role[, password]}
+TEAM_USER = "/team/{team_id}/user/{user_id}"      # DELETE (heading says /add/, URL says /user/)
+
+# users
+INVITE_ACCEPT = "/invite/{token}/accept"          # POST {password} (no auth)
+INVITE_CANCEL = "/invite/{token}/cancel"          # POST (the doc shows the accept URL)
+USER_EXISTS = "/user-exists"                      # POST {email}
+USERS = "/user"                                   # GET bare array of the team's users
+ME = "/user/me"                                   # GET the login user (the doc shows /user)
+USER = "/user/{user_id}"                          # PATCH {first_name, last_name, role}
+USER_APPS = "/user/{user_id}/applications"        # GET
+
+# applications
+APPS = "/application"                             # GET bare array; POST {name, description[, icon]}
+APP = "/application/{app_id}"                     # GET, PATCH {name, description}, DELETE
+APP_USERS = "/application/{app_id}/users"         # GET bare array (team admins/owners not listed)
+APP_USER = "/application/{app_id}/users/{user_id}"  # POST/PATCH {role}, DELETE
+
+ROLES = ("developer", "admin", "owner")           # team roles, lowest first
+APP_ROLES = ("developer", "admin")                # application roles, lowest first
+SEES_EVERY_APP = frozenset({"admin", "owner"})    # never listed as application users
+ACTIVE, INVITED = "active", "invited"             # a team user's ``status``
+
+# errorType by HTTP status, from the vendor's sibling server code (NOTES.md)
+ERROR_TYPES = {400: "validation", 401: "authorization", 403: "forbidden"}
