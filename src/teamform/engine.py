@@ -147,7 +147,8 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
             stale += [op.id for op in sp.operations]
             continue
         if state.fingerprint() != sp.live_fingerprint:
-            changes.append(f"{sp.name}: live state changed since the plan was made")
+            changes += _changed_resources(sp.name, sp.live_resources, state) or [
+                f"{sp.name}: live state changed since the plan was made"]
         for op in sp.operations:
             for ref, fingerprint in op.precondition.items():
                 kind, _, key = ref.partition("[")
@@ -160,3 +161,14 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
                     stale.append(op.id)
                     break
     return list(dict.fromkeys(changes)), stale
+
+
+def _changed_resources(service: str, then: Mapping[str, str], state: State) -> list[str]:
+    """Name the live resources added, removed or changed since a plan recorded ``then``."""
+    if not then:
+        return []
+    now = {str(r.ref): r.fingerprint() for r in state}
+    out = [f"{service}: {ref} appeared" for ref in sorted(set(now) - set(then))]
+    out += [f"{service}: {ref} is gone" for ref in sorted(set(then) - set(now))]
+    out += [f"{service}: {ref} changed" for ref in sorted(set(now) & set(then)) if now[ref] != then[ref]]
+    return out

@@ -103,6 +103,8 @@ class ServicePlan:
     errors: list[str] = field(default_factory=list)
     live_fingerprint: str = ""
     live_count: int = 0
+    #: fingerprint of every live resource when planned, to name what changed in a stale plan
+    live_resources: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
@@ -116,6 +118,7 @@ class ServicePlan:
             "operations": [op.to_dict() for op in self.operations],
             "warnings": self.warnings, "notes": self.notes, "errors": self.errors,
             "live_fingerprint": self.live_fingerprint, "live_count": self.live_count,
+            "live_resources": self.live_resources,
         }
 
     @classmethod
@@ -124,7 +127,8 @@ class ServicePlan:
                    operations=[Operation.from_dict(o) for o in data.get("operations") or []],
                    warnings=list(data.get("warnings") or []), notes=list(data.get("notes") or []),
                    errors=list(data.get("errors") or []), live_fingerprint=data.get("live_fingerprint", ""),
-                   live_count=int(data.get("live_count") or 0))
+                   live_count=int(data.get("live_count") or 0),
+                   live_resources=dict(data.get("live_resources") or {}))
 
 
 @dataclass

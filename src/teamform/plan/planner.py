@@ -88,7 +88,8 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
-    sp = ServicePlan(service, provider.name, live_fingerprint=live.fingerprint(), live_count=len(live))
+    sp = ServicePlan(service, provider.name, live_fingerprint=live.fingerprint(), live_count=len(live),
+                     live_resources={str(r.ref): r.fingerprint() for r in live})
     warnings, notes = adjust(provider, desired, live, policy, directory)
     sp.warnings += warnings
     sp.notes += notes
