@@ -17,6 +17,7 @@ from ..plan.ops import Plan
 from ..provider import installed
 from ..render import render, render_report
 from ..render.text import render_result_line
+from . import gitops
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -120,28 +121,33 @@ def _load_saved(path: str) -> Plan:
 
 
 async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | None, auto_approve: bool,
-                 allow_mass_removal: bool, allow_stale_unrelated: bool) -> int:
+                 allow_mass_removal: bool, allow_stale_unrelated: bool, journal: gitops.JournalTarget) -> int:
     color = _color()
     async with Session(config, services or (tuple(s.name for s in saved.services) if saved else ())) as session:
         plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
+        skipped: list = []
         if saved is not None:
-            plan = _check_stale(saved, live, allow_stale_unrelated)
+            plan, skipped = _check_stale(saved, live, allow_stale_unrelated)
         click.echo(render(plan, "text", color=color), nl=False)
         if plan.errors:
             return EXIT_ERROR
-        if not plan.has_changes:
+        if not plan.has_changes and not skipped:
             return EXIT_OK
         if saved is None:
             _confirm(auto_approve)
         report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
+        report.results += gitops.stale_results(skipped)
         click.echo(render_report(report, color=color), nl=False)
+        journal.record(session, saved or plan, report)
         return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> Plan:
+def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list]:
+    """The saved plan, minus the operations that are stale (returned second) when allowed."""
     changes, stale = stale_operations(saved, live)
+    skipped: list = []
     if not changes:
-        return saved
+        return saved, skipped
     if not allow_unrelated:
         raise Failure("the plan is stale: " + "; ".join(changes) +
                       ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
@@ -153,10 +159,11 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> Plan:
             if op.id in stale_set or any(d in stale_set for d in op.depends_on):
                 click.echo(f"  skipped (stale): {op.id}", err=True)
                 stale_set.add(op.id)
+                skipped.append(op)
             else:
                 kept.append(op)
         sp.operations = kept
-    return saved
+    return saved, skipped
 
 
 @cli.command()
@@ -167,8 +174,9 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> Plan:
 @mass_option
 @click.option("--allow-stale-unrelated", is_flag=True,
               help="with a stale saved plan, apply the operations whose own preconditions still hold")
+@gitops.journal_option
 def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
-          allow_mass_removal: bool, allow_stale_unrelated: bool) -> None:
+          allow_mass_removal: bool, allow_stale_unrelated: bool, journal_path: str) -> None:
     """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since."""
     saved = _load_saved(plan_file) if plan_file else None
     if saved is not None and saved.state_file and state_file == "teams.yaml":
@@ -176,7 +184,8 @@ def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], aut
     config = _load(state_file)
     if saved is not None and saved.state_hash != config.hash:
         raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
-    sys.exit(_run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated)))
+    journal = gitops.JournalTarget(journal_path, plan_file)
+    sys.exit(_run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal)))
 
 
 @cli.command()
@@ -230,6 +239,9 @@ def sandbox_serve(state_file: str, port: int) -> None:
         asyncio.run(serve(config, port, lambda line: click.echo(line, err=False)))
     except KeyboardInterrupt:
         pass
+
+
+gitops.register(cli)
 
 
 def main() -> None:

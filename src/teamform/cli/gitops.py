@@ -1,0 +1,146 @@
+"""GitOps commands and hooks: `import`, `journal`, and the apply's journal entry."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+from .. import journal as J
+from ..apply import SKIPPED, Report, Result
+from ..plan.ops import Operation, Plan
+
+journal_option = click.option(
+    "--journal", "journal_path", default=str(J.DEFAULT_PATH), show_default=True, envvar="TEAMFORM_JOURNAL",
+    type=click.Path(dir_okay=False), help="append an audit entry (JSON Lines) here; '-' for none")
+
+
+def stale_results(ops: Iterable[Operation]) -> list[Result]:
+    """Report entries for the operations of a saved plan skipped because they were stale."""
+    return [Result(op.id, op.service, op.action, op.label, SKIPPED,
+                   "stale: what it depends on changed since the plan was made; run plan again")
+            for op in ops]
+
+
+@dataclass
+class JournalTarget:
+    path: str
+    plan_file: str | None = None
+
+    def record(self, session: Any, plan: Plan, report: Report) -> None:
+        if self.path == "-":
+            return
+        secrets = [v for p in session.providers.values() for v in p.ctx.credentials.values()]
+        entry = J.entry(plan, report, saved_plan=self.plan_file, secrets=secrets)
+        if self.plan_file:
+            entry["plan_file_sha256"] = hashlib.sha256(Path(self.plan_file).read_bytes()).hexdigest()
+        try:
+            J.append(self.path, entry)
+        except OSError as exc:  # the apply happened: say so loudly, but do not hide its result
+            click.echo(f"warning: could not write the journal {self.path}: {exc}", err=True)
+
+
+# ---- teamform import ----------------------------------------------------------------------
+@click.command("import")
+@click.option("-f", "--file", "state_file", default="teams.yaml", show_default=True, type=click.Path(dir_okay=False),
+              help="the state file whose services say where and how to connect")
+@click.option("--service", "services", multiple=True, metavar="NAME", help="only this service (repeatable)")
+@click.option("--out", type=click.Path(dir_okay=False), help="write the state file here (default: stdout)")
+def import_cmd(state_file: str, services: tuple[str, ...], out: str | None) -> None:
+    """Write a state file that describes what the services hold now.
+
+    Connection settings, credentials (as env:NAME references) and sandbox come from the services
+    of FILE (a file with services but no members is enough); members and the people directory
+    come from the live services. Planning the result gives no changes.
+    """
+    from .. import config as cfg
+    from .. import importer
+    from . import Failure, _load
+
+    config = _load(state_file)
+    try:
+        text = asyncio.run(importer.import_text(config, services))
+    except (cfg.ConfigError, importer.ImportFailed) as exc:
+        raise Failure(str(exc)) from None
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"Wrote {out}; check it with: teamform plan -f {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+# ---- teamform journal ---------------------------------------------------------------------
+def _entry_lines(e: dict[str, Any]) -> list[str]:
+    counts = e.get("counts") or {}
+    status = click.style("ok", fg="green") if e.get("ok") else click.style("FAILED", fg="red", bold=True)
+    lines = [f"{e.get('time', '?')}  {status}  plan {e.get('plan_hash', '?')}  "
+             f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped"
+             f"  ({', '.join(e.get('services') or [])})"]
+    ci = e.get("ci")
+    if ci:
+        pr = (ci.get("pull_request") or {}).get("number")
+        approvers = ci.get("approvers")
+        lines.append(f"    commit {str(ci.get('sha', '?'))[:12]} on {ci.get('ref', '?')}"
+                     + (f", PR #{pr}" if pr else "")
+                     + (f", approved by {', '.join(approvers)}" if approvers else
+                        ", approvers: " + ("none" if approvers == [] else str(ci.get("approvers_source")))))
+    if e.get("saved_plan"):
+        lines.append(f"    saved plan {e['saved_plan']}")
+    return lines
+
+
+def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
+    mark = {"done": "✓", "failed": "✗", "skipped": "·"}
+    out = []
+    for op in e.get("operations") or []:
+        if verbose or op.get("status") != "done":
+            msg = f": {op['message']}" if op.get("message") else ""
+            out.append(f"    {mark.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
+    return out
+
+
+def _entry_markdown(e: dict[str, Any]) -> str:
+    from ..render.markdown import esc
+
+    counts = e.get("counts") or {}
+    lines = [f"**teamform apply {'succeeded' if e.get('ok') else 'failed'}** at {esc(e.get('time', '?'))}: "
+             f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped "
+             f"(plan {esc(e.get('plan_hash', '?'))}).", ""]
+    mark = {"done": "✓", "failed": "✗", "skipped": "·"}
+    for op in e.get("operations") or []:
+        msg = f": {esc(op['message'])}" if op.get("message") else ""
+        lines.append(f"- {mark.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}")
+    return "\n".join(lines)
+
+
+@click.command("journal")
+@journal_option
+@click.option("-n", "--last", default=10, show_default=True, help="how many recent applies")
+@click.option("-v", "--verbose", is_flag=True, help="every operation, not only the failed and skipped")
+@click.option("--json", "as_json", is_flag=True, help="the raw JSON lines")
+@click.option("--markdown", "as_markdown", is_flag=True, help="markdown, escaped, for a comment or an issue")
+def journal_cmd(journal_path: str, last: int, verbose: bool, as_json: bool, as_markdown: bool) -> None:
+    """Show recent applies from the audit journal, newest last."""
+    import json
+
+    entries = J.read(journal_path, last)
+    if not entries:
+        click.echo(f"No applies recorded in {journal_path}.")
+        return
+    if as_markdown:
+        click.echo("\n\n".join(_entry_markdown(e) for e in entries))
+        return
+    for e in entries:
+        if as_json:
+            click.echo(json.dumps(e, ensure_ascii=False))
+            continue
+        click.echo("\n".join(_entry_lines(e) + _op_lines(e, verbose)))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(import_cmd)
+    group.add_command(journal_cmd)

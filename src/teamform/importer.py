@@ -1,0 +1,120 @@
+"""`teamform import`: a state file that describes what the services hold now.
+
+Each provider's ``export(live)`` gives its section (members, seats...); the engine adds what every
+service entry has (provider, sandbox, credentials as ``env:NAME`` references, connection settings
+and policy the source file set explicitly), and the people directory: every email the exported
+sections name, spelled as the source file or the service spells it, with the name the source file
+gives. A service that cannot be read completely is an error: nothing is written from a partial read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from .config import Config, ServiceConfig
+from .config.model import EMAIL_RE
+from .engine import Session
+from .model import State, norm_email
+from .provider import Provider
+
+HEADER = ("# Written by `teamform import` from live state. Review it, then plan: it should show no changes.\n"
+          "# Credentials are env:NAME references; set those variables where teamform runs.\n")
+
+
+class ImportFailed(Exception):
+    pass
+
+
+def env_name(service: str, credential: str) -> str:
+    return re.sub(r"[^A-Z0-9_]", "_", f"{service}_{credential}".upper())
+
+
+def has_export(cls: type[Provider]) -> bool:
+    return getattr(cls, "export", None) is not getattr(Provider, "export")
+
+
+def _common(svc: ServiceConfig) -> dict[str, Any]:
+    """What the source file said about connecting to the service (never a secret: references only)."""
+    entry = svc.entry
+    out: dict[str, Any] = {"provider": svc.provider}
+    if svc.sandbox:
+        out["sandbox"] = True
+    creds = dict(entry.credentials)
+    for name in svc.provider_cls.credential_names:
+        creds.setdefault(name, f"env:{env_name(svc.name, name)}")
+    if creds:
+        out["credentials"] = creds
+    if "policy" in entry.model_fields_set:
+        out["policy"] = entry.policy.model_dump(exclude_defaults=True, mode="json")
+    for key in ("base_url", "limits", "api_version"):
+        if key in entry.model_fields_set:
+            value = getattr(entry, key)
+            out[key] = value.model_dump(exclude_defaults=True, mode="json") if hasattr(value, "model_dump") else value
+    return out
+
+
+def _emails(value: Any) -> Iterable[str]:
+    """Every email an exported section names, wherever it is."""
+    if isinstance(value, str):
+        if EMAIL_RE.match(value):
+            yield value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _emails(k)
+            yield from _emails(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _emails(v)
+
+
+def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapping[str, State]) -> dict[str, Any]:
+    spelled: dict[str, str] = {}
+    for state in states.values():
+        for r in state:
+            if r.person:
+                spelled.setdefault(norm_email(r.person), r.person)
+    people: dict[str, Any] = {}
+    seen: set[str] = set()
+    for email in _emails(list(sections.values())):
+        low = norm_email(email)
+        if low in seen:
+            continue
+        seen.add(low)
+        spelling = config.directory.spelling.get(low) or spelled.get(low) or email
+        person = config.directory.people.get(low)
+        people[spelling] = person.model_dump(exclude_none=True) if person is not None else {}
+    return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
+
+
+async def read_live(config: Config, services: Sequence[str] | None) -> tuple[dict[str, Provider], dict[str, State]]:
+    async with Session(config, services) as session:
+        live = await session.fetch()
+    failed = {name: s for name, s in live.items() if isinstance(s, BaseException)}
+    if failed:
+        raise ImportFailed("; ".join(f"{n}: could not read live state ({e}); nothing was written"
+                                     for n, e in failed.items()))
+    return session.providers, live  # type: ignore[return-value]
+
+
+def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str, State]) -> dict[str, Any]:
+    sections: dict[str, dict[str, Any]] = {}
+    missing = [n for n, p in providers.items() if not has_export(type(p))]
+    if missing:
+        raise ImportFailed(", ".join(f"provider {providers[n].name} (service {n}) cannot export live state"
+                                     for n in missing))
+    for name, provider in providers.items():
+        sections[name] = {**_common(config.services[name]), **provider.export(states[name])}
+    return {"version": 1, "people": _people(config, sections, states), "services": sections}
+
+
+def dump(document: Mapping[str, Any]) -> str:
+    return HEADER + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=None,
+                                   allow_unicode=True, width=120)
+
+
+async def import_text(config: Config, services: Sequence[str] | None = None) -> str:
+    providers, states = await read_live(config, services)
+    return dump(build(config, providers, states))

@@ -1,0 +1,165 @@
+"""The audit journal: one JSON line per apply.
+
+Each entry holds the plan's hash, every operation with its result and timing, and, in CI, what the
+CI environment says about the change: the commit, the ref, the run, and the pull request and its
+approvers where the event carries them. Nothing secret is written: only named, non-secret CI
+variables are read, and every credential value the run used is masked in any text that came back
+from a service.
+
+What GitHub Actions makes available, honestly:
+
+- ``GITHUB_SHA``, ``GITHUB_REF``, ``GITHUB_REPOSITORY``, ``GITHUB_RUN_ID``, ``GITHUB_ACTOR``: always.
+- ``GITHUB_EVENT_PATH`` (the event payload): on ``pull_request`` events it has ``pull_request``
+  (number, author, merged_by); it never lists reviews. On ``push`` it has no pull request at all.
+- so the apply workflow looks the merged pull request and its approving reviews up through the
+  API and passes them as ``TEAMFORM_PR_NUMBER`` and ``TEAMFORM_APPROVERS`` (comma-separated);
+  the entry records which source each came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .apply import Report
+from .model import digest
+from .plan.ops import Plan
+
+DEFAULT_PATH = Path(".teamform") / "journal.jsonl"
+ENTRY_VERSION = 1
+_CI_VARS = ("GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT",
+            "GITHUB_ACTOR", "GITHUB_EVENT_NAME", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
+
+
+def plan_hash(plan: Plan) -> str:
+    """What was applied, independent of when it was planned."""
+    body = plan.to_dict()
+    body.pop("created", None)
+    return digest(body)
+
+
+# ---- the CI environment ---------------------------------------------------------------------
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _login(user: Any) -> str | None:
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) and _LOGIN.match(login) else None
+
+
+def _approvers_from_event(event: Mapping[str, Any]) -> list[str] | None:
+    reviews = event.get("reviews")
+    if isinstance(event.get("review"), dict):
+        reviews = [event["review"]]
+    if not isinstance(reviews, list):
+        return None
+    latest: dict[str, str] = {}
+    for review in reviews:
+        if isinstance(review, dict) and (login := _login(review.get("user"))):
+            latest[login] = str(review.get("state", "")).upper()
+    return sorted(login for login, state in latest.items() if state == "APPROVED")
+
+
+def ci_context(environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """What the CI environment says about this run; ``None`` outside CI."""
+    env = os.environ if environ is None else environ
+    if not env.get("GITHUB_ACTIONS") and not env.get("CI"):
+        return None
+    ci: dict[str, Any] = {"provider": "github-actions" if env.get("GITHUB_ACTIONS") else "unknown"}
+    for var in _CI_VARS:
+        if env.get(var):
+            ci[var.removeprefix("GITHUB_").lower()] = env[var]
+    event = _event(env.get("GITHUB_EVENT_PATH"))
+    pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+    if pr is not None:
+        ci["pull_request"] = {"number": pr.get("number"), "author": _login(pr.get("user")),
+                              "merged_by": _login(pr.get("merged_by")), "source": "event"}
+    elif env.get("TEAMFORM_PR_NUMBER", "").isdigit():
+        ci["pull_request"] = {"number": int(env["TEAMFORM_PR_NUMBER"]), "source": "TEAMFORM_PR_NUMBER"}
+    approvers = _approvers_from_event(event)
+    if approvers is not None:
+        ci["approvers"], ci["approvers_source"] = approvers, "event"
+    elif "TEAMFORM_APPROVERS" in env:
+        names = [n.strip() for n in env["TEAMFORM_APPROVERS"].split(",") if n.strip()]
+        ci["approvers"] = sorted(n for n in names if _LOGIN.match(n))
+        ci["approvers_source"] = "TEAMFORM_APPROVERS"
+    else:
+        ci["approvers"], ci["approvers_source"] = None, "not available in this CI event"
+    return ci
+
+
+# ---- entries --------------------------------------------------------------------------------
+def _mask(value: Any, secrets: Iterable[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, secrets) for v in value]
+    return value
+
+
+def entry(plan: Plan, report: Report, *, saved_plan: str | None = None, secrets: Iterable[str] = (),
+          environ: Mapping[str, str] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    from . import __version__
+
+    ops = {op.id: op for op in plan.operations}
+    operations = []
+    for r in report.results:
+        op = ops.get(r.op_id)
+        operations.append({"id": r.op_id, "service": r.service, "action": r.action,
+                           "kind": op.kind if op else None, "key": op.key if op else None, "label": r.label,
+                           "status": r.status, "message": r.message, "seconds": r.seconds,
+                           "attempts": r.attempts, "batched": r.batched,
+                           "destructive": bool(op and op.destructive), "demotion": bool(op and op.demotion)})
+    body = {
+        "version": ENTRY_VERSION,
+        "time": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "teamform": __version__,
+        "state_file": plan.state_file, "state_hash": plan.state_hash,
+        "plan_hash": plan_hash(plan), "saved_plan": saved_plan,
+        "services": [s.name for s in plan.services],
+        "ok": report.ok, "counts": report.counts(), "seconds": report.seconds,
+        "operations": operations,
+        "ci": ci_context(environ),
+    }
+    return _mask(body, [s for s in secrets if s and len(s) >= 4])
+
+
+def append(path: str | Path, record: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False, sort_keys=False, default=str)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    return path
+
+
+def read(path: str | Path, last: int | None = None) -> list[dict[str, Any]]:
+    """Entries, oldest first; a line that is not JSON (a torn write) is skipped, not fatal."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            out.append(record)
+    return out[-last:] if last else out
