@@ -1,0 +1,125 @@
+"""Saved plans end to end against the Krisp emulator (the sandbox): a stale plan is refused and
+says what changed; --allow-stale-unrelated applies the rest and names what it skipped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from teamform.cli import cli
+from teamform_krisp.emulator import KrispEmulator, seat
+
+STATE = """\
+version: 1
+people:
+  alice@example.com: {name: Alice}
+  bob@example.com: {name: Bob}
+  carol@example.com: {name: Carol}
+  dave@example.com: {name: Dave}
+  erin@example.com: {name: Erin}
+services:
+  krisp:
+    provider: krisp
+    sandbox: true
+    policy: {max_removals: 5}
+    seats: {standard: 6}
+    members:
+      - {who: alice@example.com, role: Admin, nickname: Alice}
+      - {who: bob@example.com}
+      - {who: carol@example.com}
+      - {who: dave@example.com, role: Admin}
+      - {who: erin@example.com}
+"""
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "teams.yaml").write_text(STATE)
+    return tmp_path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
+
+
+def change_live(sandbox, edit) -> None:
+    """Change the service behind teamform's back (someone used Krisp's own UI)."""
+    emulator = KrispEmulator(store=sandbox / ".teamform" / "sandbox" / "krisp.json")
+    edit(emulator.state)
+    emulator.save()
+
+
+def nickname(email: str, value: str):
+    def edit(state):
+        for s in state["seats"]:
+            if s["user"] and s["user"]["email"].lower() == email:
+                s["nickname"] = value
+    return edit
+
+
+def test_fresh_saved_plan_applies_exactly(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete" in result.output
+    assert "No changes" in invoke("plan").output
+
+
+def test_stale_plan_is_refused_naming_what_changed(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    change_live(sandbox, nickname("dave@example.com", "Davey"))
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1
+    assert "the plan is stale" in result.output
+    assert "member[dave@example.com] changed" in result.output
+    assert "Run plan again" in result.output
+    assert "Apply" not in result.output.replace("apply only", "")  # nothing was applied
+    assert "mallory@example.com" in json.dumps(KrispEmulator(store=".teamform/sandbox/krisp.json").state)
+
+
+def test_unrelated_change_is_named_even_when_no_operation_depends_on_it(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    change_live(sandbox, nickname("alice@example.com", "Al"))  # Alice has no operation in the plan
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1
+    assert "krisp: member[alice@example.com] changed" in result.output
+
+
+def test_allow_stale_unrelated_applies_the_rest_and_names_the_skipped(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    change_live(sandbox, nickname("dave@example.com", "Davey"))
+    result = invoke("apply", "plan.json", "--allow-stale-unrelated")
+    assert result.exit_code == 1, "a partly applied plan is not a success"
+    assert "skipped (stale): krisp:member[dave@example.com]:update" in result.output
+    assert "✓ krisp: - member[mallory@example.com]" in result.output
+    assert "✓ krisp: + member[erin@example.com]" in result.output
+    assert "1 skipped" in result.output
+    after = invoke("plan")
+    assert "member[dave@example.com]" in after.output and "mallory" not in after.output
+    entry = json.loads((sandbox / "journal.jsonl").read_text().splitlines()[-1])
+    skipped = [op for op in entry["operations"] if op["status"] == "skipped"]
+    assert [op["id"] for op in skipped] == ["krisp:member[dave@example.com]:update"]
+    assert skipped[0]["message"].startswith("stale")
+
+
+def test_a_plan_from_another_version_of_the_file_is_refused(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    (sandbox / "teams.yaml").write_text(STATE.replace("standard: 6", "standard: 7"))
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1 and "different version" in result.output
+
+
+def test_dependent_operation_of_a_stale_one_is_skipped_too(sandbox):
+    """Erin needs the sixth seat; when the seat pool changed, her invitation is skipped with it."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+    change_live(sandbox, lambda state: state["seats"].append(seat(99)))
+    result = invoke("apply", "plan.json", "--allow-stale-unrelated")
+    assert "skipped (stale): krisp:seats[standard]:update" in result.output
+    plan = json.loads((sandbox / "plan.json").read_text())
+    erin = next(op for s in plan["services"] for op in s["operations"] if op["key"] == "erin@example.com")
+    assert "krisp:seats[standard]:update" in erin["depends_on"]
+    assert "skipped (stale): krisp:member[erin@example.com]:create" in result.output
+    assert "✓ krisp: - member[mallory@example.com]" in result.output
