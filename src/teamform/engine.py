@@ -155,7 +155,7 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
                 from .model import Ref
 
                 current = state.get(Ref(kind, key[:-1]))
-                now = current.fingerprint() if current is not None else "absent"
+                now = "absent" if current is None else "present" if fingerprint == "present" else current.fingerprint()
                 if now != fingerprint:
                     changes.append(f"{sp.name}: {ref} changed")
                     stale.append(op.id)

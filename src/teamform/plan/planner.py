@@ -75,14 +75,20 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
 
 
 def _precondition(op: Operation, live: State) -> dict[str, str]:
+    """The live facts ``op`` relies on: its own resource exactly; what it refers to, exactly when
+    it consumes from it (a create or replace takes capacity), else only that it exists ("present")."""
     refs = {op.resource.ref}
     for res in (op.before, op.after):
         if res is not None:
             refs.update(res.refs)
+    exact = op.action in ("create", "replace")
     out = {}
     for ref in sorted(refs):
         current = live.get(ref)
-        out[str(ref)] = current.fingerprint() if current is not None else "absent"
+        if current is None:
+            out[str(ref)] = "absent"
+        else:
+            out[str(ref)] = current.fingerprint() if exact or ref == op.resource.ref else "present"
     return out
 
 
