@@ -98,7 +98,14 @@ def identity_of(home: dict[str, Any], teams: list[dict[str, Any]]) -> str | None
 
 async def fetch_state(call: Call) -> tuple[State, dict[str, str]]:
     """The live state and the team ids by name."""
-    home = await read_once(call, api.TEAM)
+    try:
+        home = await call("GET", api.TEAM)
+    except ProviderError as exc:
+        if exc.status != 404:  # 404: the account owns no team of its own; anything else is a failed read
+            raise IncompleteRead(f"reading {api.TEAM} failed: {exc}") from exc
+        home = {}
+    except httpx.HTTPError as exc:
+        raise IncompleteRead(f"reading {api.TEAM} failed: {exc}") from exc
     roles = await read_once(call, api.ROLES)
     teams = await pages(call, api.ALL_TEAMS)
     identity = identity_of(home, teams)

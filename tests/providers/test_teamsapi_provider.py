@@ -258,3 +258,12 @@ async def test_a_lost_invitation_answer_is_read_back_not_repeated():
     plan, report = await plan_apply(config, {"ta": emu})
     assert report.ok and len(emu.calls("POST", api.INVITATION)) == 1
     assert not (await make_plan(config, {"ta": emu})).has_changes
+
+
+async def test_an_account_without_its_own_team_only_leaves_others_teams():
+    emu = emulator(BOB, teams=[team("team_2", "Bobs", 2)])
+    emu.state["tokens"] = {"sandbox-token": 2}  # bob owns no team, is a member of Alice's Eng
+    emu.state["teams"] = [t for t in emu.state["teams"] if t["id"] == "team_1"]
+    plan, report = await plan_apply(load(state_file("      {}")), {"ta": emu})
+    assert ops(plan) == [("delete", "Eng")] and report.ok
+    assert writes(emu) == [("PUT", "/teams/leave-team/team_1")]
