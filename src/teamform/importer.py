@@ -70,7 +70,30 @@ def _emails(value: Any) -> Iterable[str]:
             yield from _emails(v)
 
 
-def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapping[str, State]) -> dict[str, Any]:
+PERSON_FIELDS = ("name", "first_name", "last_name")
+
+
+def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]) -> dict[str, dict[str, str]]:
+    """Names the services hold, by lower-cased email: a provider's ``export_people(live)`` if it
+    has one, else the ``name``/``first_name``/``last_name`` attributes of resources about a person.
+    The import describes live state, so these win over the names in the source file."""
+    out: dict[str, dict[str, str]] = {}
+    for name, provider in providers.items():
+        hook = getattr(provider, "export_people", None)
+        found = hook(states[name]).items() if callable(hook) else (
+            (r.person, {k: r.attrs[k] for k in PERSON_FIELDS if isinstance(r.attrs.get(k), str) and r.attrs[k]})
+            for r in states[name] if r.person)
+        for email, fields in found:
+            if fields:
+                out.setdefault(norm_email(email), {}).update(fields)
+    for fields in out.values():
+        if "name" not in fields and ("first_name" in fields or "last_name" in fields):
+            fields["name"] = f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
+    return out
+
+
+def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapping[str, State],
+            names: Mapping[str, dict[str, str]]) -> dict[str, Any]:
     spelled: dict[str, str] = {}
     for state in states.values():
         for r in state:
@@ -85,7 +108,8 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
         seen.add(low)
         spelling = config.directory.spelling.get(low) or spelled.get(low) or email
         person = config.directory.people.get(low)
-        people[spelling] = person.model_dump(exclude_none=True) if person is not None else {}
+        fields = person.model_dump(exclude_none=True) if person is not None else {}
+        people[spelling] = {**fields, **names.get(low, {})}
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
 
@@ -107,7 +131,8 @@ def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str
                                      for n in missing))
     for name, provider in providers.items():
         sections[name] = {**_common(config.services[name]), **provider.export(states[name])}
-    return {"version": 1, "people": _people(config, sections, states), "services": sections}
+    names = live_names(providers, states)
+    return {"version": 1, "people": _people(config, sections, states, names), "services": sections}
 
 
 def dump(document: Mapping[str, Any]) -> str:

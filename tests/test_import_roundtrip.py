@@ -1,0 +1,101 @@
+"""`teamform import` then `plan` gives no changes, for every installed provider with an emulator.
+
+Providers arrive during the day: this test is parametrized over whatever is installed. A provider
+without ``export`` fails here, loudly, rather than being skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from teamform.cli import cli
+from teamform.importer import env_name, has_export
+from teamform.provider import installed
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "teams.example.yaml"
+PROVIDERS = installed()
+
+
+def state_for(provider: str) -> tuple[str, dict]:
+    """The example file reduced to one service of ``provider`` (or a bare sandbox entry)."""
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    services = {n: s for n, s in (doc.get("services") or {}).items() if s.get("provider") == provider}
+    name = next(iter(services), provider)
+    entry = services.get(name) or {"provider": provider, "sandbox": True}
+    return name, {**doc, "services": {name: entry}}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_import_then_plan_gives_no_changes(provider, in_tmp):
+    cls = PROVIDERS[provider]
+    if cls.emulator_class is None:
+        pytest.skip(f"provider {provider} has no emulator")
+    if not has_export(cls):
+        pytest.fail(f"provider {provider} does not implement export(live): `teamform import` cannot work for it")
+    name, doc = state_for(provider)
+    Path("teams.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    result = invoke("import", "--service", name, "--out", "imported.yaml")
+    assert result.exit_code == 0, result.output
+    imported = yaml.safe_load(Path("imported.yaml").read_text())
+    entry = imported["services"][name]
+    assert entry["provider"] == provider and entry["sandbox"] is True
+    assert all(str(v).startswith("env:") for v in (entry.get("credentials") or {}).values())
+    assert set(entry.get("credentials") or {}) == set(cls.credential_names)
+
+    assert invoke("validate", "-f", "imported.yaml").exit_code == 0
+    plan = invoke("plan", "-f", "imported.yaml", "--detailed-exitcode")
+    assert plan.exit_code == 0, f"import → plan should be empty for {provider}:\n{plan.output}"
+    assert "No changes" in plan.output
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_import_after_apply_matches_the_file(provider, in_tmp):
+    cls = PROVIDERS[provider]
+    if cls.emulator_class is None:
+        pytest.skip(f"provider {provider} has no emulator")
+    if not has_export(cls):
+        pytest.fail(f"provider {provider} does not implement export(live)")
+    name, doc = state_for(provider)
+    Path("teams.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    applied = invoke("apply", "--auto-approve", "--allow-mass-removal")
+    assert applied.exit_code == 0, applied.output
+    assert invoke("import", "--out", "imported.yaml").exit_code == 0
+    assert invoke("plan", "-f", "imported.yaml", "--detailed-exitcode").exit_code == 0
+    assert invoke("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_import_writes_people_and_env_references(in_tmp):
+    Path("teams.yaml").write_text(
+        "version: 1\npeople: {alice@example.com: {name: Alice Doe}}\n"
+        "services:\n  team-a:\n    provider: krisp\n    sandbox: true\n")
+    result = invoke("import")
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load(result.output)
+    assert doc["people"]["alice@example.com"] == {"name": "Alice Doe"}
+    assert "mallory@example.com" in doc["people"], "people found only in the service are listed too"
+    assert doc["services"]["team-a"]["credentials"] == {
+        "api_key": f"env:{env_name('team-a', 'api_key')}", "secret": "env:TEAM_A_SECRET"}
+
+
+def test_import_of_an_unreadable_service_writes_nothing(in_tmp):
+    Path("teams.yaml").write_text(
+        "version: 1\nservices:\n  krisp:\n    provider: krisp\n    credentials: {api_key: env:K, secret: env:S}\n"
+        "    base_url: http://127.0.0.1:9\n    limits: {retries: 0, timeout: 2}\n")
+    result = CliRunner().invoke(cli, ["import", "--out", "out.yaml"], env={"K": "k", "S": "s"})
+    assert result.exit_code == 1
+    assert "could not read live state" in result.output and not Path("out.yaml").exists()
