@@ -1,0 +1,195 @@
+"""An emulator of the WorkDrive API (users, departments, locations, security groups).
+
+Rules it enforces: the ``X-API-KEY`` header; ``cur_page``/``per_page`` paging with ``meta``
+(at most ``api.MAX_PER_PAGE`` a page); at most ``api.MAX_BATCH`` items a bulk or member-list
+call; unique emails (case-insensitive) and names; ``reportsTo``, department, location and user
+ids must exist; security groups cannot be created; every department always has at least one
+head (creating one without a head, removing, demoting, moving or deleting its last head are
+refused); a department or location with members cannot be deleted (a department's heads leave
+with it). Writes are atomic: a refused call changes nothing.
+
+The handlers live in ``emu_users.py`` and ``emu_org.py``; this module has the envelope, auth,
+paging and the shared helpers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Iterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from teamform.emulator import Emulator, RateLimit
+
+from . import api
+from .emu_common import Refusal, new_user, uid
+from .emu_org import OrgHandlers
+from .emu_users import UserHandlers
+
+__all__ = ["WorkDriveEmulator", "Refusal", "new_user", "uid"]
+
+
+class WorkDriveEmulator(UserHandlers, OrgHandlers, Emulator):
+    sandbox_credentials = {"api_key": "sandbox-workdrive-key"}
+    #: list answers drop their last item this many times (a cut-short read, for tests)
+    short_pages = 0
+
+    def seed(self) -> dict[str, Any]:
+        """Drift from teams.example.yaml: Bob's title is old and he is a plain member of Support,
+        whose head is Mallory (gone from the file); Carol's invitation is pending and she is in
+        Sales, which the file no longer has (its head Oscar is gone too); Dave and Erin are new;
+        Pat was archived long ago; Remote does not exist yet; nobody is in Everyone but Alice and Bob."""
+        users = [
+            new_user(uid(1), "alice@example.com", "Alice", "Doe", designation="CTO", department=uid(20),
+                     location=uid(30)),
+            new_user(uid(2), "Bob@Example.com", "Bob", "Roe", designation="Support Engineer",
+                     reports_to=uid(1), department=uid(21), location=uid(30)),
+            new_user(uid(3), "carol@example.com", "Carol", "Poe", status="INVITED", department=uid(22)),
+            new_user(uid(4), "mallory@example.com", "Mallory", "Moe", designation="Support Lead",
+                     department=uid(21)),
+            new_user(uid(5), "oscar@example.com", "Oscar", "Noe", designation="Sales Lead", department=uid(22)),
+            new_user(uid(6), "pat@example.com", "Pat", "Coe", status="ARCHIVE"),
+        ]
+        return {
+            "api_key": self.sandbox_credentials["api_key"],
+            "users": {u["id"]: u for u in users},
+            "departments": {uid(20): {"id": uid(20), "name": "Engineering", "heads": [uid(1)]},
+                            uid(21): {"id": uid(21), "name": "Support", "heads": [uid(4)]},
+                            uid(22): {"id": uid(22), "name": "Sales", "heads": [uid(5)]}},
+            "locations": {uid(30): {"id": uid(30), "name": "Berlin"}},
+            "groups": {uid(40): {"id": uid(40), "name": "Admins", "members": [uid(1)]},
+                       uid(41): {"id": uid(41), "name": "Everyone", "members": [uid(1), uid(2)]},
+                       uid(42): {"id": uid(42), "name": "Finance", "members": [uid(4)]}},
+            "next_id": 100,
+        }
+
+    def default_rate_limit(self) -> RateLimit:
+        return RateLimit(requests=600, window=60.0)  # CHOICE: the doc gives no limit
+
+    # ---- envelope -----------------------------------------------------------------------
+    def error_response(self, status: int, message: str, *, retry_after: float | None = None) -> Response:
+        code = {401: "UNAUTHORIZED", 429: "TOO_MANY_REQUESTS"}.get(status, "INTERNAL_ERROR")
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+        return JSONResponse({"statusCode": status, "error": code, "code": code, "message": message},
+                            status_code=status, headers=headers)
+
+    @staticmethod
+    def refuse(exc: Refusal) -> Response:
+        body = {"statusCode": exc.status, "error": exc.code, "code": exc.code, "message": exc.message}
+        body.update(exc.details)
+        return JSONResponse(body, status_code=exc.status)
+
+    def routes(self) -> list[Route]:
+        def endpoint(handler, status: int = 200):
+            async def run(request: Request) -> Response:
+                try:
+                    if request.headers.get(api.API_KEY_HEADER) != self.state["api_key"]:
+                        raise Refusal("UNAUTHORIZED")
+                    with self.atomic():
+                        data = await handler(request)
+                except Refusal as exc:
+                    return self.refuse(exc)
+                return JSONResponse(data, status_code=status) if data is not None else Response(status_code=204)
+            return run
+
+        return [Route(path, endpoint(handler, status), methods=[method])
+                for method, path, handler, status in [*self.user_routes(), *self.org_routes()]]
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups")})
+        try:
+            yield
+        except Refusal:
+            self.state.update(saved)
+            raise
+
+    # ---- shared helpers -----------------------------------------------------------------
+    @property
+    def users(self) -> dict[str, dict[str, Any]]:
+        return self.state["users"]
+
+    @property
+    def departments(self) -> dict[str, dict[str, Any]]:
+        return self.state["departments"]
+
+    def new_id(self) -> str:
+        return uid(self.next_id())
+
+    def page(self, request: Request, items: list[Any], key: str) -> dict[str, Any]:
+        q = request.query_params
+        try:
+            cur, per = int(q.get("cur_page", 1)), int(q.get("per_page", 10))
+        except ValueError:
+            raise Refusal("VALIDATION_ERROR", "cur_page and per_page must be integers") from None
+        if cur < 1 or not 1 <= per <= api.MAX_PER_PAGE:
+            raise Refusal("VALIDATION_ERROR", f"cur_page >= 1 and 1 <= per_page <= {api.MAX_PER_PAGE}")
+        total = len(items)
+        pages = (total + per - 1) // per
+        chunk = items[(cur - 1) * per: cur * per]
+        if self.short_pages and chunk:
+            self.short_pages -= 1
+            chunk = chunk[:-1]
+        return {key: chunk, "meta": {"perPage": per, "totalPages": pages, "totalResults": total,
+                                     "curPage": cur, "nextPage": cur + 1 if cur < pages else None}}
+
+    async def body(self, request: Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except ValueError:
+            raise Refusal("VALIDATION_ERROR", "the body must be JSON") from None
+        if not isinstance(data, dict):
+            raise Refusal("VALIDATION_ERROR", "the body must be a JSON object")
+        return data
+
+    def ids_list(self, value: Any, field: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+            raise Refusal("VALIDATION_ERROR", f"{field} must be a list of ids")
+        if len(value) > api.MAX_BATCH:
+            raise Refusal("BATCH_TOO_LARGE")
+        return value
+
+    def user(self, user_id: Any, code: str = "USER_NOT_FOUND") -> dict[str, Any]:
+        found = self.users.get(user_id) if isinstance(user_id, str) else None
+        if found is None:
+            raise Refusal(code, ids=[user_id])
+        return found
+
+    def known_users(self, ids: list[str]) -> list[dict[str, Any]]:
+        missing = [i for i in ids if i not in self.users]
+        if missing:
+            raise Refusal("USER_NOT_FOUND", ids=missing)
+        return [self.users[i] for i in ids]
+
+    def by_email(self, email: str) -> dict[str, Any] | None:
+        low = email.strip().lower()
+        return next((u for u in self.users.values() if u["email"].lower() == low), None)
+
+    def mini(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {"id": user["id"], "firstName": user["firstName"], "lastName": user["lastName"],
+                "email": user["email"], "status": user["status"], "designation": user["designation"],
+                "department": user["department"]}
+
+    def heads_ok(self, dept_ids: set[str | None]) -> None:
+        """Refuse (and so roll back) if any of these departments is left without a head."""
+        for dept_id in dept_ids:
+            dept = self.departments.get(dept_id) if dept_id else None
+            if dept is None:
+                continue
+            dept["heads"] = [h for h in dept["heads"] if self.users.get(h, {}).get("department") == dept_id]
+            if not dept["heads"]:
+                raise Refusal("DEPARTMENT_HEAD_REQUIRED",
+                              f"department '{dept['name']}' would be left without a head")
+
+    def place(self, user: dict[str, Any], dept_id: str | None, head: bool = False) -> set[str | None]:
+        """Move a user into a department (or out of all); returns the departments touched."""
+        old = user["department"]
+        user["department"] = dept_id
+        if old and old != dept_id and old in self.departments:
+            self.departments[old]["heads"] = [h for h in self.departments[old]["heads"] if h != user["id"]]
+        if dept_id and head and user["id"] not in self.departments[dept_id]["heads"]:
+            self.departments[dept_id]["heads"].append(user["id"])
+        return {old, dept_id}
