@@ -1,6 +1,7 @@
 """Property: for any live roster and any valid file, one apply converges (the next plan is empty)."""
 
 import asyncio
+import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -44,7 +45,9 @@ services:
 """.replace("    members:\n      []", "    members: []")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI explores the same examples every run (no flaky landings); developers explore new ones
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=os.environ.get("CI") == "true")
 @given(live=roster, desired=roster, spare=st.integers(0, 2), extra=st.integers(0, 2))
 def test_one_apply_converges(live, desired, spare, extra):
     seats = {t: sum(1 for _, ty, _ in desired.values() if ty == t) + extra for t in ("standard", "device")}
@@ -64,8 +67,10 @@ def test_one_apply_converges(live, desired, spare, extra):
     admins_wanted = any(r == "Admin" for r, _, _ in desired.values())
     if plan.errors:
         # the only plans teamform may refuse here: a team left (or declared) without an Admin,
+        # the only Admin moved to another seat type (a replace would drop them first),
         # or moves that cannot be ordered safely
         no_admin = not admins_wanted and (admins_live or bool(desired))
-        assert no_admin or any("cannot be ordered" in e for e in plan.errors), plan.errors
+        stated = ("cannot be ordered", "removes it first")
+        assert no_admin or any(r in e for e in plan.errors for r in stated), plan.errors
     else:
         assert plan.operations == [], [op.id for op in plan.operations]

@@ -234,3 +234,20 @@ async def test_the_example_round_trip_converges():
     text = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
     plan = await converge(load(text), {"krisp": emu}, services=["krisp"])
     assert plan.operations == [] and not plan.errors
+
+
+async def test_moving_the_only_admin_to_another_seat_type_is_refused_not_half_done():
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, "device"))
+    config = load(state_file(members("{who: alice@example.com, role: Admin, seat: device}")))
+    plan = await make_plan(config, {"krisp": emu})
+    assert any("replacing member[alice@example.com] removes it first" in e for e in plan.errors)
+
+
+async def test_moving_an_admin_waits_for_another_admin():
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"), seat(3, "device"))
+    config = load(state_file(members("{who: alice@example.com, role: Admin, seat: device}",
+                                     "{who: bob@example.com, role: Admin}")))
+    plan, report = await plan_apply(config, {"krisp": emu})
+    move = next(op for op in plan.operations if op.action == "replace")
+    assert "member[bob@example.com]:update" in move.depends_on[0] and move.warnings
+    assert report.ok

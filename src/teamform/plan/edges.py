@@ -81,22 +81,35 @@ def _scope(res: Resource, guard: Guard) -> str | None:
     return next((r.key for r in res.refs if r.kind == guard.scope_kind), "")
 
 
-def guard_edges(spec: KindSpec, guard: Guard, ops: list[Operation]) -> Iterable[Edge]:
+def _guard_roles(spec: KindSpec, guard: Guard, ops: list[Operation]):
+    """Per scope: ops that gain a holder, lose one, or hold it on both sides of a replace (the
+    holder is gone while it is deleted and created again)."""
     gains: dict[str | None, list[Operation]] = defaultdict(list)
     losses: dict[str | None, list[Operation]] = defaultdict(list)
+    transient: dict[str | None, list[Operation]] = defaultdict(list)
     for op in ops:
         had, has = _holds(op.before, spec.name, guard), _holds(op.after, spec.name, guard)
         if has and not had:
             gains[_scope(op.after, guard)].append(op)  # type: ignore[arg-type]
         elif had and not has:
             losses[_scope(op.before, guard)].append(op)  # type: ignore[arg-type]
-    for scope, lost in losses.items():
-        for loss in lost:
-            for gain in gains.get(scope, []):
-                yield gain.id, loss.id
+        elif had and has and op.action == "replace":
+            transient[_scope(op.before, guard)].append(op)  # type: ignore[arg-type]
+    return gains, losses, transient
 
 
-def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State) -> list[str]:
+def guard_edges(spec: KindSpec, guard: Guard, ops: list[Operation]) -> Iterable[Edge]:
+    """Gains first; a holder being replaced waits for the gains and goes before the losses."""
+    gains, losses, transient = _guard_roles(spec, guard, ops)
+    for scope in set(gains) | set(losses) | set(transient):
+        for gain in gains.get(scope, []):
+            yield from ((gain.id, op.id) for op in losses.get(scope, []) + transient.get(scope, []))
+        for op in transient.get(scope, []):
+            yield from ((op.id, loss.id) for loss in losses.get(scope, []))
+
+
+def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State,
+                 ops: list[Operation]) -> list[str]:
     holders: dict[str | None, int] = defaultdict(int)
     scopes: set[str | None] = set()
     for res in desired.of_kind(spec.name):
@@ -110,9 +123,16 @@ def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State) -> l
     for scope in sorted(scopes, key=str):
         if guard.scope_kind is not None and Ref(guard.scope_kind, scope or "") not in desired:
             continue  # the scope itself goes away
+        where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
         if holders[scope] == 0:
-            where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
             out.append(f"{guard.description}{where}: the plan would leave none, so it is refused")
+    _, _, transient = _guard_roles(spec, guard, ops)
+    for scope, replaced in transient.items():
+        if holders[scope] <= len(replaced):
+            where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
+            names = ", ".join(op.label for op in replaced)
+            out.append(f"{guard.description}{where}: replacing {names} removes it first and no other "
+                       f"holder would remain meanwhile; give someone else the role in an earlier apply")
     return out
 
 

@@ -101,13 +101,13 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
     sp.notes += notes
     for issue in provider.check(desired, live):
         {"error": sp.errors, "warning": sp.warnings}.get(issue.level, sp.notes).append(issue.message)
+    ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
     for spec in provider.kinds:
         if spec.capacity_attr:
             sp.errors += E.capacity_errors(spec, desired)
         for guard in spec.guards:
-            sp.errors += E.guard_errors(spec, guard, desired, live)
+            sp.errors += E.guard_errors(spec, guard, desired, live, ops)
 
-    ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
     graph = E.all_edges(provider, ops, desired, live)
     deps: dict[str, set[str]] = {op.id: set() for op in ops}
     for first, then in graph:
