@@ -25,7 +25,8 @@ from teamform.emulator import Emulator
 from . import api
 from .emulator_handlers import Handlers, Refusal
 
-LIFETIME_ENV = "DEBRIEF_SANDBOX_TOKEN_LIFETIME"
+LIFETIME_ENV = "DEBRIEF_SANDBOX_TOKEN_LIFETIME"   # seconds an access token lives (default 3600)
+STEP_ENV = "DEBRIEF_SANDBOX_SECONDS_PER_REQUEST"  # simulated seconds each request takes (default 0)
 
 
 def user(uid: str, email: str, first: str, last: str, role: str = "developer", *, status: str = api.ACTIVE,
@@ -51,8 +52,18 @@ class DebriefEmulator(Handlers, Emulator):
         self.token_lifetime = token_lifetime
         if clock is not None:
             self.clock = clock
+        self.step = float(os.environ.get(STEP_ENV) or 0)  # so a sandbox apply can outlive a token
+        self._elapsed = 0.0
+        if self.step:
+            real = self.clock
+            self.clock = lambda: real() + self._elapsed
         self.tokens: dict[str, tuple[str, float]] = {}   # access token -> (user id, expires at)
         self.refresh_tokens: dict[str, str] = {}         # refresh token -> user id
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_emulator/"):
+            self._elapsed += self.step
+        await super().__call__(scope, receive, send)
 
     def seed(self) -> dict[str, Any]:
         """Drift from teams.example.yaml: Bob's email has other case; Carol is not on the team;

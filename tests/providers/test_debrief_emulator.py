@@ -225,3 +225,14 @@ async def test_injected_faults_answer_in_the_error_shape(http, emu):
     emu.inject(kind="status", status=429, retry_after=2, times=1)
     r = await http.get(api.USERS)
     assert r.status_code == 429 and r.headers["retry-after"] == "2"
+
+
+async def test_sandbox_knobs_let_an_apply_outlive_a_token(monkeypatch):
+    monkeypatch.setenv("DEBRIEF_SANDBOX_TOKEN_LIFETIME", "3")
+    monkeypatch.setenv("DEBRIEF_SANDBOX_SECONDS_PER_REQUEST", "1")
+    emu = DebriefEmulator()
+    async with httpx.AsyncClient(transport=emu.transport(), base_url=BASE) as http:
+        tokens = await login(http)
+        assert tokens["expires_in"] == "3"
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert [(await http.get(api.ME, headers=headers)).status_code for _ in range(3)] == [200, 200, 401]
