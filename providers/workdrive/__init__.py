@@ -54,6 +54,7 @@ class WorkDriveProvider(Reader, Shaper, Writer, Provider):
         super().__init__(ctx, client)
         self.ids: dict[tuple[str, str], Any] = {}     # (kind, key) -> service id
         self.seeded: set[tuple[str, str]] = set()     # (department, email) heads sent with its creation
+        self.removed: set[tuple[str, str]] = set()    # (kind, name) departments/locations deleted
 
     def auth(self) -> httpx.Auth:
         return ApiKeyAuth(self.ctx.credentials["api_key"])

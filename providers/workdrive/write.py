@@ -103,6 +103,8 @@ class Writer:
         self.ids[(LOCATION, op.key)] = made["id"]
 
     async def _delete_place(self, op: Operation) -> None:
+        if (op.kind, op.key) in self.removed:
+            return  # a department's last heads took it with them (see _remove_from_department)
         path = api.DEPARTMENT if op.kind == DEPARTMENT else api.LOCATION
         try:
             await self.call("DELETE", path.format(id=op.before.id))
@@ -110,6 +112,7 @@ class Writer:
             if exc.status != 404:
                 raise
         self.ids.pop((op.kind, op.key), None)
+        self.removed.add((op.kind, op.key))
 
     async def _demote(self, op: Operation) -> None:
         dept = await self._id(DEPARTMENT, target(op.before, DEPARTMENT))
