@@ -102,6 +102,10 @@ async def test_a_real_krisp_plan_with_hostile_live_data_renders_inert():
     assert HOSTILE + MENTION in text_of(rendered)
 
 
+def hostile_html() -> str:
+    return github_html(render_markdown(hostile_plan(), environ={}))
+
+
 def test_summary_counts_and_destructive_first():
     rendered = github_html(render_markdown(hostile_plan(), environ={}))
     assert "<table>" in rendered
@@ -134,3 +138,4 @@ def test_cli_markdown_format(tmp_path, monkeypatch):
     assert result.output.startswith(MARKER)
     rendered = github_html(result.output)
     assert "will be removed" in rendered and "<details>" in rendered
+    assert "will be added" in hostile_html() and "will be changed" in hostile_html()

@@ -32,6 +32,7 @@ _SAFE = re.compile(r"[A-Za-z0-9 ,.:;/=?%+'-]")
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 VERB = {"create": "add", "update": "change", "delete": "remove", "replace": "replace"}
+DONE = {"create": "added", "update": "changed", "delete": "removed", "replace": "replaced"}
 
 
 def esc(text: object) -> str:
@@ -72,7 +73,7 @@ def _tags(op: Operation) -> str:
 def _op_line(op: Operation, *, service: bool = False) -> str:
     where = f"{esc(op.service)}: " if service else ""
     return f"- `{SYMBOL[op.action]}` {where}{esc(op.kind)} **{esc(op.resource.display or op.key)}** " \
-           f"will be {VERB[op.action] + 'd' if op.action != 'update' else 'changed'}{_tags(op)}"
+           f"will be {DONE[op.action]}{_tags(op)}"
 
 
 def _op_details(op: Operation) -> list[str]:
