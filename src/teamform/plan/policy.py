@@ -40,7 +40,7 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
             protected[email] = "protected by policy.protect"
     identity = live.facts.get("identity")
     if identity:
-        protected[norm_email(identity)] = "teamform acts as this identity (lockout guard)"
+        protected[norm_email(identity)] = "teamform signs in as this identity (lockout guard)"
 
     kept_unlisted = 0
     for res in live:
@@ -61,13 +61,16 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                     kept_unlisted += 1
             elif person in protected:
                 _keep(desired, res)
-                warnings.append(f"{res.label} is not in the file but is kept: {protected[person]}")
+                warnings.append(f"{res.label} is not in the file, but its removal is refused and it is "
+                                f"kept: {protected[person]}")
             continue
         if person in protected and spec.role_attr:
             live_rank, wanted_rank = spec.rank(res.attrs), spec.rank(wanted.attrs)
             if live_rank is not None and wanted_rank is not None and wanted_rank < live_rank:
+                asked = wanted.attrs[spec.role_attr]
                 wanted.attrs[spec.role_attr] = res.attrs[spec.role_attr]
-                warnings.append(f"{res.label} keeps {spec.role_attr} {res.attrs[spec.role_attr]!r}: "
+                warnings.append(f"{res.label} keeps {spec.role_attr} {res.attrs[spec.role_attr]!r} "
+                                f"(lowering it to {asked!r} is refused): "
                                 f"{protected[person]}")
     if kept_unlisted:
         notes.append(f"{kept_unlisted} live item(s) not in the file are left alone (policy.authoritative is false)")
