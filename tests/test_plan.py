@@ -169,7 +169,7 @@ def crowd(n: int):
 @pytest.mark.parametrize("limit, allowed", [("3", False), ("5", True), ("'25%'", False), ("'50%'", True)])
 async def test_max_removals_as_count_or_share(limit, allowed):
     emu = emulator(*crowd(15))  # 16 live members; the file keeps alice only... minus 5 kept below
-    keep = [f"{{who: alice@example.com, role: Admin}}"]
+    keep = ["{who: alice@example.com, role: Admin}"]
     config_text = state_file(members(*keep), policy=f"policy: {{max_removals: {limit}}}")
     people = "\n".join(f"  p{i}@example.com: {{}}" for i in range(2, 17))
     config_text = config_text.replace("people:\n", "people:\n" + people + "\n")

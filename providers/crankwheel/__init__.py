@@ -11,7 +11,7 @@ from teamform.config.model import BaseURL, ProviderSettings, Strict, Who
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import IncompleteRead, Issue, Provider, ProviderError
+from teamform.provider import HeaderAuth, IncompleteRead, Issue, Provider, ProviderError
 
 from . import api
 from .emulator import CrankWheelEmulator
@@ -36,33 +36,18 @@ class CrankWheelSettings(ProviderSettings):
     members: list[CrankWheelMember] = Field(default_factory=list)
 
 
-class RawKeyAuth(httpx.Auth):
-    """``Authorization: Basic <api_key>``: CrankWheel takes the raw key, not base64(user:pass)."""
-
-    def __init__(self, key: str) -> None:
-        self._header = f"{api.AUTH_SCHEME} {key}"
-
-    def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = self._header
-        yield request
-
-
 class CrankWheelError(ProviderError):
     @classmethod
     def from_response(cls, response: httpx.Response) -> "CrankWheelError":
         status = response.status_code
         try:
-            body = response.json()
+            detail = _detail(response.json())
         except ValueError:
-            body = None
-        detail = _detail(body)
+            detail = None
         text = api.STATUS_MEANING.get(status, f"HTTP {status}")
         if detail:
             text = f"{text} ({detail})"
-        retry_after = response.headers.get("retry-after")
-        return cls(f"CrankWheel {status}: {text}", status=status, code=detail,
-                   retryable=status == 429 or status >= 500,
-                   retry_after=float(retry_after) if retry_after else None)
+        return cls.from_http(response, f"CrankWheel {status}: {text}", code=detail)
 
 
 def _detail(body: Any) -> str | None:
@@ -94,7 +79,8 @@ class CrankWheelProvider(Provider):
     )
 
     def auth(self) -> httpx.Auth:
-        return RawKeyAuth(self.ctx.credentials["api_key"])
+        # CrankWheel takes the raw key after "Basic", not base64(user:pass)
+        return HeaderAuth("Authorization", f"{api.AUTH_SCHEME} {self.ctx.credentials['api_key']}")
 
     # ---- calls --------------------------------------------------------------------------
     async def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> httpx.Response:

@@ -16,7 +16,7 @@ from teamform.provider import IncompleteRead, Issue, Provider, ProviderError
 from . import api
 from .auth import DebriefAuth
 from .emulator import DebriefEmulator
-from .execute import APP_USER, APPLICATION, NAME_ATTRS, TEAM_USER, DebriefError, Writer, _email_of
+from .execute import APP_USER, APPLICATION, NAME_ATTRS, TEAM_USER, DebriefError as DebriefError, Writer, _email_of
 from .settings import DebriefSettings, app_key
 
 

@@ -10,7 +10,7 @@ import httpx
 
 from teamform.model import Resource, State
 from teamform.plan.ops import Operation
-from teamform.provider import ProviderError
+from teamform.provider import ProviderError, json_body
 
 from . import api
 
@@ -23,19 +23,12 @@ class DebriefError(ProviderError):
     def from_response(cls, response: httpx.Response) -> "DebriefError":
         """``{"errorType", "response": {field: message}}``; production may drop the body."""
         status, request = response.status_code, response.request
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
+        body = json_body(response)
         kind = body.get("errorType") or api.ERROR_TYPES.get(status) or ("not found" if status == 404 else "error")
         fields = body.get("response") if isinstance(body.get("response"), dict) else {}
         detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
-        retry_after = response.headers.get("retry-after")
-        return cls(f"Debrief refused {request.method} {request.url.path} (HTTP {status} {kind})"
-                   + (f": {detail}" if detail else ""), status=status, code=kind,
-                   retryable=status == 429 or status >= 500,
-                   retry_after=float(retry_after) if retry_after else None)
+        return cls.from_http(response, f"Debrief refused {request.method} {request.url.path} (HTTP {status} {kind})"
+                             + (f": {detail}" if detail else ""), code=kind)
 
 
 def _email_of(res: Resource) -> str:

@@ -11,7 +11,7 @@ from teamform.config.model import BaseURL, Limits, ProviderSettings, Strict, Who
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import Issue, IncompleteRead, Provider, ProviderError
+from teamform.provider import Issue, IncompleteRead, Provider, ProviderError, json_body
 
 from . import api
 from .emulator import KrispEmulator
@@ -38,21 +38,14 @@ class KrispSettings(ProviderSettings):
 class KrispError(ProviderError):
     @classmethod
     def from_response(cls, response: httpx.Response) -> "KrispError":
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        code = body.get("error_code") if isinstance(body, dict) else None
+        body = json_body(response)
+        code = body.get("error_code")
         known = api.ERRORS.get(code or "")
-        text = known[1] if known else (body.get("message") if isinstance(body, dict) else None)
-        text = text or f"HTTP {response.status_code}"
-        detail = body.get("message") if isinstance(body, dict) else None
+        text = known[1] if known else (body.get("message") or f"HTTP {response.status_code}")
+        detail = body.get("message")
         if detail and known and detail != known[1]:
             text = f"{text} ({detail})"
-        retryable = response.status_code == 429 or response.status_code >= 500
-        retry_after = response.headers.get("retry-after")
-        return cls(f"Krisp {code or response.status_code}: {text}", status=response.status_code, code=code,
-                   retryable=retryable, retry_after=float(retry_after) if retry_after else None)
+        return cls.from_http(response, f"Krisp {code or response.status_code}: {text}", code=code)
 
 
 class KrispProvider(Provider):

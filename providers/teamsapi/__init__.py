@@ -10,7 +10,7 @@ import httpx
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import Issue, Provider, ProviderError
+from teamform.provider import HeaderAuth, Issue, Provider, ProviderError, json_body
 
 from . import api
 from .checks import plan_issues
@@ -24,20 +24,14 @@ __all__ = ["TeamsApiProvider", "TeamsApiSettings", "TeamsApiEmulator"]
 class TeamsApiError(ProviderError):
     @classmethod
     def from_response(cls, response: httpx.Response) -> "TeamsApiError":
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        detail = body.get("message") if isinstance(body, dict) else None
+        detail = json_body(response).get("message")
         if isinstance(detail, list):
             detail = "; ".join(map(str, detail))
         status = response.status_code
         text = api.STATUS_MEANING.get(status, f"HTTP {status}")
         if detail:
             text = f"{text}: {detail}"
-        retry_after = response.headers.get("retry-after")
-        return cls(f"Teams API {status}: {text}", status=status, retryable=status == 429 or status >= 500,
-                   already_done=status == 409, retry_after=float(retry_after) if retry_after else None)
+        return cls.from_http(response, f"Teams API {status}: {text}", already_done=status == 409)
 
 
 class TeamsApiProvider(Provider):
@@ -63,7 +57,7 @@ class TeamsApiProvider(Provider):
         self._team_ids: dict[str, str] = {}
 
     def auth(self) -> httpx.Auth:
-        return _Bearer(self.ctx.credentials["token"])
+        return HeaderAuth("Authorization", f"{api.AUTH_SCHEME} {self.ctx.credentials['token']}")
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.client.request(method, path, **kwargs)
@@ -199,10 +193,4 @@ def _copy_members(state: State, live: State, team: str, only: str | None = None)
                 state.add(copy.deepcopy(res))
 
 
-class _Bearer(httpx.Auth):
-    def __init__(self, token: str) -> None:
-        self._header = f"{api.AUTH_SCHEME} {token}"
 
-    def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = self._header
-        yield request

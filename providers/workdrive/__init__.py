@@ -3,12 +3,12 @@ security-group membership, with bulk and batched calls and staged offboarding.""
 
 from __future__ import annotations
 
-from typing import Any, Generator
+from typing import Any
 
 import httpx
 
 from teamform.model import Guard, KindSpec, State
-from teamform.provider import Context, Provider
+from teamform.provider import Context, HeaderAuth, Provider
 
 from . import api
 from .emulator import WorkDriveEmulator
@@ -20,13 +20,7 @@ from .write import WorkDriveError, Writer
 __all__ = ["WorkDriveProvider", "WorkDriveEmulator", "WorkDriveError"]
 
 
-class ApiKeyAuth(httpx.Auth):
-    def __init__(self, key: str) -> None:
-        self.key = key
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[api.API_KEY_HEADER] = self.key
-        yield request
 
 
 class WorkDriveProvider(Reader, Shaper, Writer, Provider):
@@ -57,7 +51,7 @@ class WorkDriveProvider(Reader, Shaper, Writer, Provider):
         self.removed: set[tuple[str, str]] = set()    # (kind, name) departments/locations deleted
 
     def auth(self) -> httpx.Auth:
-        return ApiKeyAuth(self.ctx.credentials["api_key"])
+        return HeaderAuth(api.API_KEY_HEADER, self.ctx.credentials["api_key"])
 
     # ---- import -------------------------------------------------------------------------
     def export(self, live: State) -> dict[str, Any]:

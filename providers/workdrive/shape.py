@@ -12,7 +12,7 @@ from teamform.model import Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
 from teamform.provider import Issue
 
-from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, MEMBERSHIP, USER,
+from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER,
                    member, target)
 
 

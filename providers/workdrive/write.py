@@ -14,7 +14,7 @@ import httpx
 
 from teamform.model import norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import ProviderError
+from teamform.provider import ProviderError, json_body
 
 from . import api
 from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, MEMBERSHIP, USER, target
@@ -31,18 +31,11 @@ class WorkDriveError(ProviderError):
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> "WorkDriveError":
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
+        body = json_body(response)
         code = str(body.get("code") or body.get("error") or response.status_code)
         text = body.get("message") or api.ERRORS.get(code, (0, f"HTTP {response.status_code}"))[1]
-        retry_after = response.headers.get("retry-after")
         details = {k: v for k, v in body.items() if k not in ("statusCode", "error", "code", "message")}
-        return cls(f"WorkDrive {code}: {text}", status=response.status_code, code=code, details=details,
-                   retryable=response.status_code == 429 or response.status_code >= 500,
-                   retry_after=float(retry_after) if retry_after else None)
+        return cls.from_http(response, f"WorkDrive {code}: {text}", code=code, details=details)
 
 
 class Writer:

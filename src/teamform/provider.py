@@ -53,6 +53,40 @@ class ProviderError(Exception):
         self.retry_after = retry_after
 
 
+    @classmethod
+    def from_http(cls, response: httpx.Response, message: str, *, code: str | None = None,
+                  already_done: bool = False, **extra: Any) -> "ProviderError":
+        """An error for an HTTP answer: 429 and 5xx are retryable, Retry-After is kept."""
+        status = response.status_code
+        header = response.headers.get("retry-after")
+        return cls(message, status=status, code=code, retryable=status == 429 or status >= 500,
+                   already_done=already_done, retry_after=parse_retry_after(header) if header else None,
+                   **extra)
+
+
+def json_body(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object, or ``{}`` when there is none (some services drop error bodies)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class HeaderAuth(httpx.Auth):
+    """A fixed header on every request: an API key or a static token. Its value is never shown."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self._header, self._value = header, value
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers[self._header] = self._value
+        yield request
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth({self._header!r}, '***')"
+
+
 class IncompleteRead(ProviderError):
     """A read failed or stopped early; the plan for this service must be aborted."""
 

@@ -76,7 +76,7 @@ async def test_a_new_person_joins_the_team_before_two_applications():
     plan, report = await plan_apply(config, {"debrief": emu})
     team = ("create", "team_user", "carol@example.com")
     joins = [op for op in plan.operations if op.kind == "application_user"]
-    assert len(joins) == 2 and all(f"debrief:team_user[carol@example.com]:create" in op.depends_on for op in joins)
+    assert len(joins) == 2 and all("debrief:team_user[carol@example.com]:create" in op.depends_on for op in joins)
     assert all(position(plan, *team) < position(plan, op.action, op.kind, op.key) for op in joins)
     assert report.ok and emu.calls("POST", "/team/team-1/add")
     carol = next(u for u in emu.state["users"] if u["email"] == "carol@example.com")

@@ -6,7 +6,6 @@ from pathlib import Path
 import yaml
 
 from teamform.testing import converge, load, make_plan, plan_apply
-from teamform_workdrive import api
 from teamform_workdrive.emulator import WorkDriveEmulator, new_user, uid
 
 ENV = {"WD_KEY": "k"}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from ..model import norm_email
 from ..provider import BROKEN, Provider, installed
 from .loader import ConfigError, Document, Problem, load_file, load_text
-from .model import (COMMON_KEYS, Directory, EnvRef, Head, Person, Policy, ServiceCommon, ENV_REF_RE)
+from .model import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
 
 __all__ = ["Config", "ConfigError", "ServiceConfig", "load", "load_path", "service_model",
            "resolve_credentials", "json_schema", "Problem"]

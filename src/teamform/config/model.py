@@ -236,4 +236,3 @@ class Head(Strict):
     services: dict[str, Any] = Field(default_factory=dict)
 
 
-COMMON_KEYS = frozenset(ServiceCommon.model_fields)

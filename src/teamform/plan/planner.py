@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from deepdiff import DeepDiff
 
-from ..model import Resource, State
+from ..model import State
 from . import edges as E
 from .ops import Operation, ServicePlan
 from .policy import adjust, removal_cap
