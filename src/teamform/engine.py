@@ -16,8 +16,8 @@ from .apply import Report, Result, Settings as ApplySettings, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import RetryPolicy, open_client
-from .model import State
-from .plan import Plan, ServicePlan, failed_read, plan_service
+from .model import Ref, State
+from .plan import Operation, Plan, ServicePlan, failed_read, plan_service
 from .provider import Context, Provider
 
 SANDBOX_DIR = Path(".teamform") / "sandbox"
@@ -152,8 +152,6 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
         for op in sp.operations:
             for ref, fingerprint in op.precondition.items():
                 kind, _, key = ref.partition("[")
-                from .model import Ref
-
                 current = state.get(Ref(kind, key[:-1]))
                 now = "absent" if current is None else "present" if fingerprint == "present" else current.fingerprint()
                 if now != fingerprint:
@@ -161,6 +159,23 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
                     stale.append(op.id)
                     break
     return list(dict.fromkeys(changes)), stale
+
+
+def drop_stale(plan: Plan, stale: list[str]) -> list[Operation]:
+    """Take the stale operations, and everything that depends on one, out of ``plan``;
+    return what was taken out, in plan order."""
+    gone = set(stale)
+    dropped: list[Operation] = []
+    for sp in plan.services:
+        kept = []
+        for op in sp.operations:
+            if op.id in gone or any(d in gone for d in op.depends_on):
+                gone.add(op.id)
+                dropped.append(op)
+            else:
+                kept.append(op)
+        sp.operations = kept
+    return dropped
 
 
 def _changed_resources(service: str, then: Mapping[str, str], state: State) -> list[str]:

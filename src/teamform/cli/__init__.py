@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from .. import config as cfg
-from ..engine import SANDBOX_DIR, Session, stale_operations
+from ..engine import SANDBOX_DIR, Session, drop_stale, stale_operations
 from ..plan.ops import Plan
 from ..provider import installed
 from ..render import render, render_report
@@ -152,17 +152,9 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, 
         raise Failure("the plan is stale: " + "; ".join(changes) +
                       ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
     click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
-    stale_set = set(stale)
-    for sp in saved.services:
-        kept = []
-        for op in sp.operations:
-            if op.id in stale_set or any(d in stale_set for d in op.depends_on):
-                click.echo(f"  skipped (stale): {op.id}", err=True)
-                stale_set.add(op.id)
-                skipped.append(op)
-            else:
-                kept.append(op)
-        sp.operations = kept
+    skipped = drop_stale(saved, stale)
+    for op in skipped:
+        click.echo(f"  skipped (stale): {op.id}", err=True)
     return saved, skipped
 
 
