@@ -124,3 +124,10 @@ def test_the_schema_is_valid_draft_7_and_accepts_the_example_file():
     jsonschema.Draft7Validator(schema).validate(example)
     bad = dict(example, services={"krisp": {"provider": "krisp", "members": [{"who": "a@b.co", "rol": "x"}]}})
     assert list(jsonschema.Draft7Validator(schema).iter_errors(bad))
+
+
+def test_the_committed_schema_is_current():
+    """teams.example.yaml points editors at teamform.schema.json: regenerate it with
+    `teamform schema > teamform.schema.json` when a model changes."""
+    committed = json.loads((ROOT / "teamform.schema.json").read_text())
+    assert committed == cfg.json_schema()
