@@ -11,28 +11,16 @@ import sys
 import time
 
 from teamform.engine import Session
-from teamform.testing import load
+from teamform.testing import load, state_file as roster
 from teamform_krisp.emulator import KrispEmulator, seat
 
 
 def state_file(n: int) -> str:
-    people = "\n".join(f"  p{i}@example.com: {{}}" for i in range(n))
-    members = "\n".join(f"      - {{who: p{i}@example.com, role: {'Admin' if i == 0 else 'User'}}}"
-                        for i in range(n))
-    return f"""
-version: 1
-people:
-{people}
-services:
-  krisp:
-    provider: krisp
-    sandbox: true
-    policy: {{max_removals: 100%}}
-    limits: {{requests_per_minute: 1000000, concurrency: 8}}
-    seats: {{standard: {n}}}
-    members:
-{members}
-"""
+    members = [{"who": f"p{i}@example.com", "role": "Admin" if i == 0 else "User"} for i in range(n)]
+    return roster([f"p{i}@example.com" for i in range(n)], {"krisp": {
+        "provider": "krisp", "sandbox": True, "policy": {"max_removals": "100%"},
+        "limits": {"requests_per_minute": 1000000, "concurrency": 8},
+        "seats": {"standard": n}, "members": members}})
 
 
 def emulator(n: int) -> KrispEmulator:

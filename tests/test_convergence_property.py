@@ -5,7 +5,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from teamform.testing import make_plan, plan_apply, load
+from teamform.testing import load, make_plan, plan_apply, state_file as file_text
 from teamform_krisp.emulator import KrispEmulator, seat
 
 PEOPLE = [f"p{i}@example.com" for i in range(8)]
@@ -27,22 +27,10 @@ def live_emulator(live: dict, spare: int) -> KrispEmulator:
 
 
 def state_file(desired: dict, seats: dict) -> str:
-    people = "\n".join(f"  {p}: {{}}" for p in PEOPLE)
-    members = "\n".join(f"      - {{who: {e}, role: {r}, seat: {t}" + (f", nickname: {n}}}" if n else "}")
-                        for e, (r, t, n) in sorted(desired.items()))
-    return f"""
-version: 1
-people:
-{people}
-services:
-  krisp:
-    provider: krisp
-    sandbox: true
-    policy: {{max_removals: 100}}
-    seats: {{standard: {seats['standard']}, device: {seats['device']}}}
-    members:
-{members or '      []'}
-""".replace("    members:\n      []", "    members: []")
+    members = [{"who": e, "role": r, "seat": t, **({"nickname": n} if n else {})}
+               for e, (r, t, n) in sorted(desired.items())]
+    return file_text(PEOPLE, {"krisp": {"provider": "krisp", "sandbox": True, "policy": {"max_removals": 100},
+                                        "seats": seats, "members": members}})
 
 
 # CI explores the same examples every run (no flaky landings); developers explore new ones

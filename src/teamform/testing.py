@@ -10,7 +10,9 @@ Third-party providers can use them too::
 from __future__ import annotations
 
 import textwrap
-from typing import Mapping
+from typing import Any, Iterable, Mapping
+
+import yaml
 
 from . import config as cfg
 from .apply import Report
@@ -21,6 +23,13 @@ from .plan import Plan
 
 async def no_sleep(_seconds: float) -> None:
     """Retries and backoff without waiting (pass as ``sleep=``)."""
+
+
+def state_file(people: Iterable[str], services: Mapping[str, Mapping[str, Any]]) -> str:
+    """The text of a state file with these people (no names) and service sections."""
+    doc = {"version": 1, "people": {email: {} for email in people},
+           "services": {name: dict(section) for name, section in services.items()}}
+    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def load(text: str, file: str = "teams.yaml") -> cfg.Config:
