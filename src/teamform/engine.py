@@ -16,7 +16,7 @@ from .apply import Report, Result, Settings as ApplySettings, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import RetryPolicy, open_client
-from .model import Ref, State
+from .model import Ref, State, fingerprint_of
 from .plan import Operation, Plan, ServicePlan, failed_read, plan_service
 from .provider import Context, Provider
 
@@ -146,8 +146,9 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
             changes.append(f"{sp.name}: live state could not be read ({state})")
             stale += [op.id for op in sp.operations]
             continue
-        if state.fingerprint() != sp.live_fingerprint:
-            changes += _changed_resources(sp.name, sp.live_resources, state) or [
+        now = state.fingerprints()
+        if fingerprint_of(now) != sp.live_fingerprint:
+            changes += _changed_resources(sp.name, sp.live_resources, now) or [
                 f"{sp.name}: live state changed since the plan was made"]
         for op in sp.operations:
             for ref, fingerprint in op.precondition.items():
@@ -178,11 +179,10 @@ def drop_stale(plan: Plan, stale: list[str]) -> list[Operation]:
     return dropped
 
 
-def _changed_resources(service: str, then: Mapping[str, str], state: State) -> list[str]:
+def _changed_resources(service: str, then: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
     """Name the live resources added, removed or changed since a plan recorded ``then``."""
     if not then:
         return []
-    now = {str(r.ref): r.fingerprint() for r in state}
     out = [f"{service}: {ref} appeared" for ref in sorted(set(now) - set(then))]
     out += [f"{service}: {ref} is gone" for ref in sorted(set(then) - set(now))]
     out += [f"{service}: {ref} changed" for ref in sorted(set(now) & set(then)) if now[ref] != then[ref]]

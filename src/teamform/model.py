@@ -136,11 +136,17 @@ class State:
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for r in self._by_ref.values() if r.kind == kind]
 
-    def refs(self) -> set[Ref]:
-        return set(self._by_ref)
+    def fingerprints(self) -> dict[str, str]:
+        """Each resource's fingerprint by its reference, as a saved plan records them."""
+        return {str(r.ref): r.fingerprint() for r in self}
 
     def fingerprint(self) -> str:
-        return digest(sorted((str(r.ref), r.fingerprint()) for r in self))
+        return fingerprint_of(self.fingerprints())
+
+
+def fingerprint_of(fingerprints: dict[str, str]) -> str:
+    """The fingerprint of a whole state, from its resources' fingerprints."""
+    return digest(sorted(fingerprints.items()))
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ imports one by name.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
 
 import httpx
 from pydantic import BaseModel
 
-from .model import KindSpec, Resource, State
+from .model import KindSpec, State
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config.model import Directory, Policy
@@ -51,7 +51,6 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.already_done = already_done
         self.retry_after = retry_after
-
 
     @classmethod
     def from_http(cls, response: httpx.Response, message: str, *, code: str | None = None,
@@ -116,7 +115,6 @@ class Context:
     directory: "Directory"
     policy: "Policy"
     sandbox: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Provider:
@@ -240,10 +238,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
-class UnknownProvider(LookupError):
-    pass
-
-
 #: providers whose entry point failed to load, with the reason (shown by `teamform providers`)
 BROKEN: dict[str, str] = {}
 
@@ -260,9 +254,3 @@ def installed() -> dict[str, type[Provider]]:
             continue
         found[getattr(cls, "name", "") or ep.name] = cls
     return dict(sorted(found.items()))
-
-
-def resource_matches(live: Resource | None, wanted: Resource | None) -> bool:
-    if wanted is None:
-        return live is None
-    return live is not None and live.attrs == wanted.attrs

@@ -98,6 +98,10 @@ def _guard_roles(spec: KindSpec, guard: Guard, ops: list[Operation]):
     return gains, losses, transient
 
 
+def _where(guard: Guard, scope: str | None) -> str:
+    return f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
+
+
 def guard_edges(spec: KindSpec, guard: Guard, ops: list[Operation]) -> Iterable[Edge]:
     """Gains first; a holder being replaced waits for the gains and goes before the losses."""
     gains, losses, transient = _guard_roles(spec, guard, ops)
@@ -123,15 +127,13 @@ def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State,
     for scope in sorted(scopes, key=str):
         if guard.scope_kind is not None and Ref(guard.scope_kind, scope or "") not in desired:
             continue  # the scope itself goes away
-        where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
         if holders[scope] == 0:
-            out.append(f"{guard.description}{where}: the plan would leave none, so it is refused")
+            out.append(f"{guard.description}{_where(guard, scope)}: the plan would leave none, so it is refused")
     _, _, transient = _guard_roles(spec, guard, ops)
     for scope, replaced in transient.items():
         if holders[scope] <= len(replaced):
-            where = f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
             names = ", ".join(op.label for op in replaced)
-            out.append(f"{guard.description}{where}: replacing {names} removes it first and no other "
+            out.append(f"{guard.description}{_where(guard, scope)}: replacing {names} removes it first and no other "
                        f"holder would remain meanwhile; give someone else the role in an earlier apply")
     return out
 

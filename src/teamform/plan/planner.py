@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from deepdiff import DeepDiff
 
-from ..model import State
+from ..model import State, fingerprint_of
 from . import edges as E
 from .ops import Operation, ServicePlan
 from .policy import adjust, removal_cap
@@ -94,8 +94,9 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
-    sp = ServicePlan(service, provider.name, live_fingerprint=live.fingerprint(), live_count=len(live),
-                     live_resources={str(r.ref): r.fingerprint() for r in live})
+    seen = live.fingerprints()
+    sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
+                     live_resources=seen)
     warnings, notes = adjust(provider, desired, live, policy, directory)
     sp.warnings += warnings
     sp.notes += notes
