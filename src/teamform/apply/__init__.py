@@ -14,6 +14,8 @@ from ..plan.ops import Operation, Plan
 from ..provider import Outcome, Provider
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+#: how each result status is shown, in the terminal, the journal and comments
+MARK = {DONE: "✓", FAILED: "✗", SKIPPED: "·"}
 
 
 @dataclass

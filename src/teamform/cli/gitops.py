@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import click
 
 from .. import journal as J
-from ..apply import SKIPPED, Report, Result
+from ..apply import MARK, SKIPPED, Report, Result
 from ..plan.ops import Operation, Plan
 
 journal_option = click.option(
@@ -94,12 +94,11 @@ def _entry_lines(e: dict[str, Any]) -> list[str]:
 
 
 def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
-    mark = {"done": "✓", "failed": "✗", "skipped": "·"}
     out = []
     for op in e.get("operations") or []:
         if verbose or op.get("status") != "done":
             msg = f": {op['message']}" if op.get("message") else ""
-            out.append(f"    {mark.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
+            out.append(f"    {MARK.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
     return out
 
 
@@ -110,10 +109,9 @@ def _entry_markdown(e: dict[str, Any]) -> str:
     lines = [f"**teamform apply {'succeeded' if e.get('ok') else 'failed'}** at {esc(e.get('time', '?'))}: "
              f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped "
              f"(plan {esc(e.get('plan_hash', '?'))}).", ""]
-    mark = {"done": "✓", "failed": "✗", "skipped": "·"}
     for op in e.get("operations") or []:
         msg = f": {esc(op['message'])}" if op.get("message") else ""
-        lines.append(f"- {mark.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}")
+        lines.append(f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..apply import Report
+from ..apply import MARK, Report
 from ..plan.ops import SYMBOL, Operation, Plan
 
 COLOR = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
@@ -83,7 +83,7 @@ def render_report(report: Report, *, color: bool = False) -> str:
 
 
 def render_result_line(r, *, color: bool = False) -> str:
-    mark = {"done": "✓", "failed": "✗", "skipped": "·"}[r.status]
+    mark = MARK[r.status]
     fg = {"done": "green", "failed": "red", "skipped": "yellow"}[r.status]
     extra = f" ({r.message})" if r.message and r.status == "done" else ""
     batch = f" [batch of {r.batched}]" if r.batched > 1 else ""
