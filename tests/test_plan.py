@@ -251,3 +251,27 @@ async def test_moving_an_admin_waits_for_another_admin():
     move = next(op for op in plan.operations if op.action == "replace")
     assert "member[bob@example.com]:update" in move.depends_on[0] and move.warnings
     assert report.ok
+
+
+async def test_a_full_team_replacing_its_only_admin_frees_a_seat_from_someone_else():
+    """The new Admin needs a seat and alice may only leave after the new Admin exists: the seat
+    must come from another removal, not from alice's (that order could never run)."""
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"),
+                   seat(3, email="carol@example.com"))
+    config = load(state_file(members("{who: bob@example.com}", "{who: dave@example.com, role: Admin}"),
+                             seats="seats: {standard: 3}"))
+    plan, report = await plan_apply(config, {"krisp": emu})
+    invite = next(op for op in plan.operations if op.key == "dave@example.com")
+    alice = next(op for op in plan.operations if op.key == "alice@example.com")
+    assert invite.id in alice.depends_on and invite.depends_on == ["krisp:member[carol@example.com]:delete"]
+    assert report.ok
+    assert sorted((s["user"]["email"], s["role"]) for s in emu.state["seats"] if s["user"]) == [
+        ("bob@example.com", "User"), ("dave@example.com", "Admin")]
+
+
+async def test_a_full_team_whose_only_seat_to_free_is_the_admins_says_a_seat_is_needed():
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"))
+    config = load(state_file(members("{who: bob@example.com}", "{who: dave@example.com, role: Admin}"),
+                             seats="seats: {standard: 2}"))
+    plan = await make_plan(config, {"krisp": emu})
+    assert any("cannot be ordered" in e for e in plan.errors)

@@ -35,7 +35,11 @@ def _refers(res: Resource | None, pool: Ref) -> bool:
     return res is not None and pool in res.refs
 
 
-def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State) -> Iterable[Edge]:
+def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State,
+                   waiting: frozenset[str] = frozenset()) -> Iterable[Edge]:
+    """Seats are added before they are used and emptied before they are deleted; past the free
+    capacity, each consumer waits for one releaser, preferring releasers that wait for nothing
+    else (a last Admin's removal waits for the new Admin, so it cannot also free that seat)."""
     by_ref = {op.resource.ref: op for op in ops}
     pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
     for pool in pools:
@@ -43,7 +47,8 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
         cap_after = _capacity(desired.get(pool), spec)
         used = sum(1 for r in live if _refers(r, pool))
         consumers = [op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)]
-        releasers = [op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)]
+        releasers = sorted((op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)),
+                           key=lambda op: op.id in waiting)
         pool_op = by_ref.get(pool)
         if pool_op is not None and cap_after > cap_before:
             yield from ((pool_op.id, c.id) for c in consumers)
@@ -51,7 +56,6 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
             yield from ((r.id, pool_op.id) for r in releasers)
             yield from ((c.id, pool_op.id) for c in consumers)
         free = max(0, max(cap_before, cap_after) - used)
-        # the first `free` consumers fit now; each one after that waits for its own releaser
         for consumer, releaser in zip(consumers[free:], releasers):
             yield releaser.id, consumer.id
 
@@ -141,9 +145,11 @@ def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State,
 def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: State) -> set[Edge]:
     edges: set[Edge] = set(reference_edges(ops))
     for spec in provider.kinds:
-        if spec.capacity_attr:
-            edges.update(capacity_edges(spec, ops, desired, live))
         for guard in spec.guards:
             edges.update(guard_edges(spec, guard, ops))
     edges.update(provider.edges(ops))
+    waiting = frozenset(then for _, then in edges)
+    for spec in provider.kinds:
+        if spec.capacity_attr:
+            edges.update(capacity_edges(spec, ops, desired, live, waiting))
     return {(a, b) for a, b in edges if a != b}
