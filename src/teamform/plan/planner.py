@@ -121,7 +121,8 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
         order = list(TopologicalSorter(deps).static_order())
     except CycleError as exc:
         cycle = " → ".join(exc.args[1]) if len(exc.args) > 1 else "?"
-        sp.errors.append(f"these changes cannot be ordered safely (each waits for another): {cycle}")
+        sp.errors.append(f"these changes cannot be ordered safely (each waits for another): {cycle}; "
+                         "make room first in a separate apply (add a seat, or give the role to someone else)")
         order = [op.id for op in ops]
     rank = {op_id: i for i, op_id in enumerate(order)}
     sp.operations = sorted(ops, key=lambda o: rank[o.id])
