@@ -128,3 +128,19 @@ def test_validate_schema_providers_and_sandbox_reset(tf, tmp_path):
 def test_unknown_service_selection(tf):
     result = tf("plan", "--service", "nope")
     assert result.exit_code == 1 and "no such service" in result.output
+
+
+def test_a_saved_plan_of_several_services_applies_only_the_one_asked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    example = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
+    (tmp_path / "teams.yaml").write_text(example)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "--out", "plan.json"]).exit_code == 0
+    applied = runner.invoke(cli, ["apply", "plan.json", "--service", "krisp"])
+    assert applied.exit_code == 0, applied.output
+    assert "stale" not in applied.output and "crankwheel" not in applied.output
+    after = json.loads(runner.invoke(cli, ["plan", "--format", "json"]).stdout)
+    left = {s["name"] for s in after["services"] if s["operations"]}
+    assert "krisp" not in left and "crankwheel" in left
+    refused = runner.invoke(cli, ["apply", "plan.json", "--service", "nope"])
+    assert refused.exit_code == 1 and "has no service nope" in refused.output

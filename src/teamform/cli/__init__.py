@@ -158,6 +158,18 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, 
     return saved, skipped
 
 
+def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
+    """The part of a saved plan for the services named with --service (all when none are)."""
+    if not services:
+        return saved
+    missing = sorted(set(services) - {s.name for s in saved.services})
+    if missing:
+        raise Failure(f"the saved plan has no service {', '.join(missing)}; it covers "
+                      f"{', '.join(s.name for s in saved.services) or 'nothing'}")
+    saved.services = [s for s in saved.services if s.name in services]
+    return saved
+
+
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @file_option
@@ -170,7 +182,7 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, 
 def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
           allow_mass_removal: bool, allow_stale_unrelated: bool, journal_path: str) -> None:
     """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since."""
-    saved = _load_saved(plan_file) if plan_file else None
+    saved = _only(_load_saved(plan_file), services) if plan_file else None
     if saved is not None and saved.state_file and state_file == "teams.yaml":
         state_file = saved.state_file
     config = _load(state_file)
