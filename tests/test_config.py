@@ -59,6 +59,34 @@ def test_an_email_not_in_people_is_an_error_with_a_suggestion():
     assert "did you mean 'alice@example.com'" in problem
 
 
+def test_a_person_listed_twice_with_other_settings_is_located_before_any_service_is_read():
+    text = GOOD.replace("      - {who: group:support}\n", "      - {who: group:support}\n      - {who: Alice@example.com}\n")
+    [problem] = problems(text)
+    assert problem.startswith("teams.yaml:16:9:") and "services.krisp.members[2]" in problem
+    assert "alice@example.com is listed twice with different settings" in problem
+
+
+def test_a_person_listed_twice_in_a_nested_list_is_located_too():
+    text = (ROOT / "teams.example.yaml").read_text().replace(
+        "          - {who: bob@example.com, role: admin}",
+        "          - {who: bob@example.com, role: admin}\n          - {who: bob@example.com, role: admin}")
+    [problem] = problems(text)
+    assert "services.debrief.applications[1].users[1]" in problem and "listed twice" in problem
+
+
+def test_two_groups_giving_one_person_different_settings_are_an_error():
+    text = GOOD.replace("      - {who: group:support}\n",
+                        "      - {who: group:support}\n      - {who: group:everyone, role: Admin}\n")
+    [problem] = problems(text)
+    assert "services.krisp.members[2]" in problem
+    assert "bob@example.com is in group:support and in group:everyone with different settings" in problem
+
+
+def test_a_direct_entry_overrides_the_same_person_reached_through_a_group():
+    text = GOOD.replace("      - {who: group:support}\n", "      - {who: group:support}\n      - {who: bob@example.com, role: Admin}\n")
+    assert load(text).services["krisp"].entry.members[2].role == "Admin"
+
+
 def test_an_unknown_group_lists_the_groups_that_exist():
     [problem] = problems(GOOD.replace("{who: group:support}", "{who: group:suport}"))
     assert "group 'suport' does not exist (groups: everyone, support)" in problem

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
+from ..members import listing_problems
 from ..model import norm_email
 from ..provider import BROKEN, Provider, installed
 from .loader import ConfigError, Document, Problem, load_file, load_text
@@ -157,7 +158,7 @@ def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
         entry = service_model(cls).model_validate(raw, context=context)
     except ValidationError as exc:
         return _pydantic_problems(doc, exc, path)
-    problems = []
+    problems = [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
     for cred in entry.credentials:
         if cred not in cls.credential_names:
             problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
