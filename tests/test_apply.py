@@ -80,6 +80,17 @@ async def test_a_lost_answer_is_read_back_not_repeated():
     assert sum(1 for s in emu.state["seats"] if s["user"]) == 2
 
 
+async def test_an_invite_repeated_after_a_lost_answer_still_sets_the_nickname():
+    """The repeated invite skips bob (already on a seat from the lost call): his nickname must be set anyway."""
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2), seat(3))
+    emu.inject(kind="drop", method="POST", path="/team/invite")
+    cfg = config("members: [{who: alice@example.com, role: Admin}, {who: bob@example.com, nickname: Bobby}]")
+    _, report = await run(cfg, emu, [])
+    assert report.ok and len(emu.calls("POST", "/team/invite")) == 2
+    assert [s["nickname"] for s in emu.state["seats"] if s["user"]] == [None, "Bobby"]
+    assert (await make_plan(cfg, {"krisp": emu})).operations == []
+
+
 async def test_a_final_failure_skips_what_depends_on_it_and_the_rest_goes_on():
     emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"),
                    seat(3, email="carol@example.com"))

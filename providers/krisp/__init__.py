@@ -193,11 +193,14 @@ class KrispProvider(Provider):
         first = ops[0].after.attrs
         data = await self.call("POST", api.INVITE, json={
             "emails": [op.after.person or op.key for op in ops], "type": first["seat"], "role": first["role"]})
-        seat_of = {norm_email(s["user"]["email"]): s["id"] for s in data.get("seats") or []}
-        for op in ops:
-            nickname = op.after.attrs.get("nickname")
-            if nickname and op.key in seat_of:
-                await self.call("PATCH", api.SEAT.format(id=seat_of[op.key]), json={"nickname": nickname})
+        seats = {norm_email(s["user"]["email"]): s for s in data.get("seats") or []}
+        named = [op for op in ops if op.after.attrs.get("nickname")]
+        if any(op.key not in seats for op in named):  # skipped as already a member: a retried invite
+            seats.update({norm_email(s["user"]["email"]): s for s in await self._all_seats() if s["user"]})
+        for op in named:
+            seat = seats.get(op.key)
+            if seat is not None and seat.get("nickname") != op.after.attrs["nickname"]:
+                await self.call("PATCH", api.SEAT.format(id=seat["id"]), json={"nickname": op.after.attrs["nickname"]})
 
     # ---- import -------------------------------------------------------------------------
     def export(self, live: State) -> dict[str, Any]:
