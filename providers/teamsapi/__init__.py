@@ -147,6 +147,19 @@ class TeamsApiProvider(Provider):
             "email": email, "firstName": first or None, "lastName": last or None, "phone": None,
             "role": op.after.attrs["role"], "teamId": team_id})
 
+    def annotate(self, op: Operation) -> None:
+        """Leaving a team, or handing it over, is not deleting it: its members stay."""
+        if op.kind != TEAM or op.action != "delete":
+            return
+        entry = self.settings.teams.get(op.key)
+        if entry is not None and entry.hand_over_to:
+            op.summary = f"handed over to {entry.hand_over_to}: teamform's account leaves it, its members stay"
+        elif not op.before.meta.get("owned"):
+            op.summary = "left (another account owns it): teamform's account leaves it, its members stay"
+        else:
+            return
+        op.destructive = False
+
     async def _cancel(self, member: Resource) -> None:
         try:
             await self.call("DELETE", api.CANCEL_INVITATION.format(user_id=member.id),

@@ -166,6 +166,10 @@ class Provider:
         things the file cannot know (current seat counts when the file leaves them out)."""
         raise NotImplementedError
 
+    def annotate(self, op: "Operation") -> None:
+        """Adjust how a planned operation reads (``op.summary``, ``op.destructive``) where the
+        service gives an action a meaning the generic words miss."""
+
     def check(self, desired: State, live: State) -> Iterable[Issue]:
         """Plan-time checks the generic planner cannot know (billing rules, unknown groups)."""
         return ()

@@ -2,6 +2,7 @@
 
 import json
 
+from teamform.render.text import render_text
 from teamform.testing import converge, load, make_plan, plan_apply
 from teamform_teamsapi import api
 from teamform_teamsapi.emulator import TeamsApiEmulator, membership, team, user
@@ -207,6 +208,8 @@ async def test_an_unlisted_team_owned_by_someone_else_is_left_not_deleted():
     emu.state["users"].append(user(3, "carol@example.com", "Carol", "Doe"))
     plan, report = await plan_apply(load(state_file(members(ALICE, "{who: bob@example.com}"))), {"ta": emu})
     assert ops(plan) == [("delete", "Bobs")] and report.ok
+    assert "team[Bobs] will be left (another account owns it)" in render_text(plan)
+    assert not plan.operations[0].destructive
     assert writes(emu) == [("PUT", "/teams/leave-team/team_2")]
     assert [m["userId"] for m in emu.state["memberships"] if m["teamId"] == "team_2"] == [2, 3]
 
@@ -216,6 +219,8 @@ async def test_hand_over_moves_ownership_through_leave_team():
     emu.state["memberships"] += [membership(6, "team_2", 1, "Admin", invited=False), membership(7, "team_2", 2, "Member")]
     config = load(state_file(members(ALICE, "{who: bob@example.com}", "{who: carol@example.com}")
                              + "\n      Old: {hand_over_to: bob@example.com}"))
+    [hand_over] = [op for op in (await make_plan(config, {"ta": emu})).operations if op.kind == "team"]
+    assert hand_over.summary.startswith("handed over to bob@example.com") and not hand_over.destructive
     plan = await converge(config, {"ta": emu})
     assert not plan.has_changes
     [put] = emu.calls("PUT")

@@ -26,6 +26,9 @@ class Operation:
     warnings: list[str] = field(default_factory=list)
     destructive: bool = False
     demotion: bool = False
+    #: what happens, in the provider's words, where the action's own verb would mislead
+    #: ("handed over to …" for a team teamform leaves rather than deletes); follows "will be"
+    summary: str = ""
     #: fingerprint of the live resources this operation depends on when it was planned
     precondition: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +80,7 @@ class Operation:
             "warnings": self.warnings,
             "destructive": self.destructive,
             "demotion": self.demotion,
+            "summary": self.summary,
             "precondition": self.precondition,
         }
 
@@ -88,7 +92,7 @@ class Operation:
             after=Resource.from_dict(data["after"]) if data.get("after") else None,
             changes=list(data.get("changes") or []), depends_on=list(data.get("depends_on") or []),
             warnings=list(data.get("warnings") or []), destructive=bool(data.get("destructive")),
-            demotion=bool(data.get("demotion")),
+            demotion=bool(data.get("demotion")), summary=str(data.get("summary") or ""),
             precondition=dict(data.get("precondition") or {}),
         )
 

@@ -103,6 +103,8 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
     for issue in provider.check(desired, live):
         {"error": sp.errors, "warning": sp.warnings}.get(issue.level, sp.notes).append(issue.message)
     ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
+    for op in ops:
+        provider.annotate(op)
     for spec in provider.kinds:
         if spec.capacity_attr:
             sp.errors += E.capacity_errors(spec, desired)

@@ -73,7 +73,7 @@ def _tags(op: Operation) -> str:
 def _op_line(op: Operation, *, service: bool = False) -> str:
     where = f"{esc(op.service)}: " if service else ""
     return f"- `{SYMBOL[op.action]}` {where}{esc(op.kind)} **{esc(op.resource.display or op.key)}** " \
-           f"will be {DONE[op.action]}{_tags(op)}"
+           f"will be {esc(op.summary) if op.summary else DONE[op.action]}{_tags(op)}"
 
 
 def _op_details(op: Operation) -> list[str]:

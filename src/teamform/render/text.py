@@ -26,7 +26,7 @@ def _value(value: Any) -> str:
 def _op_lines(op: Operation, color: bool) -> list[str]:
     sym = _style(SYMBOL[op.action], color, fg=COLOR[op.action], bold=True)
     pending = " (pending invitation)" if op.pending else ""
-    head = f"  {sym} {op.label}{pending} {VERB[op.action]}"
+    head = f"  {sym} {op.label}{pending} {'will be ' + op.summary if op.summary else VERB[op.action]}"
     if op.destructive:
         head += _style("  [destructive]", color, fg="red", bold=True)
     if op.demotion:
