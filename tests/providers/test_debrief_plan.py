@@ -5,6 +5,7 @@ kept, plan/apply/plan-empty) and the rules the plan must respect."""
 import pytest
 
 from teamform.config import ConfigError
+from teamform.render.text import render_text
 from teamform.testing import converge, load, make_plan, plan_apply
 from teamform_debrief.emulator import DebriefEmulator, app, user
 
@@ -148,6 +149,7 @@ async def test_the_login_user_is_never_removed_or_demoted_and_the_plan_says_why(
     assert not plan.errors and not plan.operations
     [warning] = plan.services[0].warnings
     assert "team_user[ops@example.com]" in warning and "lockout guard" in warning and "kept" in warning
+    assert "No changes to make, but see the 1 warning(s)" in render_text(plan)  # not "matches the file"
     demote = await make_plan(load(state_file(lines("{who: alice@example.com, role: owner}",
                                                    "{who: ops@example.com, role: developer}"))), {"debrief": emu})
     assert not demote.operations and "keeps role 'owner'" in demote.services[0].warnings[0]

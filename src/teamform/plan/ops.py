@@ -154,6 +154,18 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.operations)
 
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{s.name}: {w}" for s in self.services for w in s.warnings]
+
+    def no_changes_line(self) -> str:
+        """Why there is nothing to do: live state matches, or it differs only where a warning says
+        the file was not followed (a refused lockout, an ignored entry)."""
+        if self.warnings:
+            return (f"No changes to make, but see the {len(self.warnings)} warning(s): live state differs "
+                    "from the file where they say.")
+        return "No changes. Live state matches the file."
+
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
         for s in self.services:

@@ -103,7 +103,7 @@ def _headline(plan: Plan) -> str:
     if plan.errors:
         return f":x: **Plan failed** ({len(plan.errors)} error(s)): nothing will be changed."
     if not plan.has_changes:
-        return ":white_check_mark: **No changes.** Live state matches the file."
+        return f":{'warning' if plan.warnings else 'white_check_mark'}: **{plan.no_changes_line()}**"
     return (f"**Plan:** {c['create']} to add, {c['update']} to change, {c['delete']} to remove, "
             f"{c['replace']} to replace.")
 

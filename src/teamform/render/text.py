@@ -61,7 +61,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(_style(f"Plan failed: {len(plan.errors)} error(s); nothing will be changed.", color,
                           fg="red", bold=True))
     elif not plan.has_changes:
-        out.append(_style("No changes. Live state matches the file.", color, fg="green", bold=True))
+        out.append(_style(plan.no_changes_line(), color, fg="yellow" if plan.warnings else "green", bold=True))
     else:
         out.append(_style(
             f"Plan: {counts['create']} to add, {counts['update']} to change, {counts['delete']} to remove, "
