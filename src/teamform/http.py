@@ -49,18 +49,42 @@ class GaveUp(httpx.TransportError):
     """Retries were used up, or the service asked us to wait longer than we may."""
 
 
+class Paced(httpx.Auth):
+    """The service's client-side rate limit, taken before a request is authenticated: a request
+    waits its turn first and gets its credentials (a bearer token that may expire) only as it goes
+    out. Wraps the provider's own ``httpx.Auth``, if any."""
+
+    def __init__(self, requests_per_minute: float, inner: httpx.Auth | None = None) -> None:
+        # a tenth of a minute's budget at most in one burst; one request per 60/rate s below 6 a minute
+        burst = requests_per_minute / 6
+        self.limiter = AsyncLimiter(burst, 10) if burst >= 1 else AsyncLimiter(1, 60 / requests_per_minute)
+        self.inner = inner or httpx.Auth()
+
+    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
+        await self.limiter.acquire()
+        flow = self.inner.async_auth_flow(request)
+        try:
+            outgoing = await flow.__anext__()
+            while True:
+                response = yield outgoing
+                try:
+                    outgoing = await flow.asend(response)
+                except StopAsyncIteration:
+                    return
+                await self.limiter.acquire()
+        finally:
+            await flow.aclose()
+
+
 class ServiceTransport(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, requests_per_minute: float | None,
-                 retry: RetryPolicy, rate_limited: Callable[[httpx.Response], float | None]) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
+                 rate_limited: Callable[[httpx.Response], float | None]) -> None:
         self.inner = inner
-        self.limiter = AsyncLimiter(max(1.0, requests_per_minute / 6), 10) if requests_per_minute else None
         self.retry = retry
         self.rate_limited = rate_limited
         self.requests = 0
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        if self.limiter is not None:
-            await self.limiter.acquire()
         self.requests += 1
         log.debug("%s %s", request.method, redact_url(str(request.url)))
         try:
@@ -119,9 +143,10 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     transport = ServiceTransport(
         inner or httpx.AsyncHTTPTransport(),
-        requests_per_minute=requests_per_minute,
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
     )
+    if requests_per_minute:
+        auth = Paced(requests_per_minute, auth)
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
                              headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})

@@ -1,0 +1,70 @@
+"""The shared HTTP layer: a request waits for the service's rate limit before it is authenticated,
+so a short-lived token is never put on a request that then sits in the queue."""
+
+import httpx
+
+from teamform.http import Paced, open_client
+from teamform_krisp import KrispProvider
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def acquire(self) -> None:
+        self.events.append("wait")
+
+
+class CountingToken(httpx.Auth):
+    """A token per request, refreshed on a 401 (like Debrief's), recording when it is set."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events, self.issued = events, 0
+
+    async def async_auth_flow(self, request):
+        for _ in range(2):
+            self.issued += 1
+            self.events.append(f"token {self.issued}")
+            request.headers["Authorization"] = f"Bearer {self.issued}"
+            response = yield request
+            if response.status_code != 401:
+                return
+
+
+def transport(events: list[str], reject_first: bool = False) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        events.append(f"send {request.headers['Authorization']}")
+        if reject_first and request.headers["Authorization"] == "Bearer 1":
+            return httpx.Response(401)
+        return httpx.Response(200, json={})
+    return httpx.MockTransport(handle)
+
+
+async def test_each_request_waits_its_turn_before_it_gets_its_token():
+    recorder = Recorder()
+    async with open_client("http://svc.test", inner=transport(recorder.events), auth=CountingToken(recorder.events),
+                           requests_per_minute=60) as client:
+        client.auth.limiter = recorder
+        await client.get("/a")
+        await client.get("/b")
+    assert recorder.events == ["wait", "token 1", "send Bearer 1", "wait", "token 2", "send Bearer 2"]
+
+
+async def test_a_request_sent_again_after_a_401_waits_its_turn_again():
+    recorder = Recorder()
+    async with open_client("http://svc.test", inner=transport(recorder.events, reject_first=True),
+                           auth=CountingToken(recorder.events), requests_per_minute=60) as client:
+        client.auth.limiter = recorder
+        assert (await client.get("/a")).status_code == 200
+    assert recorder.events == ["wait", "token 1", "send Bearer 1", "token 2", "wait", "send Bearer 2"]
+
+
+def test_the_limit_never_lets_more_than_the_configured_rate_through():
+    for per_minute in (0.5, 1, 3, 6, 60, 120, 300, 700):
+        limiter = Paced(per_minute).limiter
+        assert limiter.max_rate / limiter.time_period * 60 <= per_minute + 1e-9
+
+
+def test_krisps_default_stays_well_under_its_documented_700_a_minute():
+    settings = KrispProvider.Settings()
+    assert settings.limits.requests_per_minute <= 700 / 2
