@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Sequence
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from teamform.config.model import BaseURL, Email, Limits, PersonRef, Policy, ProviderSettings, Strict, Who
+from teamform.config.model import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings,
+                                   Strict, Who)
+from teamform.members import scan
 
 from . import api
 
@@ -54,6 +56,54 @@ class WorkDriveSettings(ProviderSettings):
         default_factory=dict, description="existing group name: its members (groups cannot be created)")
     delete: list[Email] = Field(default_factory=list,
                                 description="archived users to delete now (they need not be in people)")
+
+    @model_validator(mode="after")
+    def _one_place_each(self, info: ValidationInfo) -> "WorkDriveSettings":
+        """Someone in two departments (or locations) is found when the file is validated."""
+        directory = (info.context or {}).get("directory")
+        if directory is not None:
+            users, _ = scan(self.users, directory, attrs=lambda m: {"department": m.department, "location": m.location})
+            placements(self, directory, users)
+        return self
+
+
+def who_of(directory: Directory, names: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        out += [e for e in directory.expand(name) if e not in out]
+    return out
+
+
+def placements(settings: WorkDriveSettings, directory: Directory, users: dict[str, dict[str, Any]],
+               where: str = "") -> tuple[dict[str, str], dict[str, bool], dict[str, str]]:
+    """(department of each email, head or not, location of each email): one of each per user,
+    else a ValueError naming the two places."""
+    dept: dict[str, str] = {}
+    head: dict[str, bool] = {}
+    loc: dict[str, str] = {}
+
+    def put(table: dict[str, str], email: str, name: str, what: str) -> None:
+        if table.setdefault(email, name) != name:
+            raise ValueError(f"{where}{directory.spelling.get(email, email)} is placed in {what} "
+                             f"'{table[email]}' and '{name}'; a WorkDrive user is in one {what}")
+
+    for name, d in settings.departments.items():
+        for email in who_of(directory, d.heads):
+            put(dept, email, name, "department")
+            head[email] = True
+        for email in who_of(directory, d.members):
+            put(dept, email, name, "department")
+            head.setdefault(email, False)
+    for name, members in settings.locations.items():
+        for email in who_of(directory, members):
+            put(loc, email, name, "location")
+    for email, attrs in users.items():
+        if attrs["department"]:
+            put(dept, email, attrs["department"], "department")
+            head.setdefault(email, False)
+        if attrs["location"]:
+            put(loc, email, attrs["location"], "location")
+    return dept, head, loc
 
 
 class WorkDrivePolicy(Policy):

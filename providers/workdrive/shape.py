@@ -12,6 +12,7 @@ from teamform.model import Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
 from teamform.provider import Issue
 
+from .settings import placements, who_of
 from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER,
                    member, target)
 
@@ -28,40 +29,10 @@ class Shaper:
 
     # ---- who is where -------------------------------------------------------------------
     def _who(self, names: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        for name in names:
-            out += [e for e in self.ctx.directory.expand(name) if e not in out]
-        return out
+        return who_of(self.ctx.directory, names)
 
     def _placements(self, users: dict[str, dict[str, Any]]) -> tuple[dict[str, str], dict[str, bool], dict[str, str]]:
-        """(department of each email, head or not, location of each email); one of each per user."""
-        where = f"services.{self.ctx.instance}"
-        dept: dict[str, str] = {}
-        head: dict[str, bool] = {}
-        loc: dict[str, str] = {}
-
-        def put(table: dict[str, str], email: str, name: str, what: str) -> None:
-            if table.setdefault(email, name) != name:
-                raise ValueError(f"{where}: {self.ctx.directory.spelling.get(email, email)} is placed in {what} "
-                                 f"'{table[email]}' and '{name}'; a WorkDrive user is in one {what}")
-
-        for name, d in self.settings.departments.items():
-            for email in self._who(d.heads):
-                put(dept, email, name, "department")
-                head[email] = True
-            for email in self._who(d.members):
-                put(dept, email, name, "department")
-                head.setdefault(email, False)
-        for name, members in self.settings.locations.items():
-            for email in self._who(members):
-                put(loc, email, name, "location")
-        for email, attrs in users.items():
-            if attrs["department"]:
-                put(dept, email, attrs["department"], "department")
-                head.setdefault(email, False)
-            if attrs["location"]:
-                put(loc, email, attrs["location"], "location")
-        return dept, head, loc
+        return placements(self.settings, self.ctx.directory, users, f"services.{self.ctx.instance}: ")
 
     # ---- desired ------------------------------------------------------------------------
     def desired(self, live: State) -> State:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from teamform.config import ConfigError
 from teamform.testing import converge, make_plan, plan_apply
 from teamform_workdrive.emulator import WorkDriveEmulator, new_user, uid
 
@@ -62,10 +63,16 @@ async def test_heads_are_required_in_the_file():
         eng_file(departments={"Eng": {"heads": []}})
 
 
-async def test_a_user_in_two_departments_and_an_unknown_supervisor_are_errors():
+def test_a_user_in_two_departments_is_a_located_error_before_any_read():
+    with pytest.raises(ConfigError) as info:
+        eng_file(users=[{"who": "bob@example.com", "department": "Ops"}])
+    [problem] = info.value.problems
+    assert problem.path == "services.wd" and "placed in department 'Eng' and 'Ops'" in problem.message
+    assert problem.line is not None
+
+
+async def test_an_unknown_supervisor_is_an_error():
     emu = WorkDriveEmulator(staff())
-    plan = await plan_of(eng_file(users=[{"who": "bob@example.com", "department": "Ops"}]), emu)
-    assert "placed in department 'Eng' and 'Ops'" in plan.errors[0]
     config = eng_file(("alice@example.com", "bob@example.com", "carl@example.com"),
                       users=[{"who": "bob@example.com", "reports_to": "carl@example.com"}])
     plan = await plan_of(config, emu)
