@@ -99,3 +99,15 @@ def test_import_of_an_unreadable_service_writes_nothing(in_tmp):
     result = CliRunner().invoke(cli, ["import", "--out", "out.yaml"], env={"K": "k", "S": "s"})
     assert result.exit_code == 1
     assert "could not read live state" in result.output and not Path("out.yaml").exists()
+
+
+def test_importing_every_service_at_once_plans_empty_even_where_services_disagree_on_a_name(in_tmp):
+    """The sandbox seeds give Mallory one last name in Debrief and another in WorkDrive: no single
+    name in people can match both, so she gets none (each service keeps its own) and the file says so."""
+    Path("teams.yaml").write_text(EXAMPLE.read_text())
+    assert invoke("import", "--out", "imported.yaml").exit_code == 0
+    text = Path("imported.yaml").read_text()
+    assert "#   mallory@example.com: debrief says 'Mallory Stone'; workdrive says 'Mallory Moe'" in text
+    assert yaml.safe_load(text)["people"]["mallory@example.com"] == {}
+    plan = invoke("plan", "-f", "imported.yaml", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output

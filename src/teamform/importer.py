@@ -73,11 +73,19 @@ def _emails(value: Any) -> Iterable[str]:
 PERSON_FIELDS = ("name", "first_name", "last_name")
 
 
-def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]) -> dict[str, dict[str, str]]:
+def _full_name(fields: Mapping[str, str]) -> str:
+    return fields.get("name") or f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
+
+
+def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]
+               ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """Names the services hold, by lower-cased email: a provider's ``export_people(live)`` if it
     has one, else the ``name``/``first_name``/``last_name`` attributes of resources about a person.
-    The import describes live state, so these win over the names in the source file."""
-    out: dict[str, dict[str, str]] = {}
+    The import describes live state, so these win over the names in the source file.
+
+    Second: the people whose services disagree (service -> name). No one name can match both,
+    so they get none, and each service keeps its own."""
+    seen: dict[str, dict[str, dict[str, str]]] = {}
     for name, provider in providers.items():
         hook = getattr(provider, "export_people", None)
         found = hook(states[name]).items() if callable(hook) else (
@@ -85,15 +93,24 @@ def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]) -
             for r in states[name] if r.person)
         for email, fields in found:
             if fields:
-                out.setdefault(norm_email(email), {}).update(fields)
-    for fields in out.values():
-        if "name" not in fields and ("first_name" in fields or "last_name" in fields):
-            fields["name"] = f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
-    return out
+                seen.setdefault(norm_email(email), {}).setdefault(name, {}).update(fields)
+    out: dict[str, dict[str, str]] = {}
+    conflicts: dict[str, dict[str, str]] = {}
+    for email, by_service in seen.items():
+        if len({_full_name(f) for f in by_service.values()}) > 1:
+            conflicts[email] = {service: _full_name(f) for service, f in by_service.items()}
+            continue
+        fields = out[email] = {}
+        for part in by_service.values():
+            fields.update(part)
+        if "name" not in fields:
+            fields["name"] = _full_name(fields)
+    return out, conflicts
 
 
 def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapping[str, State],
-            names: Mapping[str, dict[str, str]]) -> dict[str, Any]:
+            names: Mapping[str, dict[str, str]], unnamed: Iterable[str]) -> dict[str, Any]:
+    unnamed = set(unnamed)
     spelled: dict[str, str] = {}
     for state in states.values():
         for r in state:
@@ -109,6 +126,8 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
         spelling = config.directory.spelling.get(low) or spelled.get(low) or email
         person = config.directory.people.get(low)
         fields = person.model_dump(exclude_none=True) if person is not None else {}
+        if low in unnamed:
+            fields = {k: v for k, v in fields.items() if k not in PERSON_FIELDS}
         people[spelling] = {**fields, **names.get(low, {})}
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
@@ -123,7 +142,9 @@ async def read_live(config: Config, services: Sequence[str] | None) -> tuple[dic
     return session.providers, live  # type: ignore[return-value]
 
 
-def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str, State]) -> dict[str, Any]:
+def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str, State]
+          ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The state file, and the people whose name differs between services (left unnamed)."""
     sections: dict[str, dict[str, Any]] = {}
     missing = [n for n, p in providers.items() if not has_export(type(p))]
     if missing:
@@ -131,15 +152,26 @@ def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str
                                      for n in missing))
     for name, provider in providers.items():
         sections[name] = {**_common(config.services[name]), **provider.export(states[name])}
-    names = live_names(providers, states)
-    return {"version": 1, "people": _people(config, sections, states, names), "services": sections}
+    names, conflicts = live_names(providers, states)
+    people = _people(config, sections, states, names, conflicts)
+    return {"version": 1, "people": people, "services": sections}, conflicts
 
 
-def dump(document: Mapping[str, Any]) -> str:
-    return HEADER + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=None,
+def _conflict_lines(conflicts: Mapping[str, Mapping[str, str]]) -> str:
+    lines = [f"#   {email}: " + "; ".join(f"{service} says {name!r}" for service, name in sorted(names.items()))
+             for email, names in sorted(conflicts.items())]
+    if not lines:
+        return ""
+    return ("# These people have different names in different services, so people: gives them none and\n"
+            "# each service keeps its own; add a name to make them agree (the plan will then show it):\n"
+            + "\n".join(lines) + "\n")
+
+
+def dump(document: Mapping[str, Any], conflicts: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    return HEADER + _conflict_lines(conflicts or {}) + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=None,
                                    allow_unicode=True, width=120)
 
 
 async def import_text(config: Config, services: Sequence[str] | None = None) -> str:
     providers, states = await read_live(config, services)
-    return dump(build(config, providers, states))
+    return dump(*build(config, providers, states))
