@@ -41,10 +41,10 @@ class KrispError(ProviderError):
         body = json_body(response)
         code = body.get("error_code")
         known = api.ERRORS.get(code or "")
-        text = known[1] if known else (body.get("message") or f"HTTP {response.status_code}")
-        detail = body.get("message")
-        if detail and known and detail != known[1]:
-            text = f"{text} ({detail})"
+        said = [s for s in (body.get("message"), body.get("situation")) if isinstance(s, str) and s]
+        text = known[1] if known else (said.pop(0) if said else f"HTTP {response.status_code}")
+        if said:
+            text = f"{text} (Krisp: {' / '.join(dict.fromkeys(said))})"
         return cls.from_http(response, f"Krisp {code or response.status_code}: {text}", code=code)
 
 

@@ -24,10 +24,41 @@ from . import api
 NOW = "2026-01-05T09:00:00Z"
 
 
+#: error_code -> (situation, UI message), as the document's "Error codes" table gives them (its
+#: last row has the two columns swapped; set right here). The client's own wording is in api.ERRORS.
+DOCUMENTED = {
+    "AUTH_HEADER_MISSING": ("Make sure to include authorization header in request headers",
+                            "Problem during authentication."),
+    "AUTH_HEADER_WRONG_FORMAT": ("Only Basic and Bearer tokens are supported", "Problem during authentication."),
+    "AUTH_BASIC_ONLY": ("Happens when the authorization header is not basic", "Problem during authentication."),
+    "AUTH_BASIC_INVALID_TOKEN": ("Happens when basic auth credentials are wrong", "Problem during authentication."),
+    "VALIDATION_ERROR": ("Happens when API receives inputs from a client that are unexpected or wrong",
+                         "Something went wrong."),
+    "NOT_PERMITTED_ADD_SEATS": ("Happens when team payment type is invoice", "Not enough permissions."),
+    "SEAT_NOT_FOUND": ("Happens when seat not found", "Seat not found."),
+    "NOT_PERMITTED_CHANGE_SEAT_STATUS": ("Happens when seat type is not device", "Not enough permissions."),
+    "SEAT_IS_EMPTY": ("Happens when trying change empty seat status", "Seat is empty."),
+    "SEAT_IS_NOT_EMPTY": ("Happens when trying to delete seat but seat already has a user assigned",
+                          "Seat is in use. remove assigned user from the seat before deleting it."),
+    "NOT_PERMITTED_DELETE_SEAT": ("Happens when team payment type is invoice", "Not enough permissions."),
+    "NOT_PERMITTED_INVITE_USER": ("Happens when access denied inviting new members", "Not enough permissions."),
+    "NOT_EMPTY_SEAT": ("Happens when trying to log in but don't have empty seats", "You don't have empty seats."),
+    "ALREADY_MEMBER": ("User is already assigned to another seat within the same team",
+                       "User is already a team member."),
+    "NOT_PERMITTED_UNASSIGN_LAST_ADMINISTRATOR_SEAT": (
+        "Happens when you try unassign last administrator in the them", "Not enough permissions."),
+    # not in the error-code table; the response-code table's message examples
+    "TOO_MANY_REQUESTS": ("Too Many Requests", "Too Many Requests"),
+    "INTERNAL_ERROR": ("Internal server error", "Internal server error"),
+}
+
+
 class Refusal(Exception):
-    def __init__(self, error_code: str, message: str | None = None) -> None:
+    """A documented refusal; ``detail`` (what exactly was wrong) replaces the generic situation."""
+
+    def __init__(self, error_code: str, detail: str | None = None) -> None:
         self.error_code = error_code
-        self.message = message or api.ERRORS[error_code][1]
+        self.situation = detail or DOCUMENTED[error_code][0]
 
 
 def seat(seat_id: int, type_: str = "standard", email: str | None = None, role: str = "User",
@@ -63,7 +94,8 @@ class KrispEmulator(Emulator):
     def error_response(self, status: int, message: str, *, retry_after: float | None = None) -> Response:
         code = {401: "AUTH_BASIC_INVALID_TOKEN", 429: "TOO_MANY_REQUESTS"}.get(status, "INTERNAL_ERROR")
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
-        body = {"code": api.ERRORS[code][0], "error_code": code, "message": message, "situation": message}
+        body = {"code": api.ERRORS[code][0], "error_code": code, "message": DOCUMENTED[code][1],
+                "situation": message}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @staticmethod
@@ -73,8 +105,8 @@ class KrispEmulator(Emulator):
     @staticmethod
     def refuse(exc: Refusal) -> Response:
         code = api.ERRORS[exc.error_code][0]
-        return JSONResponse({"code": code, "error_code": exc.error_code, "message": exc.message,
-                             "situation": api.ERRORS[exc.error_code][1]}, status_code=api.RESPONSE_CODES[code])
+        return JSONResponse({"code": code, "error_code": exc.error_code, "message": DOCUMENTED[exc.error_code][1],
+                             "situation": exc.situation}, status_code=api.RESPONSE_CODES[code])
 
     def _auth(self, request: Request) -> None:
         header = request.headers.get("authorization")

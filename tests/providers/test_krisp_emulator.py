@@ -63,6 +63,8 @@ async def test_page_size_is_validated(emu):
 async def test_a_seat_in_use_cannot_be_deleted(emu):
     status, body = await call(emu, "DELETE", api.SEAT.format(id=2))
     assert (status, body["error_code"]) == (400, "SEAT_IS_NOT_EMPTY")
+    assert body["message"] == "Seat is in use. remove assigned user from the seat before deleting it."  # the doc's
+    assert body["situation"] == "Happens when trying to delete seat but seat already has a user assigned"
     assert (await call(emu, "DELETE", api.SEAT.format(id=3)))[0] == 200
     assert [s["id"] for s in emu.state["seats"]] == [1, 2, 4]
 
