@@ -106,7 +106,10 @@ class TeamsApiProvider(Provider):
                                refs=(Ref(TEAM, name),), person=spelled, display=f"{name}/{spelled}"))
 
     def check(self, desired: State, live: State) -> list[Issue]:
-        return plan_issues(self.settings, desired, live)
+        return plan_issues(self.settings, desired, live, self._name_of)
+
+    def _name_of(self, email: str) -> str:
+        return " ".join(p for p in self.ctx.directory.person(email).names() if p)
 
     def edges(self, ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
         """Within a team, removals free seats before invitations use them."""

@@ -4,6 +4,8 @@ file (deleted, left, or handed over)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from teamform.model import Ref, Resource, State, norm_email
 from teamform.provider import Issue
 
@@ -12,8 +14,10 @@ from .read import MEMBER, TEAM, UNMATCHED, member_key
 from .settings import TeamsApiSettings
 
 
-def plan_issues(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
-    issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live) + owners(desired, live)
+def plan_issues(settings: TeamsApiSettings, desired: State, live: State,
+                name_of: Callable[[str], str] = lambda email: "") -> list[Issue]:
+    issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live, name_of)
+    issues += owners(desired, live)
     issues += leaving(settings, desired, live)
     return issues
 
@@ -40,15 +44,28 @@ def capacity(desired: State, live: State) -> list[Issue]:
         have = live.get(team.ref)
         limit = have.meta.get("users_limit") if have else live.facts.get("default_users_limit")
         need = sum(1 for r in desired if r.kind in (MEMBER, UNMATCHED) and _team_of(r) == team.key)
+        unknown = sum(1 for r in desired.of_kind(UNMATCHED) if _team_of(r) == team.key)
         if limit and need > limit:
+            also = (f"; {unknown} of them are members teamform cannot identify (see the warnings: one may be "
+                    "someone the file lists, counted twice)") if unknown else ""
             out.append(Issue("error", f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
                                       f"members (pending invitations count): {need - limit} seat(s) missing; "
-                                      f"remove people from the team or raise its limit with the vendor",
+                                      f"remove people from the team or raise its limit with the vendor{also}",
                              team.key))
     return out
 
 
-def unmatched(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
+def _namesakes(res: Resource, desired: State, live: State, name_of: Callable[[str], str]) -> list[str]:
+    """People the plan invites to the same team under the unmatched member's name: likely the same
+    person (a hint only; teamform never matches by name)."""
+    name = str(res.meta.get("name") or "").casefold()
+    return sorted(r.person or r.key for r in desired.of_kind(MEMBER)
+                  if _team_of(r) == _team_of(res) and r.ref not in live and name
+                  and name_of(r.person or "").casefold() == name)
+
+
+def unmatched(settings: TeamsApiSettings, desired: State, live: State,
+              name_of: Callable[[str], str] = lambda email: "") -> list[Issue]:
     out = []
     for res in live.of_kind(UNMATCHED):
         team = live.get(Ref(TEAM, _team_of(res)))
@@ -62,6 +79,12 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State) -> list[I
         else:
             out.append(Issue("warning", f"{res.label} has no invitation record, so teamform cannot tell who "
                                         "it is: left alone, never removed", res.key))
+        for email in _namesakes(res, desired, live, name_of):
+            out.append(Issue("warning", f"{email}, whom the plan invites, has the same name as {res.label}: if "
+                                        "that is them, the Teams API refuses the invitation as a duplicate "
+                                        "(409, counted as done) on every apply and they hold two seats in the "
+                                        "plan's count; re-invite them in the Teams API so an invitation ties "
+                                        "them to their email", res.key))
     return out
 
 

@@ -79,7 +79,7 @@ def member_resources(team: dict[str, Any], members: list[dict], invitations: dic
             who = " ".join(p for p in (m.get("firstName"), m.get("lastName")) if p) or "?"
             out.append(Resource(UNMATCHED, f"{name}/#{uid}", attrs={"role": m.get("role")},
                                 refs=(Ref(TEAM, name),), display=f"{name}/#{uid} ({who})", id=uid,
-                                pending=pending))
+                                pending=pending, meta={"name": who}))
             continue
         out.append(Resource(
             MEMBER, member_key(name, email), attrs={"role": m.get("role"), "owner": uid == owner.get("id")},
