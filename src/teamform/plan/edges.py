@@ -71,7 +71,8 @@ def capacity_errors(spec: KindSpec, desired: State) -> list[str]:
         have = _capacity(pool, spec)
         if need > have:
             out.append(f"{pool.label} has {have} but the file places {need} on it: "
-                       f"{need - have} more needed; raise its {spec.capacity_attr} in the file, or place fewer people on it")
+                       f"{need - have} more needed; raise its {spec.capacity_attr} in the file, or place fewer "
+                       "people on it")
     return out
 
 
