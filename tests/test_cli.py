@@ -144,3 +144,14 @@ def test_a_saved_plan_of_several_services_applies_only_the_one_asked_for(tmp_pat
     assert "krisp" not in left and "crankwheel" in left
     refused = runner.invoke(cli, ["apply", "plan.json", "--service", "nope"])
     assert refused.exit_code == 1 and "has no service nope" in refused.output
+
+
+def test_a_sandbox_service_moved_to_another_provider_gets_that_providers_emulator(tf, tmp_path):
+    assert tf("plan").exit_code == 0  # creates the krisp sandbox
+    (tmp_path / "teams.yaml").write_text("version: 1\npeople:\n  alice@example.com: {}\nservices:\n"
+                                         "  krisp:\n    provider: crankwheel\n    sandbox: true\n"
+                                         "    members: [{who: alice@example.com, privilege: owner}]\n")
+    result = tf("plan", "--allow-mass-removal")
+    assert result.exit_code == 0 and "user[mallory@example.com] will be removed" in result.output
+    assert tf("sandbox", "reset", "--service", "krisp").exit_code == 0
+    assert not list((tmp_path / ".teamform" / "sandbox").glob("krisp*.json"))

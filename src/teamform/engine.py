@@ -21,6 +21,12 @@ from .plan import Operation, Plan, ServicePlan, failed_read, plan_service
 from .provider import Context, Provider
 
 SANDBOX_DIR = Path(".teamform") / "sandbox"
+
+
+def sandbox_store(sandbox_dir: Path, service: str, provider: str) -> Path:
+    """Where a sandbox service keeps its emulator's state: per service and provider, so a service
+    renamed onto another provider never reads the other emulator's file."""
+    return sandbox_dir / (f"{service}.json" if service == provider else f"{service}.{provider}.json")
 SANDBOX_ORIGIN = "http://127.0.0.1"
 
 
@@ -79,7 +85,7 @@ class Session:
             if cls.emulator_class is None:
                 raise ConfigError([self.config.doc.problem(("services", svc.name, "sandbox"),
                                                            f"provider {cls.name} has no emulator")])
-            emulator = cls.emulator_class(store=self.sandbox_dir / f"{svc.name}.json")
+            emulator = cls.emulator_class(store=sandbox_store(self.sandbox_dir, svc.name, svc.provider))
             self.emulators[svc.name] = emulator
         if emulator is not None:
             inner = emulator.transport()

@@ -10,7 +10,7 @@ from typing import Callable
 import uvicorn
 
 from .config import Config
-from .engine import SANDBOX_DIR
+from .engine import SANDBOX_DIR, sandbox_store
 
 LOOPBACK = "127.0.0.1"
 
@@ -23,7 +23,7 @@ def servers(config: Config, first_port: int, sandbox_dir: Path = SANDBOX_DIR) ->
         cls = svc.provider_cls
         if cls.emulator_class is None:
             continue
-        emulator = cls.emulator_class(store=sandbox_dir / f"{svc.name}.json")
+        emulator = cls.emulator_class(store=sandbox_store(sandbox_dir, svc.name, svc.provider))
         server = uvicorn.Server(uvicorn.Config(emulator, host=LOOPBACK, port=port, log_level="warning",
                                                lifespan="off"))
         out.append((svc.name, f"http://{LOOPBACK}:{port}", server))

@@ -225,7 +225,8 @@ def sandbox_reset(services: tuple[str, ...]) -> None:
         return
     if services:
         for name in services:
-            (SANDBOX_DIR / f"{name}.json").unlink(missing_ok=True)
+            for store in [SANDBOX_DIR / f"{name}.json", *SANDBOX_DIR.glob(f"{name}.*.json")]:
+                store.unlink(missing_ok=True)
     else:
         shutil.rmtree(SANDBOX_DIR)
     click.echo(f"Reset {', '.join(services) if services else 'every service'} in {SANDBOX_DIR}.")
