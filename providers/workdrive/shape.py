@@ -103,6 +103,18 @@ class Shaper:
             out.append(kept)
         return out
 
+    def annotate(self, op: Operation) -> None:
+        """Say why an archived user is deleted now: listed under delete, or past the grace period."""
+        if op.kind != USER or op.action != "delete" or op.before.attrs.get("status") != "ARCHIVE":
+            return
+        if op.key in {norm_email(e) for e in self.settings.delete}:
+            op.summary = "deleted (listed under delete)"
+            return
+        grace = getattr(self.ctx.policy, "archive_grace_days", None)
+        since = op.before.meta.get("updated_at")
+        if grace is not None and since:
+            op.summary = f"deleted: archived since {str(since)[:10]}, past archive_grace_days ({grace})"
+
     def _places(self, state: State, dept: dict[str, str], head: dict[str, bool], loc: dict[str, str],
                 groups: dict[str, list[str]]) -> None:
         for name in {*self.settings.departments, *dept.values()}:

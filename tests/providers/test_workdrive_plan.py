@@ -109,6 +109,7 @@ async def test_archived_users_are_deleted_after_the_grace_period_only():
     emu = WorkDriveEmulator(staff(recent, old))
     plan = await plan_of(staged(archive_grace_days=30), emu)
     assert [op.id for op in plan.operations] == ["wd:user[old@example.com]:delete"]
+    assert "past archive_grace_days (30)" in plan.operations[0].summary  # the plan says why now
     assert (await plan_of(staged(), emu)).operations == []  # no grace period: kept until the file says so
 
 
@@ -116,6 +117,8 @@ async def test_the_file_can_delete_an_archived_user_now():
     emu = WorkDriveEmulator(staff(new_user(uid(3), "gone@example.com", status="ARCHIVE", at=RECENT)))
     config = staged()
     config.services["wd"].entry.delete = ["Gone@example.com"]
+    [op] = (await plan_of(config, emu)).operations
+    assert op.summary == "deleted (listed under delete)" and op.destructive
     nxt = await converge(config, {"wd": emu}, environ=ENV)
     assert nxt.operations == [] and uid(3) not in emu.state["users"]
 
