@@ -33,7 +33,10 @@ class WorkDriveError(ProviderError):
     def from_response(cls, response: httpx.Response) -> "WorkDriveError":
         body = json_body(response)
         code = str(body.get("code") or body.get("error") or response.status_code)
-        text = body.get("message") or api.ERRORS.get(code, (0, f"HTTP {response.status_code}"))[1]
+        known, said = api.ERRORS.get(code), body.get("message")
+        text = known[1] if known else (said or f"HTTP {response.status_code}")
+        if known and said:
+            text = f"{text} (WorkDrive: {said})"
         details = {k: v for k, v in body.items() if k not in ("statusCode", "error", "code", "message")}
         return cls.from_http(response, f"WorkDrive {code}: {text}", code=code, details=details)
 

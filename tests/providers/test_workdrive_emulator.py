@@ -34,7 +34,7 @@ async def call(emu, method, path, headers=KEY, **kw):
 @pytest.mark.parametrize("headers", [{}, {api.API_KEY_HEADER: "wrong"}])
 async def test_x_api_key_is_required(emu, headers):
     status, body = await call(emu, "GET", api.USERS, headers=headers)
-    assert (status, body["code"]) == (401, "UNAUTHORIZED")
+    assert (status, body["code"], body["message"]) == (401, "UNAUTHORIZED", "Unauthorized -- Your API key is wrong.")
 
 
 async def test_lists_are_paged_with_meta(emu):
