@@ -123,3 +123,22 @@ def test_dependent_operation_of_a_stale_one_is_skipped_too(sandbox):
     assert "krisp:seats[standard]:update" in erin["depends_on"]
     assert "skipped (stale): krisp:member[erin@example.com]:create" in result.output
     assert "✓ krisp: - member[mallory@example.com]" in result.output
+
+
+def test_allow_stale_unrelated_keeps_the_last_admin_guard_against_live_state_now(sandbox):
+    """Saved when Dave was the other Admin, the plan only demotes Alice. Dave was demoted since:
+    running that demotion now would leave no Admin, so it is skipped although its own resource
+    did not change."""
+    assert invoke("apply", "--auto-approve").exit_code == 0  # Alice and Dave are both Admins
+    (sandbox / "teams.yaml").write_text(STATE.replace("{who: alice@example.com, role: Admin, nickname: Alice}",
+                                                      "{who: alice@example.com, role: User, nickname: Alice}"))
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def demote_dave(state):
+        next(s for s in state["seats"] if s["user"] and s["user"]["email"] == "dave@example.com")["role"] = "User"
+    change_live(sandbox, demote_dave)
+    result = invoke("apply", "plan.json", "--allow-stale-unrelated")
+    assert "skipped (stale): krisp:member[alice@example.com]:update" in result.output
+    admins = [s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+              if s["user"] and s["role"] == "Admin"]
+    assert admins == ["alice@example.com"]

@@ -168,20 +168,34 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
     return list(dict.fromkeys(changes)), stale
 
 
-def drop_stale(plan: Plan, stale: list[str]) -> list[Operation]:
-    """Take the stale operations, and everything that depends on one, out of ``plan``;
-    return what was taken out, in plan order."""
+def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
+    """Ids of saved operations that the plan made now would not run as saved: it leaves them out,
+    or it orders them after something the saved plan does not do (live state moved a guard: the
+    other owner the saved demotion relied on was demoted meanwhile)."""
+    now = {op.id: op for op in fresh.operations}
+    saved_ids = {op.id for op in saved.operations}
+    return [op.id for op in saved.operations
+            if op.id not in now or any(d not in saved_ids for d in now[op.id].depends_on)]
+
+
+def drop_stale(plan: Plan, stale: list[str], fresh: Plan | None = None) -> list[Operation]:
+    """Take the stale operations, and everything that depends on one (in the saved plan, or in
+    ``fresh``, the plan made now), out of ``plan``; return what was taken out, in plan order."""
     gone = set(stale)
+    needs = {op.id: set(op.depends_on) for op in plan.operations}
+    for op in fresh.operations if fresh is not None else ():
+        needs.setdefault(op.id, set()).update(op.depends_on)
+    changed = True
+    while changed:  # dependencies may point forward across services' lists: repeat to a fixed point
+        changed = False
+        for op_id, deps in needs.items():
+            if op_id not in gone and deps & gone:
+                gone.add(op_id)
+                changed = True
     dropped: list[Operation] = []
     for sp in plan.services:
-        kept = []
-        for op in sp.operations:
-            if op.id in gone or any(d in gone for d in op.depends_on):
-                gone.add(op.id)
-                dropped.append(op)
-            else:
-                kept.append(op)
-        sp.operations = kept
+        dropped += [op for op in sp.operations if op.id in gone]
+        sp.operations = [op for op in sp.operations if op.id not in gone]
     return dropped
 
 

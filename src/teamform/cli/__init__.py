@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from .. import config as cfg
-from ..engine import SANDBOX_DIR, Session, drop_stale, stale_operations
+from ..engine import SANDBOX_DIR, Session, drop_stale, stale_operations, unsafe_now
 from ..plan.ops import Plan
 from ..provider import installed
 from ..render import render, render_report
@@ -127,7 +127,7 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
         plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
         skipped: list = []
         if saved is not None:
-            plan, skipped = _check_stale(saved, live, allow_stale_unrelated)
+            plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
         click.echo(render(plan, "text", color=color), nl=False)
         if plan.errors:
             return EXIT_ERROR
@@ -142,8 +142,10 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
         return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list]:
-    """The saved plan, minus the operations that are stale (returned second) when allowed."""
+def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list]:
+    """The saved plan, minus the operations that are stale (returned second) when allowed. What is
+    kept must also be what a plan made now would do, in the same order, so the guards (last
+    owner, last admin) hold against today's live state and not only against the saved one."""
     changes, stale = stale_operations(saved, live)
     skipped: list = []
     if not changes:
@@ -151,8 +153,11 @@ def _check_stale(saved: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, 
     if not allow_unrelated:
         raise Failure("the plan is stale: " + "; ".join(changes) +
                       ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
+    if fresh.errors:
+        raise Failure("the plan is stale, and the file planned against live state now fails: " +
+                      "; ".join(fresh.errors) + ". Run plan again.")
     click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
-    skipped = drop_stale(saved, stale)
+    skipped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
     for op in skipped:
         click.echo(f"  skipped (stale): {op.id}", err=True)
     return saved, skipped
