@@ -22,7 +22,7 @@ HOSTILE = "</details><img src=x onerror=alert(1)>"
 MENTION = "@everyone"
 NASTY = [HOSTILE, MENTION, "@org/admins", "#1", "[x](https://evil.example)", "**bold** `code` ~~s~~",
          "www.evil.example", "http://evil.example/a", "a|b|c", "line\nbreak <!-- x", "<script>x</script>",
-         "&amp; &#60;", "\\*"]
+         "&amp; &#60;", "\\*", "GH-12", ":rocket: :+1:"]
 
 
 def github_html(markdown: str) -> str:
@@ -41,6 +41,8 @@ def assert_inert(rendered: str, services: int) -> None:
     assert "<del>" not in rendered and "<strong>bold" not in rendered and "<code>code" not in rendered
     decoded = html.unescape(re.sub(r"<[^>]+>", "", rendered))
     assert MENTION not in decoded and "@org/admins" not in decoded and "#1" not in decoded
+    assert "GH-12" not in decoded, "GitHub would link GH-12 to issue 12"
+    assert ":rocket:" not in decoded and ":+1:" not in decoded, "GitHub would render emoji shortcodes"
 
 
 def hostile_plan() -> Plan:
@@ -125,6 +127,15 @@ def test_huge_plan_stays_under_githubs_limit_and_points_at_the_artifact():
     assert "The full plan is too long" in rendered and "teamform-plan" in rendered
     assert 'href="https://github.com/o/r/actions/runs/42"' in rendered
     assert "3000 to remove" in rendered and "and 2900 more" in rendered
+
+
+def test_a_summarised_plan_still_says_it_has_warnings():
+    ops = [Operation("big", "delete", "member", f"user{i}@example.com", warnings=[f"pending invitation {i}"],
+                     before=Resource("member", f"user{i}@example.com", {"role": "User"}, pending=True,
+                                     display=f"user{i}@example.com " + "x" * 80)) for i in range(3000)]
+    markdown = render_markdown(Plan([ServicePlan("big", "krisp", operations=ops)], state_file="t.yaml"), environ={})
+    assert len(markdown) < GITHUB_LIMIT and "The full plan is too long" in markdown
+    assert "### Warnings" in markdown and "6000 warning(s): see the full plan." in markdown
 
 
 def test_cli_markdown_format(tmp_path, monkeypatch):

@@ -28,8 +28,8 @@ MAX_LISTED = 100  # destructive changes listed in the summary-only form
 
 ZWSP = "&#8203;"  # breaks @mentions, #references and autolinks without changing what one reads
 # safe mid-line (esc never puts text at the start of a line, where "1." or "-" would be syntax)
-_SAFE = re.compile(r"[A-Za-z0-9 ,.:;/=?%+'-]")
-_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+_SAFE = re.compile(r"[A-Za-z0-9 ,.;/=?%+'-]")
+_AUTOLINK = re.compile(r"(?i)(://|www\.|gh-)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 VERB = {"create": "add", "update": "change", "delete": "remove", "replace": "replace"}
 DONE = {"create": "added", "update": "changed", "delete": "removed", "replace": "replaced"}
@@ -38,14 +38,14 @@ DONE = {"create": "added", "update": "changed", "delete": "removed", "replace": 
 def esc(text: object) -> str:
     """Make any string inert in GitHub markdown: every ASCII character that could be syntax
     becomes a numeric character reference (never markup in CommonMark), newlines become spaces,
-    and a zero-width space follows ``@`` and ``#`` and splits ``://`` and ``www.`` so that no
-    mention, issue reference or autolink is made from the decoded text."""
+    and a zero-width space follows ``@``, ``#`` and ``:`` and splits ``://``, ``www.`` and ``GH-``
+    so that no mention, issue reference, emoji or autolink is made from the decoded text."""
     s = _CONTROL.sub(" ", str(text)).replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
     s = _AUTOLINK.sub(lambda m: m.group(1)[:-1] + "\u200b" + m.group(1)[-1], s)
     out: list[str] = []
     for ch in s:
         out.append(ch if _SAFE.match(ch) or ord(ch) > 127 else f"&#{ord(ch)};")
-        if ch in "@#":
+        if ch in "@#:":  # mentions, references, :emoji: shortcodes
             out.append(ZWSP)
     return "".join(out)
 
@@ -195,8 +195,11 @@ def render_markdown(plan: Plan, *, marker: str = MARKER, title: str = "teamform 
                   *[_service_details(sp) for sp in plan.services], _footer(False, run_url)])
     if len(full) <= limit:
         return full
+    warnings = _warnings(plan)
+    counted = ["### Warnings", "", f"{len(warnings) - 3} warning(s): see the full plan.", ""] if warnings else []
     for listed in (MAX_LISTED, 20, 0):
-        short = _join([*head, _destructive(destructive, listed), _footer(True, run_url)])
-        if len(short) <= limit:
-            return short
+        for warned in (warnings, counted):
+            short = _join([*head, _destructive(destructive, listed), warned, _footer(True, run_url)])
+            if len(short) <= limit:
+                return short
     return _join([_header(plan, marker, title), _footer(True, run_url)])[:limit]
