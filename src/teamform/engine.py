@@ -153,8 +153,11 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
             stale += [op.id for op in sp.operations]
             continue
         now = state.fingerprints()
+        named: set[str] = set()
         if fingerprint_of(now) != sp.live_fingerprint:
-            changes += _changed_resources(sp.name, sp.live_resources, now) or [
+            seen = _changed_resources(sp.live_resources, now)
+            named = {ref for ref, _ in seen}
+            changes += [f"{sp.name}: {ref} {how}" for ref, how in seen] or [
                 f"{sp.name}: live state changed since the plan was made"]
         for op in sp.operations:
             for ref, fingerprint in op.precondition.items():
@@ -162,7 +165,8 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
                 current = state.get(Ref(kind, key[:-1]))
                 now = "absent" if current is None else "present" if fingerprint == "present" else current.fingerprint()
                 if now != fingerprint:
-                    changes.append(f"{sp.name}: {ref} changed")
+                    if ref not in named:
+                        changes.append(f"{sp.name}: {ref} changed")
                     stale.append(op.id)
                     break
     return list(dict.fromkeys(changes)), stale
@@ -199,11 +203,11 @@ def drop_stale(plan: Plan, stale: list[str], fresh: Plan | None = None) -> list[
     return dropped
 
 
-def _changed_resources(service: str, then: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
-    """Name the live resources added, removed or changed since a plan recorded ``then``."""
+def _changed_resources(then: Mapping[str, str], now: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(ref, how) for the live resources added, removed or changed since a plan recorded ``then``."""
     if not then:
         return []
-    out = [f"{service}: {ref} appeared" for ref in sorted(set(now) - set(then))]
-    out += [f"{service}: {ref} is gone" for ref in sorted(set(then) - set(now))]
-    out += [f"{service}: {ref} changed" for ref in sorted(set(now) & set(then)) if now[ref] != then[ref]]
+    out = [(ref, "appeared") for ref in sorted(set(now) - set(then))]
+    out += [(ref, "is gone") for ref in sorted(set(then) - set(now))]
+    out += [(ref, "changed") for ref in sorted(set(now) & set(then)) if now[ref] != then[ref]]
     return out

@@ -96,7 +96,8 @@ def plan(state_file: str, services: tuple[str, ...], out: str | None, fmt: str, 
     click.echo(render(result, fmt, color=_color()), nl=False)
     if out:
         Path(out).write_text(render(result, "json"))
-        click.echo(f"Saved the plan to {out}; apply it with: teamform apply {out}", err=True)
+        hint = "it has errors, so apply will refuse it" if result.errors else f"apply it with: teamform apply {out}"
+        click.echo(f"Saved the plan to {out}; {hint}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
