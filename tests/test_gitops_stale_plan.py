@@ -142,3 +142,16 @@ def test_allow_stale_unrelated_keeps_the_last_admin_guard_against_live_state_now
     admins = [s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
               if s["user"] and s["role"] == "Admin"]
     assert admins == ["alice@example.com"]
+
+
+def test_a_resource_gone_since_the_plan_is_named_once(sandbox):
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def mallory_left(state):
+        for s in state["seats"]:
+            if s["user"] and s["user"]["email"] == "mallory@example.com":
+                s.update(seat(s["id"]))
+    change_live(sandbox, mallory_left)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1 and "member[mallory@example.com] is gone" in result.output
+    assert result.output.count("member[mallory@example.com]") == 1
