@@ -3,8 +3,14 @@
 Each entry holds the plan's hash, every operation with its result and timing, and, in CI, what the
 CI environment says about the change: the commit, the ref, the run, and the pull request and its
 approvers where the event carries them. Nothing secret is written: only named, non-secret CI
-variables are read, and every credential value the run used is masked in any text that came back
-from a service.
+variables are read, and every secret credential value the run used is masked in any text that came
+back from a service. A provider's ``public_credentials`` (a login name, an OAuth client id) are
+identifiers, not secrets: their values are left as they are, so the entry still says who was changed.
+
+An apply that is refused before anything runs (a bad file, a missing credential, plan errors, a
+mass removal, a stale saved plan) appends an entry too: ``"outcome": "refused"`` with the
+``reason``, ``ok: false`` and no operations (see ``refusal``). Entries written before ``outcome``
+existed are applies.
 
 What GitHub Actions makes available, honestly:
 
@@ -23,14 +29,18 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .apply import Report
 from .model import digest
 from .plan.ops import Plan
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .provider import Provider
+
 DEFAULT_PATH = Path(".teamform") / "journal.jsonl"
-ENTRY_VERSION = 1
+ENTRY_VERSION = 1  # fields are only ever added: readers treat a missing one as its old meaning
+APPLIED, REFUSED = "applied", "refused"  # "outcome"; entries without one are applies
 _CI_VARS = ("GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT",
             "GITHUB_ACTOR", "GITHUB_EVENT_NAME", "GITHUB_WORKFLOW", "GITHUB_SERVER_URL")
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
@@ -59,17 +69,25 @@ def _login(user: Any) -> str | None:
     return login if isinstance(login, str) and _LOGIN.match(login) else None
 
 
+#: review states that change a reviewer's standing; COMMENTED (and PENDING) leave it as it was
+_STANDING = {"APPROVED": True, "CHANGES_REQUESTED": False, "DISMISSED": False}
+
+
 def _approvers_from_event(event: Mapping[str, Any]) -> list[str] | None:
+    """Reviewers (sorted) whose latest approving or disapproving review is an approval.
+    A comment after an approval keeps it; requested changes or a dismissal withdraw it."""
     reviews = event.get("reviews")
     if isinstance(event.get("review"), dict):
         reviews = [event["review"]]
     if not isinstance(reviews, list):
         return None
-    latest: dict[str, str] = {}
+    approved: dict[str, bool] = {}
     for review in reviews:
         if isinstance(review, dict) and (login := _login(review.get("user"))):
-            latest[login] = str(review.get("state", "")).upper()
-    return sorted(login for login, state in latest.items() if state == "APPROVED")
+            standing = _STANDING.get(str(review.get("state", "")).upper())
+            if standing is not None:
+                approved[login] = standing
+    return sorted(login for login, ok in approved.items() if ok)
 
 
 def ci_context(environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
@@ -101,6 +119,18 @@ def ci_context(environ: Mapping[str, str] | None = None) -> dict[str, Any] | Non
 
 
 # ---- entries --------------------------------------------------------------------------------
+def secret_values(providers: Iterable["Provider"]) -> list[str]:
+    """The credential values to mask: every one except those a provider declares public
+    (``Provider.public_credentials``). A public value that is also some secret's value stays masked."""
+    return [value for p in providers for name, value in p.ctx.credentials.items()
+            if name not in getattr(type(p), "public_credentials", ())]
+
+
+def _masking(secrets: Iterable[str]) -> list[str]:
+    # longest first, so that a secret containing a shorter one is masked whole, not in part
+    return sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
+
+
 def _mask(value: Any, secrets: Iterable[str]) -> Any:
     if isinstance(value, str):
         for secret in secrets:
@@ -130,6 +160,7 @@ def entry(plan: Plan, report: Report, *, saved_plan: str | None = None, secrets:
         "version": ENTRY_VERSION,
         "time": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
         "teamform": __version__,
+        "outcome": APPLIED,
         "state_file": plan.state_file, "state_hash": plan.state_hash,
         "plan_hash": plan_hash(plan), "saved_plan": saved_plan,
         "services": [s.name for s in plan.services],
@@ -137,7 +168,35 @@ def entry(plan: Plan, report: Report, *, saved_plan: str | None = None, secrets:
         "operations": operations,
         "ci": ci_context(environ),
     }
-    return _mask(body, [s for s in secrets if s and len(s) >= 4])
+    return _mask(body, _masking(secrets))
+
+
+def refusal(reason: str, *, plan: Plan | None = None, services: Iterable[str] = (),
+            saved_plan: str | None = None, secrets: Iterable[str] = (),
+            environ: Mapping[str, str] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The entry of an apply refused before anything ran: why, what was to be applied when that
+    is known (``plan``: its hash, state file and services; else ``services``), and the same CI
+    context as an apply's entry. Nothing ran, so there are no operations and ``ok`` is false."""
+    from . import __version__
+
+    known = plan is not None
+    body = {
+        "version": ENTRY_VERSION,
+        "time": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "teamform": __version__,
+        "outcome": REFUSED, "reason": str(reason),
+        "state_file": plan.state_file if known else None, "state_hash": plan.state_hash if known else None,
+        "plan_hash": plan_hash(plan) if known else None, "saved_plan": saved_plan,
+        "services": [s.name for s in plan.services] if known and plan.services else list(services),
+        "ok": False, "counts": {"done": 0, "failed": 0, "skipped": 0}, "seconds": 0.0,
+        "operations": [],
+        "ci": ci_context(environ),
+    }
+    return _mask(body, _masking(secrets))
+
+
+def is_refusal(record: Mapping[str, Any]) -> bool:
+    return record.get("outcome") == REFUSED
 
 
 def append(path: str | Path, record: dict[str, Any]) -> Path:

@@ -133,6 +133,9 @@ class Provider:
     Policy: ClassVar[type[BaseModel] | None] = None
     #: credential names the provider needs (each an ``env:NAME`` reference in the file)
     credential_names: ClassVar[tuple[str, ...]] = ()
+    #: those of ``credential_names`` whose values identify rather than authenticate (a login
+    #: name, an OAuth client id): the audit journal shows them instead of masking them
+    public_credentials: ClassVar[tuple[str, ...]] = ()
     #: the emulator class, for ``sandbox: true`` and the tests
     emulator_class: ClassVar[type["Emulator"] | None] = None
 
