@@ -155,3 +155,15 @@ def test_a_sandbox_service_moved_to_another_provider_gets_that_providers_emulato
     assert result.exit_code == 0 and "user[mallory@example.com] will be removed" in result.output
     assert tf("sandbox", "reset", "--service", "krisp").exit_code == 0
     assert not list((tmp_path / ".teamform" / "sandbox").glob("krisp*.json"))
+
+
+def test_a_refused_apply_is_journaled_with_its_reason(tf, tmp_path):
+    (tmp_path / "teams.yaml").write_text(FILE.replace("role: Admin, nickname: Alice", "role: User, nickname: Alice")
+                                         .replace("{who: dave@example.com, role: Admin}", "{who: dave@example.com}"))
+    result = tf("apply", "--auto-approve", "--journal", "j.jsonl")
+    assert result.exit_code == 1 and "nothing was applied" in result.output
+    assert tf("apply", "missing-plan.json", "--journal", "j.jsonl").exit_code == 1
+    first, second = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+    assert first["outcome"] == "refused" and "at least one Admin" in first["reason"] and first["services"] == ["krisp"]
+    assert second["outcome"] == "refused" and "no such plan file" in second["reason"]
+    assert "refused" in tf("journal", "--journal", "j.jsonl").output

@@ -127,15 +127,21 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
     async with Session(config, services or (tuple(s.name for s in saved.services) if saved else ())) as session:
         plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
         skipped: list = []
-        if saved is not None:
-            plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
-        click.echo(render(plan, "text", color=color), nl=False)
-        if plan.errors:
-            return EXIT_ERROR
-        if not plan.has_changes and not skipped:
-            return EXIT_OK
-        if saved is None:
-            _confirm(auto_approve)
+        try:
+            if saved is not None:
+                plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
+            click.echo(render(plan, "text", color=color), nl=False)
+            if plan.errors:
+                raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied")
+            if not plan.has_changes and not skipped:
+                return EXIT_OK
+            if saved is None:
+                _confirm(auto_approve)
+        except Failure as exc:
+            journal.refused(exc.format_message() + "".join(f"\n{e}" for e in plan.errors),
+                            plan=saved or plan, session=session)
+            exc.journaled = True  # type: ignore[attr-defined]
+            raise
         report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
         report.results += gitops.stale_results(skipped)
         click.echo(render_report(report, color=color), nl=False)
@@ -187,15 +193,23 @@ def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
 @gitops.journal_option
 def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
           allow_mass_removal: bool, allow_stale_unrelated: bool, journal_path: str) -> None:
-    """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since."""
-    saved = _only(_load_saved(plan_file), services) if plan_file else None
-    if saved is not None and saved.state_file and state_file == "teams.yaml":
-        state_file = saved.state_file
-    config = _load(state_file)
-    if saved is not None and saved.state_hash != config.hash:
-        raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
+    """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since.
+    Every run is journaled, a refused one too (with the reason)."""
     journal = gitops.JournalTarget(journal_path, plan_file)
-    sys.exit(_run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal)))
+    saved = None
+    try:
+        saved = _only(_load_saved(plan_file), services) if plan_file else None
+        if saved is not None and saved.state_file and state_file == "teams.yaml":
+            state_file = saved.state_file
+        config = _load(state_file)
+        if saved is not None and saved.state_hash != config.hash:
+            raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
+        code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal))
+    except Failure as exc:
+        if not getattr(exc, "journaled", False):
+            journal.refused(exc.format_message(), plan=saved, services=services)
+        raise
+    sys.exit(code)
 
 
 @cli.command()
