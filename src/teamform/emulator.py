@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .http import redact_url
+
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -162,7 +164,7 @@ class Emulator:
 
     def _record(self, scope, status: int, body: bytes) -> None:
         self.log.append(LogEntry(scope["method"], scope["path"], status,
-                                 scope.get("query_string", b"").decode(), body.decode(errors="replace")))
+                                 redact_url(scope.get("query_string", b"").decode()), _redact_body(body)))
 
     async def _handle(self, scope, receive, send) -> tuple[int, bool]:
         seen = {"status": 0}
@@ -269,3 +271,20 @@ async def form_or_json(request: Request) -> dict[str, Any]:
         fields = parse_qs((await request.body()).decode(), keep_blank_values=True)
         return {k: (v if len(v) > 1 else v[0]) for k, v in fields.items()}
     return {}
+
+
+_SECRET_KEY = re.compile(r"(?i)(password|secret|token|api_?key)$")
+
+
+def _redact_body(body: bytes) -> str:
+    """The request log (served at /_emulator/log) never keeps a password, secret or token, even
+    the sandbox's own: a JSON object's secret fields and secret form fields read ``***``."""
+    text = body.decode(errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return redact_url(text)
+    if isinstance(data, dict) and any(_SECRET_KEY.search(str(k)) for k in data):
+        return json.dumps({k: "***" if _SECRET_KEY.search(str(k)) else v for k, v in data.items()})
+    return text
+

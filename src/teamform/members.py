@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel
 
-from .config.model import Directory
+if TYPE_CHECKING:  # pragma: no cover - config imports this module
+    from .config.model import Directory
 
 M = TypeVar("M")
 

@@ -117,3 +117,15 @@ async def test_tokens_never_appear_in_logs_or_repr(clock, caplog):
         await http.get(api.ME)
     secrets = [*emu.tokens, *emu.refresh_tokens, CREDS["password"], CREDS["client_secret"]]
     assert secrets and not [s for s in secrets if s in caplog.text or s in repr(auth)]
+
+
+async def test_the_emulators_request_log_keeps_no_password_or_token(clock):
+    """/_emulator/log is served over HTTP by `sandbox serve`: even sandbox secrets stay out of it."""
+    emu, auth = DebriefEmulator(token_lifetime=10, clock=clock), DebriefAuth(CREDS, clock=clock)
+    async with client(emu, auth) as http:
+        await http.get(api.ME)
+        clock.now += 20
+        await http.get(api.ME)
+    logged = " ".join(f"{e.query} {e.body}" for e in emu.log)
+    secrets = [*emu.refresh_tokens, CREDS["password"], CREDS["client_secret"]]
+    assert '"password": "***"' in logged and not [s for s in secrets if s in logged]
