@@ -5,7 +5,7 @@ import pytest
 from teamform.testing import converge, load, make_plan, plan_apply
 from teamform_krisp.emulator import KrispEmulator, seat
 
-PEOPLE = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivy", "jon", "kim", "lee"]
+PEOPLE = ["aaron", "zed", "alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivy", "jon", "kim", "lee"]
 
 
 def state_file(members: str, *, seats: str = "", policy: str = "") -> str:
@@ -267,6 +267,16 @@ async def test_a_full_team_replacing_its_only_admin_frees_a_seat_from_someone_el
     assert report.ok
     assert sorted((s["user"]["email"], s["role"]) for s in emu.state["seats"] if s["user"]) == [
         ("bob@example.com", "User"), ("dave@example.com", "Admin")]
+
+
+@pytest.mark.parametrize("new_admin", ["aaron@example.com", "zed@example.com"])
+async def test_which_seat_the_new_admin_takes_does_not_depend_on_email_order(new_admin):
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"),
+                   seat(3, email="carol@example.com"))
+    config = load(state_file(members("{who: bob@example.com}", "{who: dave@example.com}",
+                                     f"{{who: {new_admin}, role: Admin}}"), seats="seats: {standard: 3}"))
+    plan, report = await plan_apply(config, {"krisp": emu})
+    assert report.ok
 
 
 async def test_a_full_team_whose_only_seat_to_free_is_the_admins_says_a_seat_is_needed():

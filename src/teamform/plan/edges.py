@@ -36,17 +36,21 @@ def _refers(res: Resource | None, pool: Ref) -> bool:
 
 
 def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State,
-                   waiting: frozenset[str] = frozenset()) -> Iterable[Edge]:
-    """Seats are added before they are used and emptied before they are deleted; past the free
-    capacity, each consumer waits for one releaser, preferring releasers that wait for nothing
-    else (a last Admin's removal waits for the new Admin, so it cannot also free that seat)."""
+                   known: frozenset[Edge] = frozenset()) -> Iterable[Edge]:
+    """Seats are added before they are used and emptied before they are deleted. Past the free
+    capacity, each consumer waits for one releaser. ``known`` are the other edges: consumers that
+    something waits for take the free seats and the releasers that wait for nothing, so a last
+    Admin's removal (which waits for the new Admin) never has to free the new Admin's seat."""
+    waiting = {then for _, then in known}
+    awaited = {first for first, _ in known}
     by_ref = {op.resource.ref: op for op in ops}
     pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
     for pool in pools:
         cap_before = _capacity(live.get(pool), spec)
         cap_after = _capacity(desired.get(pool), spec)
         used = sum(1 for r in live if _refers(r, pool))
-        consumers = [op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)]
+        consumers = sorted((op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)),
+                           key=lambda op: op.id not in awaited)
         releasers = sorted((op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)),
                            key=lambda op: op.id in waiting)
         pool_op = by_ref.get(pool)
@@ -149,8 +153,8 @@ def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: 
         for guard in spec.guards:
             edges.update(guard_edges(spec, guard, ops))
     edges.update(provider.edges(ops))
-    waiting = frozenset(then for _, then in edges)
+    known = frozenset(edges)
     for spec in provider.kinds:
         if spec.capacity_attr:
-            edges.update(capacity_edges(spec, ops, desired, live, waiting))
+            edges.update(capacity_edges(spec, ops, desired, live, known))
     return {(a, b) for a, b in edges if a != b}
