@@ -167,3 +167,27 @@ def test_a_refused_apply_is_journaled_with_its_reason(tf, tmp_path):
     assert first["outcome"] == "refused" and "at least one Admin" in first["reason"] and first["services"] == ["krisp"]
     assert second["outcome"] == "refused" and "no such plan file" in second["reason"]
     assert "refused" in tf("journal", "--journal", "j.jsonl").output
+    assert first["reason"].count("at least one Admin") == 1
+
+
+def test_an_apply_with_nothing_to_do_is_journaled_too(tf, tmp_path):
+    assert tf("apply", "--auto-approve", "--journal", "j.jsonl").exit_code == 0
+    again = tf("apply", "--auto-approve", "--journal", "j.jsonl")
+    assert again.exit_code == 0 and "No changes" in again.output
+    entries = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+    assert len(entries) == 2 and entries[1]["ok"] and entries[1]["operations"] == []
+
+
+def test_allow_stale_unrelated_skips_a_service_that_cannot_be_read_and_applies_the_rest(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    example = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
+    (tmp_path / "teams.yaml").write_text(example)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "--out", "plan.json"]).exit_code == 0
+    store = tmp_path / ".teamform" / "sandbox" / "workdrive.json"
+    state = json.loads(store.read_text())
+    state["api_key"] = "rotated"  # WorkDrive now refuses teamform's key
+    store.write_text(json.dumps(state))
+    result = runner.invoke(cli, ["apply", "plan.json", "--allow-stale-unrelated"])
+    assert result.exit_code == 1
+    assert "skipped (stale): workdrive:" in result.output and "✓ krisp:" in result.output

@@ -173,13 +173,14 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
 
 
 def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
-    """Ids of saved operations that the plan made now would not run as saved: it leaves them out,
-    or it orders them after something the saved plan does not do (live state moved a guard: the
-    other owner the saved demotion relied on was demoted meanwhile)."""
+    """Ids of saved operations that the plan made now would not run as saved: their service cannot
+    be planned now, that plan leaves them out, or it orders them after something the saved plan
+    does not do (live state moved a guard: the other owner a saved demotion relied on is gone)."""
     now = {op.id: op for op in fresh.operations}
     saved_ids = {op.id for op in saved.operations}
-    return [op.id for op in saved.operations
-            if op.id not in now or any(d not in saved_ids for d in now[op.id].depends_on)]
+    broken = {sp.name for sp in fresh.services if sp.errors}  # unread, or refused now: none of it runs
+    return [op.id for op in saved.operations if op.service in broken
+            or op.id not in now or any(d not in saved_ids for d in now[op.id].depends_on)]
 
 
 def drop_stale(plan: Plan, stale: list[str], fresh: Plan | None = None) -> list[Operation]:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .. import config as cfg
+from ..apply import Report
 from ..engine import SANDBOX_DIR, Session, drop_stale, stale_operations, unsafe_now
 from ..plan.ops import Plan
 from ..provider import installed
@@ -132,15 +133,19 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
                 plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
             click.echo(render(plan, "text", color=color), nl=False)
             if plan.errors:
-                raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied")
+                journal.refused("the plan has errors: " + "; ".join(plan.errors), plan=plan, session=session)
+                failure = Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied")
+                failure.journaled = True  # type: ignore[attr-defined]
+                raise failure
             if not plan.has_changes and not skipped:
+                journal.record(session, saved or plan, Report())  # nothing to do is an outcome too
                 return EXIT_OK
             if saved is None:
                 _confirm(auto_approve)
         except Failure as exc:
-            journal.refused(exc.format_message() + "".join(f"\n{e}" for e in plan.errors),
-                            plan=saved or plan, session=session)
-            exc.journaled = True  # type: ignore[attr-defined]
+            if not getattr(exc, "journaled", False):
+                journal.refused(exc.format_message(), plan=saved or plan, session=session)
+                exc.journaled = True  # type: ignore[attr-defined]
             raise
         report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
         report.results += gitops.stale_results(skipped)
@@ -160,9 +165,6 @@ def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) ->
     if not allow_unrelated:
         raise Failure("the plan is stale: " + "; ".join(changes) +
                       ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
-    if fresh.errors:
-        raise Failure("the plan is stale, and the file planned against live state now fails: " +
-                      "; ".join(fresh.errors) + ". Run plan again.")
     click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
     skipped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
     for op in skipped:
