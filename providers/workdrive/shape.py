@@ -110,10 +110,11 @@ class Shaper:
         if op.key in {norm_email(e) for e in self.settings.delete}:
             op.summary = "deleted (listed under delete)"
             return
-        grace = getattr(self.ctx.policy, "archive_grace_days", None)
-        since = op.before.meta.get("updated_at")
-        if grace is not None and since:
-            op.summary = f"deleted: archived since {str(since)[:10]}, past archive_grace_days ({grace})"
+        policy = self.ctx.policy
+        grace = getattr(policy, "archive_grace_days", None)
+        since = _when(op.before.meta.get("updated_at"))
+        if getattr(policy, "offboarding", "delete") == "archive" and grace is not None and since:
+            op.summary = f"deleted: archived since {since.date()}, past archive_grace_days ({grace})"
 
     def _places(self, state: State, dept: dict[str, str], head: dict[str, bool], loc: dict[str, str],
                 groups: dict[str, list[str]]) -> None:

@@ -110,6 +110,10 @@ async def test_archived_users_are_deleted_after_the_grace_period_only():
     plan = await plan_of(staged(archive_grace_days=30), emu)
     assert [op.id for op in plan.operations] == ["wd:user[old@example.com]:delete"]
     assert "past archive_grace_days (30)" in plan.operations[0].summary  # the plan says why now
+    config = staged(archive_grace_days=30)
+    config.services["wd"].entry.policy.offboarding = "delete"
+    recent_deleted = [op for op in (await plan_of(config, emu)).operations if op.key == "recent@example.com"]
+    assert recent_deleted and recent_deleted[0].summary == ""  # deleted by policy, not by the grace period
     assert (await plan_of(staged(), emu)).operations == []  # no grace period: kept until the file says so
 
 
