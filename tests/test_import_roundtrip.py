@@ -6,6 +6,7 @@ without ``export`` fails here, loudly, rather than being skipped.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,27 @@ def test_importing_every_service_at_once_plans_empty_even_where_services_disagre
     Path("teams.yaml").write_text(EXAMPLE.read_text())
     assert invoke("import", "--out", "imported.yaml").exit_code == 0
     text = Path("imported.yaml").read_text()
-    assert "#   mallory@example.com: debrief says 'Mallory Stone'; workdrive says 'Mallory Moe'" in text
+    assert "#   mallory@example.com (first / last name): debrief says 'Mallory / Stone'; workdrive says 'Mallory / Moe'" in text
     assert yaml.safe_load(text)["people"]["mallory@example.com"] == {}
+    plan = invoke("plan", "-f", "imported.yaml", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
+def test_the_same_full_name_split_differently_is_a_disagreement_too(in_tmp):
+    Path("teams.yaml").write_text(EXAMPLE.read_text())
+    assert invoke("plan").exit_code in (0, 2)  # seeds the sandbox
+    sandbox = Path(".teamform/sandbox")
+    debrief = json.loads((sandbox / "debrief.json").read_text())
+    for u in debrief["users"].values() if isinstance(debrief["users"], dict) else debrief["users"]:
+        if u["email"] == "alice@example.com":
+            u["first_name"], u["last_name"] = "Alice Mae", "Doe"
+    (sandbox / "debrief.json").write_text(json.dumps(debrief))
+    workdrive = json.loads((sandbox / "workdrive.json").read_text())
+    for u in workdrive["users"].values():
+        if u["email"] == "alice@example.com":
+            u["firstName"], u["lastName"] = "Alice", "Mae Doe"
+    (sandbox / "workdrive.json").write_text(json.dumps(workdrive))
+    assert invoke("import", "--out", "imported.yaml").exit_code == 0
+    assert "alice@example.com (first / last name)" in Path("imported.yaml").read_text()
     plan = invoke("plan", "-f", "imported.yaml", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output

@@ -77,6 +77,14 @@ def _full_name(fields: Mapping[str, str]) -> str:
     return fields.get("name") or f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
 
 
+def _split_name(fields: Mapping[str, str]) -> tuple[str, str]:
+    """(first, last) as the people directory would give them to a provider."""
+    if "first_name" in fields or "last_name" in fields:
+        return fields.get("first_name", ""), fields.get("last_name", "")
+    first, _, last = _full_name(fields).partition(" ")
+    return first, last.strip()
+
+
 def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]
                ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """Names the services hold, by lower-cased email: a provider's ``export_people(live)`` if it
@@ -97,8 +105,8 @@ def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]
     out: dict[str, dict[str, str]] = {}
     conflicts: dict[str, dict[str, str]] = {}
     for email, by_service in seen.items():
-        if len({_full_name(f) for f in by_service.values()}) > 1:
-            conflicts[email] = {service: _full_name(f) for service, f in by_service.items()}
+        if len({_split_name(f) for f in by_service.values()}) > 1:
+            conflicts[email] = {service: "{} / {}".format(*_split_name(f)) for service, f in by_service.items()}
             continue
         fields = out[email] = {}
         for part in by_service.values():
@@ -158,7 +166,8 @@ def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str
 
 
 def _conflict_lines(conflicts: Mapping[str, Mapping[str, str]]) -> str:
-    lines = [f"#   {email}: " + "; ".join(f"{service} says {name!r}" for service, name in sorted(names.items()))
+    lines = [f"#   {email} (first / last name): " + "; ".join(f"{service} says {name!r}"
+                                                         for service, name in sorted(names.items()))
              for email, names in sorted(conflicts.items())]
     if not lines:
         return ""
