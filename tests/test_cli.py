@@ -153,8 +153,10 @@ def test_a_sandbox_service_moved_to_another_provider_gets_that_providers_emulato
                                          "    members: [{who: alice@example.com, privilege: owner}]\n")
     result = tf("plan", "--allow-mass-removal")
     assert result.exit_code == 0 and "user[mallory@example.com] will be removed" in result.output
+    other = tmp_path / ".teamform" / "sandbox" / "krisp.eu.krisp.json"  # the store of a service "krisp.eu"
+    other.write_text("{}")
     assert tf("sandbox", "reset", "--service", "krisp").exit_code == 0
-    assert not list((tmp_path / ".teamform" / "sandbox").glob("krisp*.json"))
+    assert [p.name for p in (tmp_path / ".teamform" / "sandbox").glob("krisp*.json")] == [other.name]
 
 
 def test_a_refused_apply_is_journaled_with_its_reason(tf, tmp_path):

@@ -13,7 +13,7 @@ import click
 
 from .. import config as cfg
 from ..apply import Report
-from ..engine import SANDBOX_DIR, Session, drop_stale, stale_operations, unsafe_now
+from ..engine import SANDBOX_DIR, Session, drop_stale, sandbox_store, stale_operations, unsafe_now
 from ..plan.ops import Plan
 from ..provider import installed
 from ..render import render, render_report
@@ -247,8 +247,8 @@ def sandbox_reset(services: tuple[str, ...]) -> None:
         return
     if services:
         for name in services:
-            for store in [SANDBOX_DIR / f"{name}.json", *SANDBOX_DIR.glob(f"{name}.*.json")]:
-                store.unlink(missing_ok=True)
+            for provider in {name, *installed()}:
+                sandbox_store(SANDBOX_DIR, name, provider).unlink(missing_ok=True)
     else:
         shutil.rmtree(SANDBOX_DIR)
     click.echo(f"Reset {', '.join(services) if services else 'every service'} in {SANDBOX_DIR}.")
