@@ -83,6 +83,8 @@ class LogEntry:
 class Emulator:
     #: the credentials the sandbox uses when the file's env references are not set
     sandbox_credentials: ClassVar[dict[str, str]] = {}
+    #: path segments that carry a secret (an invitation token), logged as ***
+    secret_path: ClassVar[re.Pattern[str] | None] = None
 
     def __init__(self, state: dict[str, Any] | None = None, *, store: str | Path | None = None,
                  rate_limit: RateLimit | None = None) -> None:
@@ -163,7 +165,8 @@ class Emulator:
             raise httpx.ReadTimeout("the emulator dropped the response after making the change")
 
     def _record(self, scope, status: int, body: bytes) -> None:
-        self.log.append(LogEntry(scope["method"], scope["path"], status,
+        path = self.secret_path.sub("***", scope["path"]) if self.secret_path else scope["path"]
+        self.log.append(LogEntry(scope["method"], path, status,
                                  redact_url(scope.get("query_string", b"").decode()), _redact_body(body)))
 
     async def _handle(self, scope, receive, send) -> tuple[int, bool]:
@@ -273,18 +276,24 @@ async def form_or_json(request: Request) -> dict[str, Any]:
     return {}
 
 
-_SECRET_KEY = re.compile(r"(?i)(password|secret|token|api_?key)$")
+_SECRET_KEY = re.compile(r"(?i)password|secret|token|api_?key")
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEY.search(str(k)) else _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _redact_body(body: bytes) -> str:
     """The request log (served at /_emulator/log) never keeps a password, secret or token, even
-    the sandbox's own: a JSON object's secret fields and secret form fields read ``***``."""
+    the sandbox's own: secret fields of a JSON body, at any depth, and secret form fields read ``***``."""
     text = body.decode(errors="replace")
     try:
         data = json.loads(text)
     except ValueError:
         return redact_url(text)
-    if isinstance(data, dict) and any(_SECRET_KEY.search(str(k)) for k in data):
-        return json.dumps({k: "***" if _SECRET_KEY.search(str(k)) else v for k, v in data.items()})
-    return text
-
+    clean = _redacted(data)
+    return text if clean == data else json.dumps(clean)

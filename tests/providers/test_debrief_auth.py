@@ -129,3 +129,11 @@ async def test_the_emulators_request_log_keeps_no_password_or_token(clock):
     logged = " ".join(f"{e.query} {e.body}" for e in emu.log)
     secrets = [*emu.refresh_tokens, CREDS["password"], CREDS["client_secret"]]
     assert '"password": "***"' in logged and not [s for s in secrets if s in logged]
+
+
+def test_the_request_log_redacts_nested_secret_fields_and_secret_path_segments():
+    from teamform.emulator import _redact_body
+    assert _redact_body(b'{"a": [{"secret_key": "s1"}], "b": {"refresh_token": "t1"}, "c": 1}') == \
+        '{"a": [{"secret_key": "***"}], "b": {"refresh_token": "***"}, "c": 1}'
+    assert DebriefEmulator.secret_path.sub("***", "/invite/invite-u4/cancel") == "/invite/***/cancel"
+

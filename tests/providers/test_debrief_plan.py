@@ -182,7 +182,7 @@ async def test_removing_a_pending_person_cancels_the_invitation():
     emu = emulator(users=[user("u2", "bob@example.com", "Bob", "Doe", status="invited")])
     plan, report = await plan_apply(load(state_file(lines(OPS))), {"debrief": emu})
     assert plan.operations[0].pending and report.ok
-    assert emu.calls("POST", r"^/invite/invite-u2/cancel$") and not emu.calls("DELETE")
+    assert emu.calls("POST", r"^/invite/\*\*\*/cancel$") and not emu.calls("DELETE")  # the token is not logged
     assert "invite-u2" not in str([op.to_dict() for op in plan.operations])  # tokens stay out of plan files
 
 
