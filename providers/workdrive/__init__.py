@@ -13,7 +13,7 @@ from teamform.provider import Context, HeaderAuth, Provider
 from . import api
 from .emulator import WorkDriveEmulator
 from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER, Reader, target)
-from .settings import WorkDrivePolicy, WorkDriveSettings
+from .settings import WorkDrivePolicy, WorkDriveSettings, file_problems
 from .shape import Shaper
 from .write import WorkDriveError, Writer
 
@@ -43,6 +43,10 @@ class WorkDriveProvider(Reader, Shaper, Writer, Provider):
                  counts_as_member=False),
         KindSpec(GROUP_MEMBER, "a user's membership of a security group"),
     )
+
+    @classmethod
+    def file_problems(cls, section: WorkDriveSettings, directory) -> list[tuple[tuple, str]]:
+        return file_problems(section, directory)
 
     def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(ctx, client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Sequence
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from teamform.config.model import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings,
@@ -57,15 +57,6 @@ class WorkDriveSettings(ProviderSettings):
     delete: list[Email] = Field(default_factory=list,
                                 description="archived users to delete now (they need not be in people)")
 
-    @model_validator(mode="after")
-    def _one_place_each(self, info: ValidationInfo) -> "WorkDriveSettings":
-        """Someone in two departments (or locations) is found when the file is validated."""
-        directory = (info.context or {}).get("directory")
-        if directory is not None:
-            users, _ = scan(self.users, directory, attrs=lambda m: {"department": m.department, "location": m.location})
-            placements(self, directory, users)
-        return self
-
 
 def who_of(directory: Directory, names: Sequence[str]) -> list[str]:
     out: list[str] = []
@@ -74,36 +65,65 @@ def who_of(directory: Directory, names: Sequence[str]) -> list[str]:
     return out
 
 
+class Misplaced(ValueError):
+    """Someone placed in two departments or two locations; ``path`` is the second placement."""
+
+    def __init__(self, message: str, path: tuple) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _user_entries(settings: WorkDriveSettings, directory: Directory) -> dict[str, int]:
+    """email -> index of the users: entry that sets them (a direct entry wins over a group)."""
+    origin: dict[str, int] = {}
+    for index, user in enumerate(settings.users):
+        for email in directory.expand(user.who):
+            if not user.who.startswith("group:") or email not in origin:
+                origin[email] = index
+    return origin
+
+
 def placements(settings: WorkDriveSettings, directory: Directory, users: dict[str, dict[str, Any]],
                where: str = "") -> tuple[dict[str, str], dict[str, bool], dict[str, str]]:
     """(department of each email, head or not, location of each email): one of each per user,
-    else a ValueError naming the two places."""
+    else ``Misplaced`` naming the two places."""
     dept: dict[str, str] = {}
     head: dict[str, bool] = {}
     loc: dict[str, str] = {}
 
-    def put(table: dict[str, str], email: str, name: str, what: str) -> None:
+    def put(table: dict[str, str], email: str, name: str, what: str, path: tuple) -> None:
         if table.setdefault(email, name) != name:
-            raise ValueError(f"{where}{directory.spelling.get(email, email)} is placed in {what} "
-                             f"'{table[email]}' and '{name}'; a WorkDrive user is in one {what}")
+            raise Misplaced(f"{where}{directory.spelling.get(email, email)} is placed in {what} "
+                            f"'{table[email]}' and '{name}'; a WorkDrive user is in one {what}", path)
 
     for name, d in settings.departments.items():
-        for email in who_of(directory, d.heads):
-            put(dept, email, name, "department")
-            head[email] = True
-        for email in who_of(directory, d.members):
-            put(dept, email, name, "department")
-            head.setdefault(email, False)
+        for role, entries in (("heads", d.heads), ("members", d.members)):
+            for index, who in enumerate(entries):
+                for email in directory.expand(who):
+                    put(dept, email, name, "department", ("departments", name, role, index))
+                    head[email] = head.get(email, False) or role == "heads"
     for name, members in settings.locations.items():
-        for email in who_of(directory, members):
-            put(loc, email, name, "location")
+        for index, who in enumerate(members):
+            for email in directory.expand(who):
+                put(loc, email, name, "location", ("locations", name, index))
+    origin = _user_entries(settings, directory)
     for email, attrs in users.items():
         if attrs["department"]:
-            put(dept, email, attrs["department"], "department")
+            put(dept, email, attrs["department"], "department", ("users", origin.get(email, 0), "department"))
             head.setdefault(email, False)
         if attrs["location"]:
-            put(loc, email, attrs["location"], "location")
+            put(loc, email, attrs["location"], "location", ("users", origin.get(email, 0), "location"))
     return dept, head, loc
+
+
+def file_problems(settings: WorkDriveSettings, directory: Directory) -> list[tuple[tuple, str]]:
+    """What is wrong in the section itself, with where: someone in two departments or locations."""
+    users, _ = scan(settings.users, directory, attrs=lambda m: {"department": m.department, "location": m.location})
+    try:
+        placements(settings, directory, users)
+    except Misplaced as exc:
+        return [(exc.path, str(exc))]
+    return []
 
 
 class WorkDrivePolicy(Policy):

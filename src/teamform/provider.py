@@ -169,6 +169,12 @@ class Provider:
         things the file cannot know (current seat counts when the file leaves them out)."""
         raise NotImplementedError
 
+    @classmethod
+    def file_problems(cls, section: Any, directory: "Directory") -> Iterable[tuple[tuple, str]]:
+        """(path inside the section, message) for what is wrong in the file alone, found by
+        validate with a line and column (someone placed in two departments)."""
+        return ()
+
     def annotate(self, op: "Operation") -> None:
         """Adjust how a planned operation reads (``op.summary``, ``op.destructive``) where the
         service gives an action a meaning the generic words miss."""

@@ -67,8 +67,15 @@ def test_a_user_in_two_departments_is_a_located_error_before_any_read():
     with pytest.raises(ConfigError) as info:
         eng_file(users=[{"who": "bob@example.com", "department": "Ops"}])
     [problem] = info.value.problems
-    assert problem.path == "services.wd" and "placed in department 'Eng' and 'Ops'" in problem.message
+    assert problem.path == "services.wd.users[0].department" and "department 'Eng' and 'Ops'" in problem.message
     assert problem.line is not None
+
+
+def test_a_user_in_two_locations_is_located_at_the_second_listing():
+    with pytest.raises(ConfigError) as info:
+        eng_file(locations={"Remote": ["alice@example.com"], "Office": ["bob@example.com", "alice@example.com"]})
+    [problem] = info.value.problems
+    assert problem.path == "services.wd.locations.Office[1]" and "location 'Remote' and 'Office'" in problem.message
 
 
 async def test_an_unknown_supervisor_is_an_error():

@@ -159,6 +159,7 @@ def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
     except ValidationError as exc:
         return _pydantic_problems(doc, exc, path)
     problems = [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
+    problems += [doc.problem(path + where, message) for where, message in cls.file_problems(entry, config.directory)]
     for cred in entry.credentials:
         if cred not in cls.credential_names:
             problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
