@@ -3,7 +3,8 @@ so a short-lived token is never put on a request that then sits in the queue."""
 
 import httpx
 
-from teamform.http import Paced, open_client
+from teamform.http import Paced, RetryPolicy, open_client
+from teamform.testing import no_sleep
 from teamform_krisp import KrispProvider
 
 
@@ -57,6 +58,22 @@ async def test_a_request_sent_again_after_a_401_waits_its_turn_again():
         client.auth.limiter = recorder
         assert (await client.get("/a")).status_code == 200
     assert recorder.events == ["wait", "token 1", "send Bearer 1", "token 2", "wait", "send Bearer 2"]
+
+
+async def test_a_retried_request_waits_its_turn_again():
+    recorder = Recorder()
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={})])
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        recorder.events.append("send")
+        return next(answers)
+
+    async with open_client("http://svc.test", inner=httpx.MockTransport(handle), requests_per_minute=60,
+                           retry=RetryPolicy(sleep=no_sleep),
+                           rate_limited=lambda r: 0.0 if r.status_code == 429 else None) as client:
+        client.auth.limiter = recorder
+        assert (await client.get("/a")).status_code == 200
+    assert recorder.events == ["wait", "send", "wait", "send"]
 
 
 def test_the_limit_never_lets_more_than_the_configured_rate_through():

@@ -78,9 +78,10 @@ class Paced(httpx.Auth):
 
 class ServiceTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
-                 rate_limited: Callable[[httpx.Response], float | None]) -> None:
+                 rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None) -> None:
         self.inner = inner
         self.retry = retry
+        self.pace = pace  # the client's rate limit: a retry takes its turn again
         self.rate_limited = rate_limited
         self.requests = 0
 
@@ -124,6 +125,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         try:
             async for attempt in retrying:
                 with attempt:
+                    if attempt.retry_state.attempt_number > 1 and self.pace is not None:
+                        await self.pace.limiter.acquire()
                     return await self._send(request)
         except _Retry as last:
             if last.response is not None:
@@ -141,12 +144,13 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 retry: RetryPolicy | None = None, timeout: float = 30.0,
                 rate_limited: Callable[[httpx.Response], float | None] | None = None,
                 headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    paced = Paced(requests_per_minute, auth) if requests_per_minute else None
     transport = ServiceTransport(
         inner or httpx.AsyncHTTPTransport(),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
+        pace=paced,
     )
-    if requests_per_minute:
-        auth = Paced(requests_per_minute, auth)
+    auth = paced or auth
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
                              headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})
