@@ -279,6 +279,31 @@ async def test_which_seat_the_new_admin_takes_does_not_depend_on_email_order(new
     assert report.ok
 
 
+@pytest.mark.parametrize("newcomer", ["aaron@example.com", "dave@example.com"])
+async def test_pairing_across_seat_types_does_not_depend_on_email_order(newcomer):
+    """Bob moves to a standard seat and the new Admin zed takes a device seat, while the only
+    Admin leaves: the chain alice → zed runs through the other seat type."""
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="pat@example.com"),
+                   seat(3, email="carol@example.com"), seat(4, "device", email="bob@example.com"),
+                   seat(5, "device", email="quinn@example.com"))
+    config = load(state_file(members("{who: carol@example.com}", "{who: bob@example.com}", f"{{who: {newcomer}}}",
+                                     "{who: zed@example.com, role: Admin, seat: device}"),
+                             seats="seats: {standard: 3, device: 2}", policy="policy: {max_removals: 3}"))
+    plan, report = await plan_apply(config, {"krisp": emu})
+    assert report.ok and not (await make_plan(config, {"krisp": emu})).operations
+
+
+async def test_two_people_swapping_seat_types_on_full_pools():
+    emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"),
+                   seat(3, email="pat@example.com"), seat(4, "device", email="carol@example.com"),
+                   seat(5, "device", email="quinn@example.com"))
+    config = load(state_file(members("{who: alice@example.com, role: Admin}", "{who: bob@example.com, seat: device}",
+                                     "{who: carol@example.com}"),
+                             seats="seats: {standard: 3, device: 2}", policy="policy: {max_removals: 3}"))
+    plan, report = await plan_apply(config, {"krisp": emu})
+    assert report.ok
+
+
 async def test_a_full_team_whose_only_seat_to_free_is_the_admins_says_a_seat_is_needed():
     emu = emulator(seat(1, email="alice@example.com", role="Admin"), seat(2, email="bob@example.com"))
     config = load(state_file(members("{who: bob@example.com}", "{who: dave@example.com, role: Admin}"),

@@ -35,33 +35,66 @@ def _refers(res: Resource | None, pool: Ref) -> bool:
     return res is not None and pool in res.refs
 
 
-def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State,
-                   known: frozenset[Edge] = frozenset()) -> Iterable[Edge]:
+class Graph:
+    """The ordering edges found so far, to pair capacity without closing a cycle."""
+
+    def __init__(self, edges: Iterable[Edge] = ()) -> None:
+        self.succ: dict[str, set[str]] = defaultdict(set)
+        self.preds: dict[str, int] = defaultdict(int)
+        for first, then in edges:
+            self.add(first, then)
+
+    def add(self, first: str, then: str) -> None:
+        if first != then and then not in self.succ[first]:
+            self.succ[first].add(then)
+            self.preds[then] += 1
+
+    def reaches(self, start: str, goal: str) -> bool:
+        if not self.preds.get(goal):
+            return False  # nothing leads to goal at all
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in self.succ.get(todo.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    def edges(self) -> set[Edge]:
+        return {(a, b) for a, thens in self.succ.items() for b in thens}
+
+
+def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: State, graph: Graph) -> None:
     """Seats are added before they are used and emptied before they are deleted. Past the free
-    capacity, each consumer waits for one releaser. ``known`` are the other edges: consumers that
-    something waits for take the free seats and the releasers that wait for nothing, so a last
-    Admin's removal (which waits for the new Admin) never has to free the new Admin's seat."""
-    waiting = {then for _, then in known}
-    awaited = {first for first, _ in known}
+    capacity, each consumer waits for one releaser that does not (even through other pools) wait
+    for it: a last Admin's removal, which waits for the new Admin, never frees the new Admin's
+    seat. Consumers that something waits for are served first."""
     by_ref = {op.resource.ref: op for op in ops}
     pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
-    for pool in pools:
+    for pool in sorted(pools):
         cap_before = _capacity(live.get(pool), spec)
         cap_after = _capacity(desired.get(pool), spec)
         used = sum(1 for r in live if _refers(r, pool))
-        consumers = sorted((op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)),
-                           key=lambda op: op.id not in awaited)
-        releasers = sorted((op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)),
-                           key=lambda op: op.id in waiting)
+        consumers = [op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)]
+        releasers = [op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)]
         pool_op = by_ref.get(pool)
         if pool_op is not None and cap_after > cap_before:
-            yield from ((pool_op.id, c.id) for c in consumers)
+            for c in consumers:
+                graph.add(pool_op.id, c.id)
         if pool_op is not None and cap_after < cap_before:
-            yield from ((r.id, pool_op.id) for r in releasers)
-            yield from ((c.id, pool_op.id) for c in consumers)
+            for op in releasers + consumers:
+                graph.add(op.id, pool_op.id)
+        consumers.sort(key=lambda op: not graph.succ.get(op.id))
         free = max(0, max(cap_before, cap_after) - used)
-        for consumer, releaser in zip(consumers[free:], releasers):
-            yield releaser.id, consumer.id
+        available = sorted(releasers, key=lambda op: graph.preds.get(op.id, 0) > 0)
+        for consumer in consumers[free:]:
+            if not available:
+                break
+            releaser = next((r for r in available if not graph.reaches(consumer.id, r.id)), available[0])
+            available.remove(releaser)
+            graph.add(releaser.id, consumer.id)
 
 
 def _capacity(res: Resource | None, spec: KindSpec) -> int:
@@ -148,13 +181,14 @@ def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State,
 
 
 def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: State) -> set[Edge]:
-    edges: set[Edge] = set(reference_edges(ops))
+    graph = Graph(reference_edges(ops))
     for spec in provider.kinds:
         for guard in spec.guards:
-            edges.update(guard_edges(spec, guard, ops))
-    edges.update(provider.edges(ops))
-    known = frozenset(edges)
+            for first, then in guard_edges(spec, guard, ops):
+                graph.add(first, then)
+    for first, then in provider.edges(ops):
+        graph.add(first, then)
     for spec in provider.kinds:
         if spec.capacity_attr:
-            edges.update(capacity_edges(spec, ops, desired, live, known))
-    return {(a, b) for a, b in edges if a != b}
+            capacity_edges(spec, ops, desired, live, graph)
+    return graph.edges()
