@@ -159,3 +159,14 @@ def test_the_committed_schema_is_current():
     `teamform schema > teamform.schema.json` when a model changes."""
     committed = json.loads((ROOT / "teamform.schema.json").read_text())
     assert committed == cfg.json_schema()
+
+
+def test_a_group_that_contains_itself_is_one_located_error_wherever_it_is_used():
+    text = GOOD.replace("  support: [bob@example.com]", "  support: [bob@example.com, group:support]")
+    found = problems(text)
+    assert any("groups.support" in p and "contains itself" in p for p in found)
+    example = (ROOT / "teams.example.yaml").read_text().replace(
+        "groups:\n", "groups:\n  loop: [alice@example.com, group:loop]\n", 1).replace(
+        "      Engineering: {heads: [alice@example.com], members: [dave@example.com]}",
+        "      Engineering: {heads: [alice@example.com], members: [dave@example.com, group:loop]}")
+    assert any("groups.loop" in p and "contains itself" in p for p in problems(example))

@@ -158,8 +158,14 @@ def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
         entry = service_model(cls).model_validate(raw, context=context)
     except ValidationError as exc:
         return _pydantic_problems(doc, exc, path)
-    problems = [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
-    problems += [doc.problem(path + where, message) for where, message in cls.file_problems(entry, config.directory)]
+    problems = []
+    try:
+        problems += [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
+        problems += [doc.problem(path + where, message)
+                     for where, message in cls.file_problems(entry, config.directory)]
+    except ValueError:
+        pass  # a group that contains itself: already reported under groups
+
     for cred in entry.credentials:
         if cred not in cls.credential_names:
             problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
