@@ -26,6 +26,7 @@ class DebriefProvider(Writer, Provider):
     summary = "Debrief Management API: team users (owner/admin/developer), applications, application users"
     Settings = DebriefSettings
     credential_names = ("username", "password", "client_id", "client_secret")
+    secret_path = api.SECRET_PATH
     public_credentials = ("username", "client_id")  # identifiers (RFC 6749 2.2: a client id is no secret)
     emulator_class = DebriefEmulator
     kinds = (

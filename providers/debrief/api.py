@@ -8,6 +8,8 @@ Every path is a ``str.format`` template; the emulator serves the same strings as
 
 from __future__ import annotations
 
+import re
+
 DEFAULT_BASE_URL = "https://api.debrief.com"  # the doc only says {{apiBasepath}}
 
 # authentication
@@ -24,6 +26,7 @@ TEAM_USER = "/team/{team_id}/user/{user_id}"      # DELETE (heading says /add/, 
 
 # users
 INVITE_ACCEPT = "/invite/{token}/accept"          # POST {password} (no auth)
+SECRET_PATH = re.compile(r"(?<=/invite/)[^/?]+")  # the invitation token: it accepts an invite unauthenticated
 INVITE_CANCEL = "/invite/{token}/cancel"          # POST (the doc shows the accept URL)
 USER_EXISTS = "/user-exists"                      # POST {email}
 USERS = "/user"                                   # GET bare array of the team's users

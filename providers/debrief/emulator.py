@@ -13,7 +13,6 @@ applications; only admins and owners change anything; a team keeps at least one 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from typing import Any, Callable
 
@@ -42,7 +41,7 @@ def app(aid: str, name: str, description: str = "", team_id: str = "team-1") -> 
 
 
 class DebriefEmulator(Handlers, Emulator):
-    secret_path = re.compile(r"(?<=/invite/)[^/]+")
+    secret_path = api.SECRET_PATH
     sandbox_credentials = {"username": "ops@example.com", "password": "sandbox-password",
                            "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
 

@@ -94,7 +94,7 @@ class Session:
         client = open_client(
             base_url, inner=inner, auth=provider.auth(), requests_per_minute=limits.requests_per_minute,
             retry=RetryPolicy(limits.retries, limits.backoff, limits.max_wait, self.sleep),
-            timeout=limits.timeout, rate_limited=provider.is_rate_limited)
+            timeout=limits.timeout, rate_limited=provider.is_rate_limited, secret_path=provider.secret_path)
         self._clients.append(client)
         provider.client = client
         return provider

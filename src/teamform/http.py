@@ -78,8 +78,10 @@ class Paced(httpx.Auth):
 
 class ServiceTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
-                 rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None) -> None:
+                 rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None,
+                 secret_path: re.Pattern[str] | None = None) -> None:
         self.inner = inner
+        self.secret_path = secret_path
         self.retry = retry
         self.pace = pace  # the client's rate limit: a retry takes its turn again
         self.rate_limited = rate_limited
@@ -87,7 +89,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        log.debug("%s %s", request.method, redact_url(str(request.url)))
+        url = str(request.url)
+        log.debug("%s %s", request.method, redact_url(self.secret_path.sub("***", url) if self.secret_path else url))
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TimeoutException as exc:
@@ -143,13 +146,15 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 auth: httpx.Auth | None = None, requests_per_minute: float | None = None,
                 retry: RetryPolicy | None = None, timeout: float = 30.0,
                 rate_limited: Callable[[httpx.Response], float | None] | None = None,
-                headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+                headers: dict[str, str] | None = None,
+                secret_path: re.Pattern[str] | None = None) -> httpx.AsyncClient:
     paced = Paced(requests_per_minute, auth) if requests_per_minute else None
     transport = ServiceTransport(
         inner or httpx.AsyncHTTPTransport(),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
         pace=paced,
+        secret_path=secret_path,
     )
     auth = paced or auth
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+import re
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
 
 import httpx
@@ -136,6 +137,8 @@ class Provider:
     #: those of ``credential_names`` whose values identify rather than authenticate (a login
     #: name, an OAuth client id): the audit journal shows them instead of masking them
     public_credentials: ClassVar[tuple[str, ...]] = ()
+    #: URL path segments that carry a secret (an invitation token): *** in -v logs and emulator logs
+    secret_path: ClassVar["re.Pattern[str] | None"] = None
     #: the emulator class, for ``sandbox: true`` and the tests
     emulator_class: ClassVar[type["Emulator"] | None] = None
 

@@ -137,3 +137,11 @@ def test_the_request_log_redacts_nested_secret_fields_and_secret_path_segments()
         '{"a": [{"secret_key": "***"}], "b": {"refresh_token": "***"}, "c": 1}'
     assert DebriefEmulator.secret_path.sub("***", "/invite/invite-u4/cancel") == "/invite/***/cancel"
 
+
+
+async def test_invitation_tokens_in_paths_are_not_logged_with_v(caplog):
+    caplog.set_level(logging.DEBUG, logger="teamform.http")
+    emu = DebriefEmulator()
+    async with open_client("http://debrief.test", inner=emu.transport(), secret_path=api.SECRET_PATH) as http:
+        await http.post(api.INVITE_CANCEL.format(token="invite-u4"))
+    assert "/invite/***/cancel" in caplog.text and "invite-u4" not in caplog.text
