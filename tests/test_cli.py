@@ -193,3 +193,4 @@ def test_allow_stale_unrelated_skips_a_service_that_cannot_be_read_and_applies_t
     result = runner.invoke(cli, ["apply", "plan.json", "--allow-stale-unrelated"])
     assert result.exit_code == 1
     assert "skipped (stale): workdrive:" in result.output and "✓ krisp:" in result.output
+    assert "workdrive cannot be planned now, so none of its operations run: could not read live state" in result.output

@@ -148,7 +148,7 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
                 exc.journaled = True  # type: ignore[attr-defined]
             raise
         report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
-        report.results += gitops.stale_results(skipped)
+        report.results += skipped
         click.echo(render_report(report, color=color), nl=False)
         journal.record(session, saved or plan, report)
         return EXIT_OK if report.ok else EXIT_ERROR
@@ -167,9 +167,12 @@ def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) ->
                       ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
     click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
     skipped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
+    broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
+    for name, why in broken.items():
+        click.echo(f"  {name} cannot be planned now, so none of its operations run: {why}", err=True)
     for op in skipped:
         click.echo(f"  skipped (stale): {op.id}", err=True)
-    return saved, skipped
+    return saved, gitops.stale_results(skipped, broken)
 
 
 def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
