@@ -276,7 +276,7 @@ async def form_or_json(request: Request) -> dict[str, Any]:
     return {}
 
 
-_SECRET_KEY = re.compile(r"(?i)password|secret|token|api_?key")
+_SECRET_KEY = re.compile(r"(?i)password|secret|token|api[-_]?key")
 
 
 def _redacted(value: Any) -> Any:
