@@ -32,6 +32,11 @@ mass_option = click.option("--allow-mass-removal", is_flag=True,
 
 class Failure(click.ClickException):
     exit_code = EXIT_ERROR
+    journaled = False  # set once the refusal is in the apply journal
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message  # what the journal records (may say more than the message)
 
     def show(self, file: Any = None) -> None:
         click.echo(self.format_message(), err=True)
@@ -133,19 +138,16 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
                 plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
             click.echo(render(plan, "text", color=color), nl=False)
             if plan.errors:
-                journal.refused("the plan has errors: " + "; ".join(plan.errors), plan=plan, session=session)
-                failure = Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied")
-                failure.journaled = True  # type: ignore[attr-defined]
-                raise failure
+                raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
+                              detail="the plan has errors: " + "; ".join(plan.errors))
             if not plan.has_changes and not skipped:
                 journal.record(session, saved or plan, Report())  # nothing to do is an outcome too
                 return EXIT_OK
             if saved is None:
                 _confirm(auto_approve)
         except Failure as exc:
-            if not getattr(exc, "journaled", False):
-                journal.refused(exc.format_message(), plan=saved or plan, session=session)
-                exc.journaled = True  # type: ignore[attr-defined]
+            journal.refused(exc.detail, plan=saved or plan, session=session)
+            exc.journaled = True
             raise
         report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
         report.results += skipped
@@ -211,8 +213,8 @@ def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], aut
             raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
         code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal))
     except Failure as exc:
-        if not getattr(exc, "journaled", False):
-            journal.refused(exc.format_message(), plan=saved, services=services)
+        if not exc.journaled:
+            journal.refused(exc.detail, plan=saved, services=services)
         raise
     sys.exit(code)
 
