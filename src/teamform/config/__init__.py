@@ -128,21 +128,25 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
         Head.model_validate({"version": head.version, "groups": doc.data.get("groups") or {}}, context=context)
     except ValidationError as exc:
         problems += _pydantic_problems(doc, exc)
+    looped = False
     for name in directory.groups:
         try:
             directory.expand(f"group:{name}")
         except ValueError as exc:
             problems.append(doc.problem(("groups", name), str(exc), key=True))
+            looped = True
 
     config = Config(doc, directory)
     for name, raw in head.services.items():
-        problems += _build_service(doc, config, name, raw, providers, context)
+        problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
     if problems:
         raise ConfigError(problems)
     return config
 
 
-def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
+def _build_service(doc, config, name, raw, providers, context, *, expandable: bool = True) -> list[Problem]:
+    """One service entry's problems; ``expandable``: every group expands (none contains itself),
+    so the checks that look at whom each entry names can run."""
     path = ("services", name)
     if not isinstance(raw, dict):
         return [doc.problem(path, "a service must be a mapping with provider: and its settings")]
@@ -159,12 +163,10 @@ def _build_service(doc, config, name, raw, providers, context) -> list[Problem]:
     except ValidationError as exc:
         return _pydantic_problems(doc, exc, path)
     problems = []
-    try:
+    if expandable:
         problems += [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
         problems += [doc.problem(path + where, message)
                      for where, message in cls.file_problems(entry, config.directory)]
-    except ValueError:
-        pass  # a group that contains itself: already reported under groups
 
     for cred in entry.credentials:
         if cred not in cls.credential_names:
