@@ -130,10 +130,9 @@ def test_unknown_service_selection(tf):
     assert result.exit_code == 1 and "no such service" in result.output
 
 
-def test_a_saved_plan_of_several_services_applies_only_the_one_asked_for(tmp_path, monkeypatch):
+def test_a_saved_plan_of_several_services_applies_only_the_one_asked_for(tmp_path, monkeypatch, example_text):
     monkeypatch.chdir(tmp_path)
-    example = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
-    (tmp_path / "teams.yaml").write_text(example)
+    (tmp_path / "teams.yaml").write_text(example_text)
     runner = CliRunner()
     assert runner.invoke(cli, ["plan", "--out", "plan.json"]).exit_code == 0
     applied = runner.invoke(cli, ["apply", "plan.json", "--service", "krisp"])
@@ -180,10 +179,10 @@ def test_an_apply_with_nothing_to_do_is_journaled_too(tf, tmp_path):
     assert len(entries) == 2 and entries[1]["ok"] and entries[1]["operations"] == []
 
 
-def test_allow_stale_unrelated_skips_a_service_that_cannot_be_read_and_applies_the_rest(tmp_path, monkeypatch):
+def test_allow_stale_unrelated_skips_a_service_that_cannot_be_read_and_applies_the_rest(tmp_path, monkeypatch,
+                                                                                        example_text):
     monkeypatch.chdir(tmp_path)
-    example = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
-    (tmp_path / "teams.yaml").write_text(example)
+    (tmp_path / "teams.yaml").write_text(example_text)
     runner = CliRunner()
     assert runner.invoke(cli, ["plan", "--out", "plan.json"]).exit_code == 0
     store = tmp_path / ".teamform" / "sandbox" / "workdrive.json"

@@ -229,10 +229,9 @@ async def test_service_selection():
         await make_plan(config, {"krisp": emu}, services=["nope"])
 
 
-async def test_the_example_round_trip_converges():
+async def test_the_example_round_trip_converges(example_text):
     emu = KrispEmulator()
-    text = (__import__("pathlib").Path(__file__).resolve().parents[1] / "teams.example.yaml").read_text()
-    plan = await converge(load(text), {"krisp": emu}, services=["krisp"])
+    plan = await converge(load(example_text), {"krisp": emu}, services=["krisp"])
     assert plan.operations == [] and not plan.errors
 
 

@@ -60,9 +60,8 @@ def position(plan, action, kind, key):
     return ops(plan).index((action, kind, key))
 
 
-async def test_sandbox_seed_converges():
-    text = open("teams.example.yaml").read()
-    config = load(text)
+async def test_sandbox_seed_converges(example_text):
+    config = load(example_text)
     emu = DebriefEmulator()
     plan, report = await plan_apply(config, {"debrief": emu}, services=["debrief"])
     assert plan.operations and report.ok, report.by_status("failed")

@@ -274,12 +274,10 @@ async def test_an_account_without_its_own_team_only_leaves_others_teams():
     assert writes(emu) == [("PUT", "/teams/leave-team/team_1")]
 
 
-async def test_listing_the_unmatched_member_warns_that_it_is_probably_them_and_counted_twice():
+async def test_listing_the_unmatched_member_warns_that_it_is_probably_them_and_counted_twice(example_text):
     """Lee (member #5, no invitation record) is in the file as lee@example.org: teamform cannot
     match them, but says why the invitation would loop and why the seat count is off."""
-    from pathlib import Path
-    text = (Path(__file__).resolve().parents[2] / "teams.example.yaml").read_text()
-    text = text.replace("people:\n", "people:\n  lee@example.org: {name: Lee Gacy}\n", 1).replace(
+    text = example_text.replace("people:\n", "people:\n  lee@example.org: {name: Lee Gacy}\n", 1).replace(
         "          - {who: erin@example.com, role: Viewer}",
         "          - {who: erin@example.com, role: Viewer}\n          - {who: lee@example.org}")
     plan = await make_plan(load(text), {"teamsapi": TeamsApiEmulator()}, services=["teamsapi"])

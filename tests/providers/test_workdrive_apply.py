@@ -134,9 +134,8 @@ async def test_a_lost_bulk_create_answer_is_read_back_not_repeated():
     assert len(emu.state["users"]) == 2
 
 
-async def test_the_example_file_converges_in_the_sandbox(tmp_path: Path):
-    text = (Path(__file__).parents[2] / "teams.example.yaml").read_text()
-    config = load(text)
+async def test_the_example_file_converges_in_the_sandbox(tmp_path: Path, example_text):
+    config = load(example_text)
     emu = WorkDriveEmulator()
     nxt = await converge(config, {"workdrive": emu}, services=["workdrive"])
     assert nxt.operations == [] and not nxt.errors
