@@ -40,8 +40,9 @@ def in_tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("provider", sorted(PROVIDERS))
-def test_import_then_plan_gives_no_changes(provider, in_tmp):
+def sandboxed(provider: str) -> tuple[type, str]:
+    """(provider class, service name) with teams.yaml holding that service; skip a provider
+    without an emulator, fail one that cannot export."""
     cls = PROVIDERS[provider]
     if cls.emulator_class is None:
         pytest.skip(f"provider {provider} has no emulator")
@@ -49,6 +50,12 @@ def test_import_then_plan_gives_no_changes(provider, in_tmp):
         pytest.fail(f"provider {provider} does not implement export(live): `teamform import` cannot work for it")
     name, doc = state_for(provider)
     Path("teams.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return cls, name
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_import_then_plan_gives_no_changes(provider, in_tmp):
+    cls, name = sandboxed(provider)
 
     result = invoke("import", "--service", name, "--out", "imported.yaml")
     assert result.exit_code == 0, result.output
@@ -66,13 +73,7 @@ def test_import_then_plan_gives_no_changes(provider, in_tmp):
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 def test_import_after_apply_matches_the_file(provider, in_tmp):
-    cls = PROVIDERS[provider]
-    if cls.emulator_class is None:
-        pytest.skip(f"provider {provider} has no emulator")
-    if not has_export(cls):
-        pytest.fail(f"provider {provider} does not implement export(live)")
-    name, doc = state_for(provider)
-    Path("teams.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    sandboxed(provider)
     applied = invoke("apply", "--auto-approve", "--allow-mass-removal")
     assert applied.exit_code == 0, applied.output
     assert invoke("import", "--out", "imported.yaml").exit_code == 0
