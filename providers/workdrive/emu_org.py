@@ -37,11 +37,15 @@ class OrgHandlers:
         ]
 
     # ---- helpers ------------------------------------------------------------------------
-    def _dept(self, request: Request) -> dict[str, Any]:
-        found = self.departments.get(request.path_params["id"])
+    def _found(self, table: str, request: Request, code: str) -> dict[str, Any]:
+        """The department, location or group whose id is in the path, or a 404 refusal."""
+        found = self.state[table].get(request.path_params["id"])
         if found is None:
-            raise Refusal("DEPARTMENT_NOT_FOUND", ids=[request.path_params["id"]])
+            raise Refusal(code, ids=[request.path_params["id"]])
         return found
+
+    def _dept(self, request: Request) -> dict[str, Any]:
+        return self._found("departments", request, "DEPARTMENT_NOT_FOUND")
 
     def _members_of(self, field: str, ref_id: str) -> list[dict[str, Any]]:
         return [u for u in self.users.values() if u[field] == ref_id]
@@ -127,10 +131,7 @@ class OrgHandlers:
 
     # ---- locations ----------------------------------------------------------------------
     def _loc(self, request: Request) -> dict[str, Any]:
-        found = self.state["locations"].get(request.path_params["id"])
-        if found is None:
-            raise Refusal("LOCATION_NOT_FOUND", ids=[request.path_params["id"]])
-        return found
+        return self._found("locations", request, "LOCATION_NOT_FOUND")
 
     def _loc_view(self, loc: dict[str, Any], members: bool = False) -> dict[str, Any]:
         inside = self._members_of("location", loc["id"])
@@ -173,10 +174,7 @@ class OrgHandlers:
 
     # ---- security groups ----------------------------------------------------------------
     def _group(self, request: Request) -> dict[str, Any]:
-        found = self.state["groups"].get(request.path_params["id"])
-        if found is None:
-            raise Refusal("GROUP_NOT_FOUND", ids=[request.path_params["id"]])
-        return found
+        return self._found("groups", request, "GROUP_NOT_FOUND")
 
     async def list_groups(self, request: Request) -> Any:
         groups = [{"id": g["id"], "name": g["name"], "memberCount": len(g["members"])}
