@@ -127,18 +127,23 @@ esac
     assert "truncated" in body and "teamform-apply-4242-1" in body and "/actions/runs/4242" in body
 
 
+def run_plan_step(tmp_path: Path, teamform_body: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """The plan workflow's plan step with a stand-in teamform: (its run, the step outputs)."""
+    bin_dir = fake(tmp_path, "teamform", teamform_body)
+    out = tmp_path / "output"
+    out.write_text("")
+    result = bash(step("teamform-plan.yml", "plan", "plan")["run"], tmp_path,
+                  {"STATE_FILE": "teams.yaml", "GITHUB_OUTPUT": str(out)}, bin_dir)
+    return result, dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
 def test_plan_failure_before_rendering_posts_a_failure_comment_and_fails(tmp_path):
     """A missing variable: exit 1, nothing on stdout. The sticky comment says so; the job fails."""
     from teamform.render.markdown import MARKER
 
     error = "teams.yaml:7:28: env KRISP_API_KEY is not set for ```dave``` <!-- x --> @team"
-    bin_dir = fake(tmp_path, "teamform", f"echo {error!r} >&2\nexit 1\n")
-    out = tmp_path / "output"
-    out.write_text("")
-    result = bash(step("teamform-plan.yml", "plan", "plan")["run"], tmp_path,
-                  {"STATE_FILE": "teams.yaml", "GITHUB_OUTPUT": str(out)}, bin_dir)
+    result, outputs = run_plan_step(tmp_path, f"echo {error!r} >&2\nexit 1\n")
     assert result.returncode == 0, result.stderr
-    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
     assert outputs == {"has-changes": "false", "exit-code": "1", "failed": "true"}
     assert error in result.stderr  # in the log too
 
@@ -162,14 +167,9 @@ def test_plan_failure_before_rendering_posts_a_failure_comment_and_fails(tmp_pat
 def test_plan_success_posts_the_markdown(tmp_path):
     from teamform.render.markdown import MARKER
 
-    bin_dir = fake(tmp_path, "teamform", f"printf '%s\\n' '{MARKER}' '### plan' \nexit 2\n")
-    out = tmp_path / "output"
-    out.write_text("")
-    result = bash(step("teamform-plan.yml", "plan", "plan")["run"], tmp_path,
-                  {"STATE_FILE": "teams.yaml", "GITHUB_OUTPUT": str(out)}, bin_dir)
+    result, outputs = run_plan_step(tmp_path, f"printf '%s\\n' '{MARKER}' '### plan' \nexit 2\n")
     assert result.returncode == 0, result.stderr
-    assert dict(line.split("=", 1) for line in out.read_text().splitlines()) == \
-        {"has-changes": "true", "exit-code": "2", "failed": "false"}
+    assert outputs == {"has-changes": "true", "exit-code": "2", "failed": "false"}
     context = {"payload": {"pull_request": {"number": 3, "head": {"sha": "b" * 40}}}}
     calls = github_script(step("teamform-plan.yml", "plan", "Sticky comment")["with"]["script"], tmp_path, {},
                           context=context)
