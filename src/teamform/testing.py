@@ -25,6 +25,16 @@ async def no_sleep(_seconds: float) -> None:
     """Retries and backoff without waiting (pass as ``sleep=``)."""
 
 
+class ManualClock:
+    """A clock (pass as ``clock=``) that moves only when a test sets or advances ``now``."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def state_file(people: Iterable[str], services: Mapping[str, Mapping[str, Any]]) -> str:
     """The text of a state file with these people (no names) and service sections."""
     doc = {"version": 1, "people": {email: {} for email in people},

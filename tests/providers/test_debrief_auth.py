@@ -8,6 +8,7 @@ import pytest
 
 from teamform.http import open_client
 from teamform.provider import ProviderError
+from teamform.testing import ManualClock
 from teamform_debrief import api
 from teamform_debrief.auth import DebriefAuth
 from teamform_debrief.emulator import DebriefEmulator
@@ -15,17 +16,9 @@ from teamform_debrief.emulator import DebriefEmulator
 CREDS = DebriefEmulator.sandbox_credentials
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return ManualClock()
 
 
 def client(emu, auth) -> httpx.AsyncClient:

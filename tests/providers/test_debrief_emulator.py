@@ -4,6 +4,7 @@ of NOTES.md (``{"errorType", "response": {field: message}}``; 404 with an empty 
 import httpx
 import pytest
 
+from teamform.testing import ManualClock
 from teamform_debrief import api
 from teamform_debrief.emulator import DebriefEmulator
 
@@ -11,17 +12,9 @@ CREDS = DebriefEmulator.sandbox_credentials
 BASE = "http://debrief.test"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return ManualClock(1000.0)
 
 
 @pytest.fixture
