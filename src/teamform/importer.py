@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from .config import Config, ServiceConfig
-from .config.model import EMAIL_RE
+from .config.model import EMAIL_RE, Person
 from .engine import Session
 from .model import State, norm_email
 from .provider import Provider
@@ -79,10 +79,7 @@ def _full_name(fields: Mapping[str, str]) -> str:
 
 def _split_name(fields: Mapping[str, str]) -> tuple[str, str]:
     """(first, last) as the people directory would give them to a provider."""
-    if "first_name" in fields or "last_name" in fields:
-        return fields.get("first_name", ""), fields.get("last_name", "")
-    first, _, last = _full_name(fields).partition(" ")
-    return first, last.strip()
+    return Person(**{k: v for k, v in fields.items() if k in PERSON_FIELDS}).names()
 
 
 def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]
