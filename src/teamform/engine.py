@@ -21,13 +21,13 @@ from .plan import Operation, Plan, ServicePlan, failed_read, plan_service
 from .provider import Context, Provider
 
 SANDBOX_DIR = Path(".teamform") / "sandbox"
+SANDBOX_ORIGIN = "http://127.0.0.1"
 
 
 def sandbox_store(sandbox_dir: Path, service: str, provider: str) -> Path:
     """Where a sandbox service keeps its emulator's state: per service and provider, so a service
     renamed onto another provider never reads the other emulator's file."""
     return sandbox_dir / (f"{service}.json" if service == provider else f"{service}.{provider}.json")
-SANDBOX_ORIGIN = "http://127.0.0.1"
 
 
 class UnknownService(ConfigError):
