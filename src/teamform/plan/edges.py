@@ -41,6 +41,9 @@ class Graph:
     def __init__(self, edges: Iterable[Edge] = ()) -> None:
         self.succ: dict[str, set[str]] = defaultdict(set)
         self.preds: dict[str, int] = defaultdict(int)
+        self.extend(edges)
+
+    def extend(self, edges: Iterable[Edge]) -> None:
         for first, then in edges:
             self.add(first, then)
 
@@ -184,10 +187,8 @@ def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: 
     graph = Graph(reference_edges(ops))
     for spec in provider.kinds:
         for guard in spec.guards:
-            for first, then in guard_edges(spec, guard, ops):
-                graph.add(first, then)
-    for first, then in provider.edges(ops):
-        graph.add(first, then)
+            graph.extend(guard_edges(spec, guard, ops))
+    graph.extend(provider.edges(ops))
     for spec in provider.kinds:
         if spec.capacity_attr:
             capacity_edges(spec, ops, desired, live, graph)
