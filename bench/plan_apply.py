@@ -10,7 +10,7 @@ import asyncio
 import sys
 import time
 
-from teamform.engine import Session
+from teamform.session import Session
 from teamform.testing import load, state_file as roster
 from teamform_krisp.emulator import KrispEmulator, seat
 

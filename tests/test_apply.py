@@ -2,7 +2,7 @@
 
 import asyncio
 
-from teamform.engine import Session
+from teamform.session import Session
 from teamform.testing import load, make_plan
 from teamform_krisp.emulator import KrispEmulator, seat
 

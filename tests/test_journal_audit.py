@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from teamform import journal as J
 from teamform.cli import cli
-from teamform.engine import Session
+from teamform.session import Session
 from teamform.render import render_json
 from teamform.testing import load, no_sleep
 from teamform_krisp.emulator import KrispEmulator

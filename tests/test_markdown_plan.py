@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from teamform.cli import cli
 from teamform.model import Ref, Resource
+from teamform.findings import error, note, warning
 from teamform.plan.ops import Operation, Plan, ServicePlan
 from teamform.render.markdown import GITHUB_LIMIT, MARKER, esc, render_markdown
 from teamform.testing import load, make_plan
@@ -56,8 +57,8 @@ def hostile_plan() -> Plan:
                          changes=[f"role: {HOSTILE} → {MENTION}"], demotion=True))
     ops.append(Operation(HOSTILE, "create", "member", "y", after=member(MENTION)))
     ops.append(Operation(HOSTILE, "delete", "member", "z", before=member("z" + MENTION, pending=True)))
-    sp = ServicePlan(HOSTILE, MENTION, operations=ops, warnings=[HOSTILE], notes=[MENTION])
-    bad = ServicePlan("broken " + MENTION, "krisp", errors=[HOSTILE + " " + MENTION])
+    sp = ServicePlan(HOSTILE, MENTION, operations=ops, findings=[warning(HOSTILE), note(MENTION)])
+    bad = ServicePlan("broken " + MENTION, "krisp", findings=[error(HOSTILE + " " + MENTION)])
     return Plan([sp, bad], state_file=HOSTILE + ".yaml", state_hash="abc", created="now")
 
 

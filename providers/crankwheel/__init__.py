@@ -7,11 +7,11 @@ from typing import Any, Literal
 import httpx
 from pydantic import Field
 
-from teamform.config.model import BaseURL, ProviderSettings, Strict, Who
+from teamform.config.schema import BaseURL, ProviderSettings, Strict, Who
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import HeaderAuth, IncompleteRead, Issue, Provider, ProviderError
+from teamform.provider import HeaderAuth, IncompleteRead, Finding, Provider, ProviderError
 
 from . import api
 from .emulator import CrankWheelEmulator
@@ -127,10 +127,10 @@ class CrankWheelProvider(Provider):
                                display=have.display if have else spelled))
         return state
 
-    def check(self, desired: State, live: State) -> list[Issue]:
+    def check(self, desired: State, live: State) -> list[Finding]:
         new = [r for r in desired.of_kind(USER) if r.ref not in live]
         if new and not self.settings.send_onboarding_email:
-            return [Issue("note", f"{len(new)} new CrankWheel user(s) get no onboarding email "
+            return [Finding("note", f"{len(new)} new CrankWheel user(s) get no onboarding email "
                                   "(send_onboarding_email: false): they must register themselves")]
         return []
 

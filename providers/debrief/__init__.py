@@ -11,7 +11,7 @@ import httpx
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import IncompleteRead, Issue, Provider, ProviderError
+from teamform.provider import IncompleteRead, Finding, Provider, ProviderError
 
 from . import api
 from .auth import DebriefAuth
@@ -156,12 +156,12 @@ class DebriefProvider(Writer, Provider):
             if Ref(TEAM_USER, _email_of(res)) in state:
                 state.add(Resource(res.kind, res.key, dict(res.attrs), res.refs, res.person, res.display))
 
-    def check(self, desired: State, live: State) -> list[Issue]:
+    def check(self, desired: State, live: State) -> list[Finding]:
         where = f"services.{self.ctx.instance}.applications"
         issues = []
         for res in desired.of_kind(APP_USER):
             if Ref(TEAM_USER, _email_of(res)) not in desired:
-                issues.append(Issue("error", f"{where}: {res.person} is on application "
+                issues.append(Finding("error", f"{where}: {res.person} is on application "
                                     f"'{res.display.rsplit('/', 1)[0]}' but not in services.{self.ctx.instance}"
                                     f".members; Debrief adds only team users to applications: add them to members",
                                     res.person))
@@ -169,12 +169,12 @@ class DebriefProvider(Writer, Provider):
         for email, app in self._skipped:
             by_person.setdefault(email, []).append(app)
         for email, apps in by_person.items():
-            issues.append(Issue("warning", (
+            issues.append(Finding("warning", (
                 f"{where}: {email} is a team admin or owner; Debrief gives them every application and does "
                 f"not list them as application users, so their entries ({', '.join(apps)}) are not planned. "
                 f"Remove the entries, or make them a developer on the team"), email))
         if self.settings.applications is None and live.of_kind(APPLICATION):
-            issues.append(Issue("note", f"{where} is not in the file: the team's applications and their "
+            issues.append(Finding("note", f"{where} is not in the file: the team's applications and their "
                                 "users are left as they are"))
         return issues
 

@@ -7,11 +7,11 @@ from typing import Any, Literal, Sequence
 import httpx
 from pydantic import Field, conint
 
-from teamform.config.model import BaseURL, Limits, ProviderSettings, Strict, Who
+from teamform.config.schema import BaseURL, Limits, ProviderSettings, Strict, Who
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import Issue, IncompleteRead, Provider, ProviderError, json_body
+from teamform.provider import Finding, IncompleteRead, Provider, ProviderError, json_body
 
 from . import api
 from .emulator import KrispEmulator
@@ -135,18 +135,18 @@ class KrispProvider(Provider):
                                person=spelled, display=have.display if have else spelled))
         return state
 
-    def check(self, desired: State, live: State) -> list[Issue]:
+    def check(self, desired: State, live: State) -> list[Finding]:
         issues = []
         if live.facts.get("payment_type") == "invoice":
             for pool in desired.of_kind(SEATS):
                 have = live.get(pool.ref)
                 if have and pool.attrs["count"] != have.attrs["count"]:
-                    issues.append(Issue("error", f"{pool.label}: {have.attrs['count']} → {pool.attrs['count']} "
+                    issues.append(Finding("error", f"{pool.label}: {have.attrs['count']} → {pool.attrs['count']} "
                                         "is not possible: this team pays by invoice, and Krisp only lets "
                                         "card-paying teams add or remove seats (change them with Krisp sales)"))
         if live.facts.get("team_type") == "device" and any(
                 r.ref not in live for r in desired.of_kind(MEMBER)):
-            issues.append(Issue("error", "this API key belongs to a device team: Krisp does not let it "
+            issues.append(Finding("error", "this API key belongs to a device team: Krisp does not let it "
                                 "invite members by email"))
         return issues
 

@@ -10,7 +10,7 @@ import httpx
 from teamform.members import expand
 from teamform.model import Guard, KindSpec, Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import HeaderAuth, Issue, Provider, ProviderError, json_body
+from teamform.provider import HeaderAuth, Finding, Provider, ProviderError, json_body
 
 from . import api
 from .checks import plan_issues
@@ -105,7 +105,7 @@ class TeamsApiProvider(Provider):
             state.add(Resource(MEMBER, key, attrs={"role": attrs["role"], "owner": email == owner},
                                refs=(Ref(TEAM, name),), person=spelled, display=f"{name}/{spelled}"))
 
-    def check(self, desired: State, live: State) -> list[Issue]:
+    def check(self, desired: State, live: State) -> list[Finding]:
         return plan_issues(self.settings, desired, live, self._name_of)
 
     def _name_of(self, email: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from teamform.model import Ref, Resource, State, norm_email
-from teamform.provider import Issue
+from teamform.provider import Finding
 
 from . import api
 from .read import MEMBER, TEAM, UNMATCHED, member_key
@@ -15,7 +15,7 @@ from .settings import TeamsApiSettings
 
 
 def plan_issues(settings: TeamsApiSettings, desired: State, live: State,
-                name_of: Callable[[str], str] = lambda email: "") -> list[Issue]:
+                name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
     issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live, name_of)
     issues += owners(desired, live)
     issues += leaving(settings, desired, live)
@@ -26,18 +26,18 @@ def _team_of(res: Resource) -> str:
     return next((r.key for r in res.refs if r.kind == TEAM), "")
 
 
-def roles(desired: State, live: State) -> list[Issue]:
+def roles(desired: State, live: State) -> list[Finding]:
     offered = [r for r in live.facts.get("roles") or [] if r]
     out = []
     for res in desired.of_kind(MEMBER):
         role = res.attrs.get("role")
         if role not in offered:
-            out.append(Issue("error", f"{res.label}: role {role!r} is not a Teams API role "
+            out.append(Finding("error", f"{res.label}: role {role!r} is not a Teams API role "
                                       f"(GET /teams/roles offers: {', '.join(offered) or 'none'})", res.key))
     return out
 
 
-def capacity(desired: State, live: State) -> list[Issue]:
+def capacity(desired: State, live: State) -> list[Finding]:
     """Every desired member of a team takes a seat, pending invitations and unmatched members too."""
     out = []
     for team in desired.of_kind(TEAM):
@@ -48,7 +48,7 @@ def capacity(desired: State, live: State) -> list[Issue]:
         if limit and need > limit:
             also = (f"; {unknown} of them are members teamform cannot identify (see the warnings: one may be "
                     "someone the file lists, counted twice)") if unknown else ""
-            out.append(Issue("error", f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
+            out.append(Finding("error", f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
                                       f"members (pending invitations count): {need - limit} seat(s) missing; "
                                       f"remove people from the team or raise its limit with the vendor{also}",
                              team.key))
@@ -65,7 +65,7 @@ def _namesakes(res: Resource, desired: State, live: State, name_of: Callable[[st
 
 
 def unmatched(settings: TeamsApiSettings, desired: State, live: State,
-              name_of: Callable[[str], str] = lambda email: "") -> list[Issue]:
+              name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
     out = []
     for res in live.of_kind(UNMATCHED):
         team = live.get(Ref(TEAM, _team_of(res)))
@@ -73,14 +73,14 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State,
         deleted = team is not None and team.ref not in desired and team.meta.get("owned") and not (
             entry and entry.hand_over_to)
         if deleted:
-            out.append(Issue("error", f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
+            out.append(Finding("error", f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
                                       "to an email; teamform does not remove people it cannot identify (list "
                                       "the team, or remove that member in the Teams API first)", res.key))
         else:
-            out.append(Issue("warning", f"{res.label} has no invitation record, so teamform cannot tell who "
+            out.append(Finding("warning", f"{res.label} has no invitation record, so teamform cannot tell who "
                                         "it is: left alone, never removed", res.key))
         for email in _namesakes(res, desired, live, name_of):
-            out.append(Issue("warning", f"{email}, whom the plan invites, has the same name as {res.label}: if "
+            out.append(Finding("warning", f"{email}, whom the plan invites, has the same name as {res.label}: if "
                                         "that is them, the Teams API refuses the invitation as a duplicate "
                                         "(409, counted as done) on every apply and they hold two seats in the "
                                         "plan's count; re-invite them in the Teams API so an invitation ties "
@@ -88,22 +88,22 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State,
     return out
 
 
-def owners(desired: State, live: State) -> list[Issue]:
+def owners(desired: State, live: State) -> list[Finding]:
     """The owner's membership can neither be cancelled nor re-invited, so its role is fixed."""
     out = []
     for res in desired.of_kind(MEMBER):
         have = live.get(res.ref)
         if have and have.attrs.get("owner") and have.attrs.get("role") != res.attrs.get("role"):
-            out.append(Issue("error", f"{res.label} owns the team: its role {have.attrs['role']!r} cannot "
+            out.append(Finding("error", f"{res.label} owns the team: its role {have.attrs['role']!r} cannot "
                                       f"change to {res.attrs['role']!r} (no role update, and the owner's "
                                       "membership cannot be cancelled)", res.key))
         elif have is None and res.attrs.get("owner") and res.attrs.get("role") != api.CREATOR_ROLE:
-            out.append(Issue("error", f"{res.label} creates the team and becomes its owner with role "
+            out.append(Finding("error", f"{res.label} creates the team and becomes its owner with role "
                                       f"{api.CREATOR_ROLE!r}; list them with that role", res.key))
     return out
 
 
-def leaving(settings: TeamsApiSettings, desired: State, live: State) -> list[Issue]:
+def leaving(settings: TeamsApiSettings, desired: State, live: State) -> list[Finding]:
     out = []
     identity = live.facts.get("identity")
     for name, entry in settings.teams.items():
@@ -113,26 +113,26 @@ def leaving(settings: TeamsApiSettings, desired: State, live: State) -> list[Iss
         if team.key in settings.teams:
             continue
         if team.meta.get("home"):
-            out.append(Issue("warning", f"team {team.key!r} is the account's own team (GET /teams): teamform "
+            out.append(Finding("warning", f"team {team.key!r} is the account's own team (GET /teams): teamform "
                                         "never deletes it; list it to manage its members", team.key))
         elif not team.meta.get("owned"):
-            out.append(Issue("warning", f"team {team.key!r} is owned by {team.meta.get('owner')}: teamform's "
+            out.append(Finding("warning", f"team {team.key!r} is owned by {team.meta.get('owner')}: teamform's "
                                         "account leaves it (PUT leave-team); the team and its members stay",
                              team.key))
     return out
 
 
-def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[Issue]:
+def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[Finding]:
     team = live.get(Ref(TEAM, name))
     if team is None:
-        return [Issue("note", f"team {name!r} is not visible to teamform's account (already handed over?): "
+        return [Finding("note", f"team {name!r} is not visible to teamform's account (already handed over?): "
                               "nothing to do; the entry can go", name)]
     if not team.meta.get("owned"):
-        return [Issue("error", f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
+        return [Finding("error", f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
                                "teamform acts as: only the owner can hand a team over", name)]
     member = live.get(Ref(MEMBER, member_key(name, heir)))
     if member is None or member.pending or heir == identity:
-        return [Issue("error", f"team {name!r}: ownership can only move to another member who has accepted "
+        return [Finding("error", f"team {name!r}: ownership can only move to another member who has accepted "
                                f"their invitation, and {heir} is not one", name)]
-    return [Issue("warning", f"team {name!r}: teamform's account leaves it and hands ownership to {heir} "
+    return [Finding("warning", f"team {name!r}: teamform's account leaves it and hands ownership to {heir} "
                              "(PUT leave-team with newOwnerId); teamform will no longer see or manage it", name)]

@@ -7,7 +7,7 @@ from typing import Any, Literal, Sequence
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from teamform.config.model import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings,
+from teamform.config.schema import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings,
                                    Strict, Who)
 from teamform.members import scan
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 from teamform.members import expand
 from teamform.model import Ref, Resource, State, norm_email
 from teamform.plan.ops import Operation
-from teamform.provider import Issue
+from teamform.provider import Finding
 
 from .settings import placements, who_of
 from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER,
@@ -132,26 +132,26 @@ class Shaper:
                 state.add(member(GROUP_MEMBER, name, email))
 
     # ---- checks -------------------------------------------------------------------------
-    def check(self, desired: State, live: State) -> list[Issue]:
+    def check(self, desired: State, live: State) -> list[Finding]:
         issues = self._unknown_groups(desired, live)
         members = {target(r, DEPARTMENT) for r in desired.of_kind(DEPT_MEMBER)}
         for dept in desired.of_kind(DEPARTMENT):
             if dept.key not in members and dept.ref not in live:
-                issues.append(Issue("error", f"department '{dept.key}' has no head: WorkDrive creates a "
+                issues.append(Finding("error", f"department '{dept.key}' has no head: WorkDrive creates a "
                                     "department only with its head (list heads: under departments)"))
         for user in desired.of_kind(USER):
             boss = user.attrs.get("reports_to")
             if boss and Ref(USER, boss) not in desired:
-                issues.append(Issue("error", f"{user.label} reports to {boss}, who is not a WorkDrive user in "
+                issues.append(Finding("error", f"{user.label} reports to {boss}, who is not a WorkDrive user in "
                                     "the file (add them under users, or change reports_to)"))
         archiving = [r.key for r in desired.of_kind(USER) if r.attrs["status"] == "ARCHIVE"
                      and (have := live.get(r.ref)) is not None and have.attrs["status"] != "ARCHIVE"]
         if archiving:
-            issues.append(Issue("note", f"staged offboarding: {len(archiving)} user(s) archived, not deleted "
+            issues.append(Finding("note", f"staged offboarding: {len(archiving)} user(s) archived, not deleted "
                                 f"({', '.join(sorted(archiving))})"))
         return issues
 
-    def _unknown_groups(self, desired: State, live: State) -> list[Issue]:
+    def _unknown_groups(self, desired: State, live: State) -> list[Finding]:
         known = sorted(r.key for r in live.of_kind(GROUP))
         issues = []
         for name in sorted({target(r, GROUP) for r in desired.of_kind(GROUP_MEMBER)}):
@@ -159,7 +159,7 @@ class Shaper:
                 continue
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            issues.append(Issue("error", f"security group '{name}' does not exist in WorkDrive{hint}, and "
+            issues.append(Finding("error", f"security group '{name}' does not exist in WorkDrive{hint}, and "
                                 "groups cannot be created through the API; existing groups: "
                                 f"{', '.join(known) or 'none'}"))
         return issues

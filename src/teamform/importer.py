@@ -15,8 +15,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from .config import Config, ServiceConfig
-from .config.model import EMAIL_RE, Person
-from .engine import Session
+from .config.schema import EMAIL_RE, Person
+from .session import Session
 from .model import State, norm_email
 from .provider import Provider
 
@@ -49,7 +49,7 @@ def _common(svc: ServiceConfig) -> dict[str, Any]:
         out["credentials"] = creds
     if "policy" in entry.model_fields_set:
         out["policy"] = entry.policy.model_dump(exclude_defaults=True, mode="json")
-    for key in ("base_url", "limits", "api_version"):
+    for key in ("base_url", "limits", *svc.provider_cls.connection_settings):
         if key in entry.model_fields_set:
             value = getattr(entry, key)
             out[key] = value.model_dump(exclude_defaults=True, mode="json") if hasattr(value, "model_dump") else value
@@ -84,19 +84,14 @@ def _split_name(fields: Mapping[str, str]) -> tuple[str, str]:
 
 def live_names(providers: Mapping[str, Provider], states: Mapping[str, State]
                ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """Names the services hold, by lower-cased email: a provider's ``export_people(live)`` if it
-    has one, else the ``name``/``first_name``/``last_name`` attributes of resources about a person.
+    """Names the services hold, by lower-cased email (each provider's ``export_people(live)``).
     The import describes live state, so these win over the names in the source file.
 
     Second: the people whose services disagree (service -> name). No one name can match both,
     so they get none, and each service keeps its own."""
     seen: dict[str, dict[str, dict[str, str]]] = {}
     for name, provider in providers.items():
-        hook = getattr(provider, "export_people", None)
-        found = hook(states[name]).items() if callable(hook) else (
-            (r.person, {k: r.attrs[k] for k in PERSON_FIELDS if isinstance(r.attrs.get(k), str) and r.attrs[k]})
-            for r in states[name] if r.person)
-        for email, fields in found:
+        for email, fields in provider.export_people(states[name]).items():
             if fields:
                 seen.setdefault(norm_email(email), {}).setdefault(name, {}).update(fields)
     out: dict[str, dict[str, str]] = {}

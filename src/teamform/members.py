@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 from pydantic import BaseModel
 
 if TYPE_CHECKING:  # pragma: no cover - config imports this module
-    from .config.model import Directory
+    from .config.schema import Directory
 
 M = TypeVar("M")
 

@@ -1,22 +1,33 @@
-"""`teamform sandbox serve`: every sandbox service's emulator on its own loopback port, for
-end-to-end tests over real HTTP and for trying the CI workflows."""
+"""The sandbox: where each ``sandbox: true`` service's emulator keeps its state, and
+`teamform sandbox serve`, every emulator on its own loopback port, for end-to-end tests over real
+HTTP and for trying the CI workflows."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import uvicorn
+if TYPE_CHECKING:  # pragma: no cover
+    import uvicorn
 
-from .config import Config
-from .engine import SANDBOX_DIR, sandbox_store
+    from .config import Config
 
 LOOPBACK = "127.0.0.1"
+SANDBOX_DIR = Path(".teamform") / "sandbox"
+SANDBOX_ORIGIN = "http://127.0.0.1"
 
 
-def servers(config: Config, first_port: int, sandbox_dir: Path = SANDBOX_DIR) -> list[tuple[str, str, uvicorn.Server]]:
+def sandbox_store(sandbox_dir: Path, service: str, provider: str) -> Path:
+    """Where a sandbox service keeps its emulator's state: per service and provider, so a service
+    renamed onto another provider never reads the other emulator's file."""
+    return sandbox_dir / (f"{service}.json" if service == provider else f"{service}.{provider}.json")
+
+
+def servers(config: "Config", first_port: int, sandbox_dir: Path = SANDBOX_DIR) -> list[tuple[str, str, "uvicorn.Server"]]:
     """(service, base URL, server) for every service whose provider has an emulator."""
+    import uvicorn  # only this command serves over HTTP
+
     out = []
     port = first_port
     for svc in config.services.values():
@@ -31,7 +42,7 @@ def servers(config: Config, first_port: int, sandbox_dir: Path = SANDBOX_DIR) ->
     return out
 
 
-async def serve(config: Config, first_port: int, announce: Callable[[str], None]) -> None:
+async def serve(config: "Config", first_port: int, announce: Callable[[str], None]) -> None:
     running = servers(config, first_port)
     for name, url, _ in running:
         creds = config.services[name].provider_cls.emulator_class.sandbox_credentials  # type: ignore[union-attr]

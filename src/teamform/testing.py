@@ -17,7 +17,7 @@ import yaml
 from . import config as cfg
 from .apply import Report
 from .emulator import Emulator
-from .engine import Session
+from .session import Session
 from .plan import Plan
 
 

@@ -1,6 +1,6 @@
 """The CrankWheel provider end to end: plan and apply against its emulator, in process."""
 
-from teamform.engine import Session
+from teamform.session import Session
 from teamform.testing import converge, load, make_plan, no_sleep, plan_apply
 from teamform_crankwheel import api
 from teamform_crankwheel.emulator import CrankWheelEmulator, user

@@ -3,7 +3,7 @@
 import pytest
 
 from teamform.config import ConfigError
-from teamform.engine import Session
+from teamform.session import Session
 from teamform.testing import load, make_plan, no_sleep
 from teamform_crankwheel import CrankWheelProvider, api
 from teamform_crankwheel.emulator import CrankWheelEmulator

@@ -238,7 +238,7 @@ async def test_deleting_what_is_already_gone_is_done():
     config = load(state_file(lines(OPS), application("Other")))
     plan = await make_plan(config, {"debrief": emu})
     emu.state["applications"] = [a for a in emu.state["applications"] if a["id"] != "a1"]
-    from teamform.engine import Session
+    from teamform.session import Session
     from teamform.testing import no_sleep
     async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
         await s.fetch()

@@ -33,6 +33,11 @@ class Result:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def skipped(cls, op: Operation, reason: str) -> "Result":
+        """An operation that was not attempted, and why."""
+        return cls(op.id, op.service, op.action, op.label, SKIPPED, reason)
+
 
 @dataclass
 class Report:

@@ -12,10 +12,12 @@ from typing import Any
 import click
 
 from .. import config as cfg
-from ..apply import Report
-from ..engine import SANDBOX_DIR, Session, drop_stale, sandbox_store, stale_operations, unsafe_now
+from ..apply import Report, Result
+from ..plan import stale
 from ..plan.ops import Plan
-from ..provider import installed
+from ..provider.registry import installed
+from ..sandbox import SANDBOX_DIR, sandbox_store
+from ..session import Session
 from ..render import render, render_report
 from ..render.text import render_result_line
 from . import gitops
@@ -156,25 +158,19 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
         return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list]:
-    """The saved plan, minus the operations that are stale (returned second) when allowed. What is
-    kept must also be what a plan made now would do, in the same order, so the guards (last
-    owner, last admin) hold against today's live state and not only against the saved one."""
-    changes, stale = stale_operations(saved, live)
-    skipped: list = []
-    if not changes:
-        return saved, skipped
-    if not allow_unrelated:
-        raise Failure("the plan is stale: " + "; ".join(changes) +
-                      ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
-    click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
-    skipped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
-    broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
-    for name, why in broken.items():
+def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list[Result]]:
+    """The saved plan, minus what is stale (as skipped results) when that is allowed."""
+    try:
+        found = stale.check(saved, fresh, live, allow_unrelated=allow_unrelated)
+    except stale.StalePlan as exc:
+        raise Failure(str(exc)) from None
+    if found.stale:
+        click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
+    for name, why in found.broken.items():
         click.echo(f"  {name} cannot be planned now, so none of its operations run: {why}", err=True)
-    for op in skipped:
+    for op, _ in found.skipped:
         click.echo(f"  skipped (stale): {op.id}", err=True)
-    return saved, gitops.stale_results(skipped, broken)
+    return found.plan, [Result.skipped(op, reason) for op, reason in found.skipped]
 
 
 def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
@@ -232,7 +228,7 @@ def providers() -> None:
         click.echo(click.style(name, bold=True) + f"  {cls.summary}")
         for spec in cls.kinds:
             click.echo(f"    {spec.name}: {spec.description}")
-    from ..provider import BROKEN
+    from ..provider.registry import BROKEN
 
     for name, reason in BROKEN.items():
         click.echo(click.style(name, bold=True, fg="red") + f"  failed to load: {reason}")

@@ -19,16 +19,6 @@ journal_option = click.option(
     type=click.Path(dir_okay=False), help="append an audit entry (JSON Lines) here; '-' for none")
 
 
-def stale_results(ops: Iterable[Operation], broken: dict[str, str] | None = None) -> list[Result]:
-    """Report entries for the operations of a saved plan skipped because they were stale, or
-    because their service cannot be planned now (``broken``: service -> why)."""
-    broken = broken or {}
-    return [Result(op.id, op.service, op.action, op.label, SKIPPED,
-                   f"skipped: {op.service} cannot be planned now ({broken[op.service]})" if op.service in broken
-                   else "stale: what it depends on changed since the plan was made; run plan again")
-            for op in ops]
-
-
 @dataclass
 class JournalTarget:
     path: str

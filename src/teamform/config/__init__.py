@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from ..members import listing_problems
 from ..model import norm_email
-from ..provider import BROKEN, Provider, installed
+from ..provider.base import Provider
+from ..provider.registry import BROKEN, installed
 from .loader import ConfigError, Document, Problem, load_file, load_text
-from .model import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
+from .schema import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
 
 __all__ = ["Config", "ConfigError", "ServiceConfig", "load", "load_path", "service_model",
            "resolve_credentials", "json_schema", "Problem"]

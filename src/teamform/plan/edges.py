@@ -31,7 +31,7 @@ def reference_edges(ops: list[Operation]) -> Iterable[Edge]:
                 yield op.id, target.id
 
 
-def _refers(res: Resource | None, pool: Ref) -> bool:
+def refers(res: Resource | None, pool: Ref) -> bool:
     return res is not None and pool in res.refs
 
 
@@ -77,11 +77,11 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
     by_ref = {op.resource.ref: op for op in ops}
     pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
     for pool in sorted(pools):
-        cap_before = _capacity(live.get(pool), spec)
-        cap_after = _capacity(desired.get(pool), spec)
-        used = sum(1 for r in live if _refers(r, pool))
-        consumers = [op for op in ops if _refers(op.after, pool) and not _refers(op.before, pool)]
-        releasers = [op for op in ops if _refers(op.before, pool) and not _refers(op.after, pool)]
+        cap_before = capacity(live.get(pool), spec)
+        cap_after = capacity(desired.get(pool), spec)
+        used = sum(1 for r in live if refers(r, pool))
+        consumers = [op for op in ops if refers(op.after, pool) and not refers(op.before, pool)]
+        releasers = [op for op in ops if refers(op.before, pool) and not refers(op.after, pool)]
         pool_op = by_ref.get(pool)
         if pool_op is not None and cap_after > cap_before:
             for c in consumers:
@@ -100,87 +100,45 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
             graph.add(releaser.id, consumer.id)
 
 
-def _capacity(res: Resource | None, spec: KindSpec) -> int:
+def capacity(res: Resource | None, spec: KindSpec) -> int:
     return int(res.attrs.get(spec.capacity_attr, 0)) if res is not None and spec.capacity_attr else 0
 
 
-def capacity_errors(spec: KindSpec, desired: State) -> list[str]:
-    out = []
-    for pool in desired.of_kind(spec.name):
-        need = sum(1 for r in desired if _refers(r, pool.ref))
-        have = _capacity(pool, spec)
-        if need > have:
-            out.append(f"{pool.label} has {have} but the file places {need} on it: "
-                       f"{need - have} more needed; raise its {spec.capacity_attr} in the file, or place fewer "
-                       "people on it")
-    return out
-
-
-def _holds(res: Resource | None, kind: str, guard: Guard) -> bool:
+def holds(res: Resource | None, kind: str, guard: Guard) -> bool:
     return res is not None and res.kind == kind and res.attrs.get(guard.attr) in guard.values
 
 
-def _scope(res: Resource, guard: Guard) -> str | None:
+def scope_of(res: Resource, guard: Guard) -> str | None:
     if guard.scope_kind is None:
         return None
     return next((r.key for r in res.refs if r.kind == guard.scope_kind), "")
 
 
-def _guard_roles(spec: KindSpec, guard: Guard, ops: list[Operation]):
+def guard_roles(spec: KindSpec, guard: Guard, ops: list[Operation]):
     """Per scope: ops that gain a holder, lose one, or hold it on both sides of a replace (the
     holder is gone while it is deleted and created again)."""
     gains: dict[str | None, list[Operation]] = defaultdict(list)
     losses: dict[str | None, list[Operation]] = defaultdict(list)
     transient: dict[str | None, list[Operation]] = defaultdict(list)
     for op in ops:
-        had, has = _holds(op.before, spec.name, guard), _holds(op.after, spec.name, guard)
+        had, has = holds(op.before, spec.name, guard), holds(op.after, spec.name, guard)
         if has and not had:
-            gains[_scope(op.after, guard)].append(op)  # type: ignore[arg-type]
+            gains[scope_of(op.after, guard)].append(op)  # type: ignore[arg-type]
         elif had and not has:
-            losses[_scope(op.before, guard)].append(op)  # type: ignore[arg-type]
+            losses[scope_of(op.before, guard)].append(op)  # type: ignore[arg-type]
         elif had and has and op.action == "replace":
-            transient[_scope(op.before, guard)].append(op)  # type: ignore[arg-type]
+            transient[scope_of(op.before, guard)].append(op)  # type: ignore[arg-type]
     return gains, losses, transient
-
-
-def _where(guard: Guard, scope: str | None) -> str:
-    return f" in {guard.scope_kind} '{scope}'" if guard.scope_kind else ""
 
 
 def guard_edges(spec: KindSpec, guard: Guard, ops: list[Operation]) -> Iterable[Edge]:
     """Gains first; a holder being replaced waits for the gains and goes before the losses."""
-    gains, losses, transient = _guard_roles(spec, guard, ops)
+    gains, losses, transient = guard_roles(spec, guard, ops)
     for scope in set(gains) | set(losses) | set(transient):
         for gain in gains.get(scope, []):
             yield from ((gain.id, op.id) for op in losses.get(scope, []) + transient.get(scope, []))
         for op in transient.get(scope, []):
             yield from ((op.id, loss.id) for loss in losses.get(scope, []))
-
-
-def guard_errors(spec: KindSpec, guard: Guard, desired: State, live: State,
-                 ops: list[Operation]) -> list[str]:
-    holders: dict[str | None, int] = defaultdict(int)
-    scopes: set[str | None] = set()
-    for res in desired.of_kind(spec.name):
-        scopes.add(_scope(res, guard))
-        if _holds(res, spec.name, guard):
-            holders[_scope(res, guard)] += 1
-    for res in live.of_kind(spec.name):
-        if _holds(res, spec.name, guard):
-            scopes.add(_scope(res, guard))
-    out = []
-    for scope in sorted(scopes, key=str):
-        if guard.scope_kind is not None and Ref(guard.scope_kind, scope or "") not in desired:
-            continue  # the scope itself goes away
-        if holders[scope] == 0:
-            out.append(f"{guard.description}{_where(guard, scope)}: the plan would leave none, so it is refused")
-    _, _, transient = _guard_roles(spec, guard, ops)
-    for scope, replaced in transient.items():
-        if holders[scope] <= len(replaced):
-            names = ", ".join(op.label for op in replaced)
-            out.append(f"{guard.description}{_where(guard, scope)}: replacing {names} removes it first and no other "
-                       f"holder would remain meanwhile; give someone else the role in an earlier apply")
-    return out
 
 
 def all_edges(provider: "Provider", ops: list[Operation], desired: State, live: State) -> set[Edge]:

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..findings import Finding
 from ..model import Resource, State
 
 Action = Literal["create", "update", "delete", "replace"]
@@ -102,13 +103,27 @@ class ServicePlan:
     name: str
     provider: str
     operations: list[Operation] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    #: what the checks found, in the order they found it (``errors``/``warnings``/``notes`` read it)
+    findings: list[Finding] = field(default_factory=list)
     live_fingerprint: str = ""
     live_count: int = 0
     #: fingerprint of every live resource when planned, to name what changed in a stale plan
     live_resources: dict[str, str] = field(default_factory=dict)
+
+    def _messages(self, level: str) -> list[str]:
+        return [f.message for f in self.findings if f.level == level]
+
+    @property
+    def errors(self) -> list[str]:
+        return self._messages("error")
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._messages("warning")
+
+    @property
+    def notes(self) -> list[str]:
+        return self._messages("note")
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
@@ -121,6 +136,7 @@ class ServicePlan:
             "name": self.name, "provider": self.provider,
             "operations": [op.to_dict() for op in self.operations],
             "warnings": self.warnings, "notes": self.notes, "errors": self.errors,
+            "findings": [f.to_dict() for f in self.findings],
             "live_fingerprint": self.live_fingerprint, "live_count": self.live_count,
             "live_resources": self.live_resources,
         }
@@ -129,10 +145,16 @@ class ServicePlan:
     def from_dict(cls, data: dict[str, Any]) -> "ServicePlan":
         return cls(name=data["name"], provider=data["provider"],
                    operations=[Operation.from_dict(o) for o in data.get("operations") or []],
-                   warnings=list(data.get("warnings") or []), notes=list(data.get("notes") or []),
-                   errors=list(data.get("errors") or []), live_fingerprint=data.get("live_fingerprint", ""),
+                   findings=_findings(data), live_fingerprint=data.get("live_fingerprint", ""),
                    live_count=int(data.get("live_count") or 0),
                    live_resources=dict(data.get("live_resources") or {}))
+
+
+def _findings(data: dict[str, Any]) -> list[Finding]:
+    if "findings" in data:
+        return [Finding.from_dict(f) for f in data["findings"] or []]
+    return [Finding(level, str(message)) for level, key in (("error", "errors"), ("warning", "warnings"),
+                                                            ("note", "notes")) for message in data.get(key) or []]
 
 
 @dataclass

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
 from deepdiff import DeepDiff
 
-from ..model import State, fingerprint_of
+from ..model import Resource, State, fingerprint_of
 from . import edges as E
+from . import safety
 from .ops import Operation, ServicePlan
-from .policy import adjust, removal_cap
+from .policy import adjust
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config.model import Directory, Policy
+    from ..config.schema import Directory, Policy
     from ..provider import Provider
 
 
@@ -40,6 +42,13 @@ def _show(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def _with_live_identity(want: Resource, have: Resource) -> Resource:
+    """The desired resource as the applier needs it: with the service's id, pending state and
+    private data from live (a copy; the desired state is not changed)."""
+    return dataclasses.replace(want, id=have.id if want.id is None else want.id, pending=have.pending,
+                               meta={**have.meta, **want.meta})
+
+
 def diff(service: str, provider: "Provider", desired: State, live: State) -> list[Operation]:
     ops = []
     for want in desired:
@@ -48,9 +57,7 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
         if have is None:
             ops.append(Operation(service, "create", want.kind, want.key, after=want))
             continue
-        want.id = have.id if want.id is None else want.id
-        want.pending = have.pending
-        want.meta = {**have.meta, **want.meta}
+        want = _with_live_identity(want, have)
         if want.attrs == have.attrs and set(want.refs) == set(have.refs):
             continue
         changed = {k for k in set(want.attrs) | set(have.attrs) if want.attrs.get(k) != have.attrs.get(k)}
@@ -94,50 +101,45 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
+    """The plan for one service: pure, neither state is changed."""
     seen = live.fingerprints()
     sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
                      live_resources=seen)
-    warnings, notes = adjust(provider, desired, live, policy, directory)
-    sp.warnings += warnings
-    sp.notes += notes
-    for issue in provider.check(desired, live):
-        {"error": sp.errors, "warning": sp.warnings}.get(issue.level, sp.notes).append(issue.message)
+    desired, found = adjust(provider, desired, live, policy, directory)
+    sp.findings += found
+    sp.findings += provider.check(desired, live)
     ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
     for op in ops:
         provider.annotate(op)
-    for spec in provider.kinds:
-        if spec.capacity_attr:
-            sp.errors += E.capacity_errors(spec, desired)
-        for guard in spec.guards:
-            sp.errors += E.guard_errors(spec, guard, desired, live, ops)
+    sp.findings += safety.refusals(provider, desired, live, ops)
+    order, cycle = _order(ops, E.all_edges(provider, ops, desired, live))
+    if cycle is not None:
+        sp.findings.append(safety.unorderable(cycle))
+    for op in ops:
+        op.precondition = _precondition(op, live)
+    sp.operations = order
+    if not allow_mass_removal:
+        sp.findings += safety.removal_cap(provider, ops, live, policy)
+    return sp
 
-    graph = E.all_edges(provider, ops, desired, live)
+
+def _order(ops: list[Operation], graph: set[tuple[str, str]]) -> tuple[list[Operation], list[str] | None]:
+    """Set each operation's ``depends_on`` and sort them so that what one needs comes first; the
+    cycle, if they cannot be ordered (they are then left in id order)."""
     deps: dict[str, set[str]] = {op.id: set() for op in ops}
     for first, then in graph:
         if first in deps and then in deps:
             deps[then].add(first)
     for op in ops:
         op.depends_on = sorted(deps[op.id])
-        op.precondition = _precondition(op, live)
     try:
         order = list(TopologicalSorter(deps).static_order())
     except CycleError as exc:
-        cycle = " → ".join(exc.args[1]) if len(exc.args) > 1 else "?"
-        sp.errors.append(f"these changes cannot be ordered safely (each waits for another): {cycle}; "
-                         "make room first in a separate apply (add a seat, or give the role to someone else)")
-        order = [op.id for op in ops]
+        return ops, list(exc.args[1]) if len(exc.args) > 1 else []
     rank = {op_id: i for i, op_id in enumerate(order)}
-    sp.operations = sorted(ops, key=lambda o: rank[o.id])
-
-    if not allow_mass_removal:
-        message = removal_cap(provider, ops, live, policy)
-        if message:
-            sp.errors.append(message)
-    return sp
+    return sorted(ops, key=lambda o: rank[o.id]), None
 
 
 def failed_read(service: str, provider_name: str, error: BaseException) -> ServicePlan:
     """A service whose live state could not be read fully: no operations at all."""
-    return ServicePlan(service, provider_name, errors=[
-        f"could not read live state ({error}); the plan for this service is aborted and nothing "
-        f"will be changed or removed"])
+    return ServicePlan(service, provider_name, findings=[safety.failed_read(error)])

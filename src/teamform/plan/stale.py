@@ -1,0 +1,130 @@
+"""Saved plans against live state now: what changed since the plan was made, which saved
+operations no longer hold, and what ``--allow-stale-unrelated`` may still apply.
+
+The CLI only prints what ``check`` returns; the refusal itself is decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..model import Ref, State, fingerprint_of
+from .ops import Operation, Plan
+
+STALE_REASON = "stale: what it depends on changed since the plan was made; run plan again"
+
+
+class StalePlan(Exception):
+    """The saved plan no longer matches live state, and applying only what holds was not asked for."""
+
+    def __init__(self, changes: list[str]) -> None:
+        super().__init__("the plan is stale: " + "; ".join(changes) +
+                         ". Run plan again (or --allow-stale-unrelated to apply only what still holds).")
+        self.changes = changes
+
+
+@dataclass
+class StaleCheck:
+    """What a stale saved plan still applies: ``plan`` minus ``skipped`` (each with its reason);
+    ``broken``: services that cannot be planned now, with why."""
+
+    plan: Plan
+    changes: list[str] = field(default_factory=list)
+    skipped: list[tuple[Operation, str]] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.changes)
+
+
+def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *,
+          allow_unrelated: bool) -> StaleCheck:
+    """The saved plan, checked against live state and the plan made now. Unchanged: applied as it
+    is. Changed: ``StalePlan``, unless ``allow_unrelated``, when the stale operations (and what
+    depends on them) are taken out; what is kept must also be what a plan made now would do, in
+    the same order, so the guards (last owner, last admin) hold against today's live state."""
+    changes, stale = stale_operations(saved, live)
+    if not changes:
+        return StaleCheck(saved)
+    if not allow_unrelated:
+        raise StalePlan(changes)
+    dropped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
+    broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
+    skipped = [(op, f"skipped: {op.service} cannot be planned now ({broken[op.service]})"
+                if op.service in broken else STALE_REASON) for op in dropped]
+    return StaleCheck(saved, changes, skipped, broken)
+
+
+def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> tuple[list[str], list[str]]:
+    """Compare a saved plan with the live state now: (changes seen, ids of operations whose
+    own preconditions no longer hold)."""
+    changes: list[str] = []
+    stale: list[str] = []
+    for sp in plan.services:
+        state = live.get(sp.name)
+        if isinstance(state, BaseException) or state is None:
+            changes.append(f"{sp.name}: live state could not be read ({state})")
+            stale += [op.id for op in sp.operations]
+            continue
+        now = state.fingerprints()
+        named: set[str] = set()
+        if fingerprint_of(now) != sp.live_fingerprint:
+            seen = _changed_resources(sp.live_resources, now)
+            named = {ref for ref, _ in seen}
+            changes += [f"{sp.name}: {ref} {how}" for ref, how in seen] or [
+                f"{sp.name}: live state changed since the plan was made"]
+        for op in sp.operations:
+            for ref, fingerprint in op.precondition.items():
+                kind, _, key = ref.partition("[")
+                current = state.get(Ref(kind, key[:-1]))
+                now = "absent" if current is None else "present" if fingerprint == "present" else current.fingerprint()
+                if now != fingerprint:
+                    if ref not in named:
+                        changes.append(f"{sp.name}: {ref} changed")
+                    stale.append(op.id)
+                    break
+    return list(dict.fromkeys(changes)), stale
+
+
+def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
+    """Ids of saved operations that the plan made now would not run as saved: their service cannot
+    be planned now, that plan leaves them out, or it orders them after something the saved plan
+    does not do (live state moved a guard: the other owner a saved demotion relied on is gone)."""
+    now = {op.id: op for op in fresh.operations}
+    saved_ids = {op.id for op in saved.operations}
+    broken = {sp.name for sp in fresh.services if sp.errors}  # unread, or refused now: none of it runs
+    return [op.id for op in saved.operations if op.service in broken
+            or op.id not in now or any(d not in saved_ids for d in now[op.id].depends_on)]
+
+
+def drop_stale(plan: Plan, stale: list[str], fresh: Plan | None = None) -> list[Operation]:
+    """Take the stale operations, and everything that depends on one (in the saved plan, or in
+    ``fresh``, the plan made now), out of ``plan``; return what was taken out, in plan order."""
+    gone = set(stale)
+    needs = {op.id: set(op.depends_on) for op in plan.operations}
+    for op in fresh.operations if fresh is not None else ():
+        needs.setdefault(op.id, set()).update(op.depends_on)
+    changed = True
+    while changed:  # dependencies may point forward across services' lists: repeat to a fixed point
+        changed = False
+        for op_id, deps in needs.items():
+            if op_id not in gone and deps & gone:
+                gone.add(op_id)
+                changed = True
+    dropped: list[Operation] = []
+    for sp in plan.services:
+        dropped += [op for op in sp.operations if op.id in gone]
+        sp.operations = [op for op in sp.operations if op.id not in gone]
+    return dropped
+
+
+def _changed_resources(then: Mapping[str, str], now: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(ref, how) for the live resources added, removed or changed since a plan recorded ``then``."""
+    if not then:
+        return []
+    out = [(ref, "appeared") for ref in sorted(set(now) - set(then))]
+    out += [(ref, "is gone") for ref in sorted(set(then) - set(now))]
+    out += [(ref, "changed") for ref in sorted(set(now) & set(then)) if now[ref] != then[ref]]
+    return out

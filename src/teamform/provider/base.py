@@ -1,0 +1,287 @@
+"""The provider base: the hooks a plugin fills, and the plumbing it inherits.
+
+A provider translates; the engine plans. It declares its section of the state file
+(``Settings``) and its kinds, turns that section into a desired ``State`` (``desired``) and the
+API's answers into a live one (``fetch``), and executes operations (``apply``, ``apply_batch``).
+
+What every provider needs and none should write again lives here: ``request``/``call`` raise the
+provider's ``Error`` from an error answer; ``pages`` follows a list to its end or raises
+``IncompleteRead``; ``gone_statuses``/``gone_codes`` declare which answers to a delete mean
+"already gone" (the applier counts them as done); ``wanted`` expands ``members:`` lists; and the
+engine's policy decisions (``protected``, ``ignored``) are handed over, never re-derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import re
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Sequence
+
+import httpx
+from pydantic import BaseModel
+
+from ..errors import IncompleteRead, Outcome, ProviderError, parse_retry_after
+from ..findings import Finding
+from ..members import expand
+from ..model import KindSpec, State
+from ..paging import Paging, Shortfall, next_step
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config.schema import Directory, Policy
+    from ..emulator import Emulator
+    from ..model import Resource
+    from ..plan.ops import Operation
+
+
+class HeaderAuth(httpx.Auth):
+    """A fixed header on every request: an API key or a static token. Its value is never shown."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self._header, self._value = header, value
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers[self._header] = self._value
+        yield request
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth({self._header!r}, '***')"
+
+
+@dataclass
+class Context:
+    """What the engine hands a provider instance."""
+
+    instance: str
+    settings: Any  # the provider's validated Settings model
+    credentials: dict[str, str]
+    directory: "Directory"
+    policy: "Policy"
+    sandbox: bool = False
+
+
+class Provider:
+    """Base class for providers. Subclasses set the class attributes and implement the methods
+    marked as such; the rest have sensible defaults."""
+
+    #: the name used in ``provider:`` in the state file
+    name: ClassVar[str] = ""
+    #: one line for ``teamform providers``
+    summary: ClassVar[str] = ""
+    #: the kinds of resource this provider manages
+    kinds: ClassVar[Sequence[KindSpec]] = ()
+    #: pydantic model of the provider's section of a service entry
+    Settings: ClassVar[type[BaseModel]]
+    #: pydantic model of ``policy`` (the engine's ``Policy`` or a subclass)
+    Policy: ClassVar[type[BaseModel] | None] = None
+    #: credential names the provider needs (each an ``env:NAME`` reference in the file)
+    credential_names: ClassVar[tuple[str, ...]] = ()
+    #: those of ``credential_names`` whose values identify rather than authenticate (a login
+    #: name, an OAuth client id): the audit journal shows them instead of masking them
+    public_credentials: ClassVar[tuple[str, ...]] = ()
+    #: settings besides base_url and limits that ``import`` copies from the source file (api_version)
+    connection_settings: ClassVar[tuple[str, ...]] = ()
+    #: URL path segments that carry a secret (an invitation token): *** in -v logs and emulator logs
+    secret_path: ClassVar["re.Pattern[str] | None"] = None
+    #: the emulator class, for ``sandbox: true`` and the tests
+    emulator_class: ClassVar[type["Emulator"] | None] = None
+    #: the error raised for an error answer (its ``from_response`` reads the service's error shape)
+    Error: ClassVar[type[ProviderError]] = ProviderError
+    #: a delete refused with one of these statuses, or ``Error.code``s, finds the thing already
+    #: gone: the applier counts it as done
+    gone_statuses: ClassVar[frozenset[int]] = frozenset({404})
+    gone_codes: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.client: httpx.AsyncClient = client  # type: ignore[assignment]
+
+    # ---- HTTP set-up (the engine opens the client) -------------------------------------
+    def base_url(self) -> str:
+        return str(self.settings.base_url)
+
+    def auth(self) -> httpx.Auth | None:
+        """The request authentication, from ``self.ctx.credentials``."""
+        return None
+
+    def is_rate_limited(self, response: httpx.Response) -> float | None:
+        """Seconds to wait if this response means 'slow down' (0 when no hint), else ``None``.
+        Some services say it with 403; override to recognize it."""
+        if response.status_code == 429:
+            return parse_retry_after(response.headers.get("retry-after"))
+        return None
+
+    # ---- requests (plumbing: use, rarely override) --------------------------------------
+    def failed(self, response: httpx.Response) -> bool:
+        """Is this answer an error? Override where a service says so in a 200's body."""
+        return response.status_code >= 400
+
+    def unwrap(self, body: Any) -> Any:
+        """The payload of a successful JSON answer (override to strip an envelope)."""
+        return body
+
+    async def request(self, method: str, path: str, *, ok: Iterable[int] | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """Send one request; raise ``Error`` for an error answer (any status not in ``ok``, when
+        given; otherwise what ``failed`` says)."""
+        response = await self.client.request(method, path, **kwargs)
+        bad = response.status_code not in set(ok) if ok is not None else self.failed(response)
+        if bad:
+            raise self.Error.from_response(response)
+        return response
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """``request`` and the answer's JSON payload (``None`` for an empty answer)."""
+        response = await self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return self.unwrap(response.json())
+        except ValueError:
+            raise self.Error(f"{self.name} answered {method} {path} with something that is not JSON "
+                             f"(HTTP {response.status_code})", status=response.status_code) from None
+
+    async def pages(self, path: str, paging: Paging, *, params: dict[str, Any] | None = None,
+                    what: str | None = None) -> list[Any]:
+        """Every item of a paged list, or ``IncompleteRead``: a failed page, an answer of the wrong
+        shape, a list that stops short of its count or never ends. Never a partial list."""
+        items: list[Any] = []
+        seen_pages: list[list[Any]] = []
+        what = what or path
+        while True:
+            query = {**(params or {}), **paging.params(len(seen_pages), len(items))}
+            try:
+                body = await self.call("GET", path, params=query)
+                page = paging.parse(body)
+            except (ProviderError, httpx.HTTPError) as exc:
+                raise IncompleteRead(f"reading {what} stopped after {len(items)} items: {exc}") from exc
+            except (KeyError, TypeError, ValueError) as exc:
+                raise IncompleteRead(f"{self.name}: {what} answered in an unexpected shape ({exc})") from exc
+            items += page.items
+            seen_pages.append(page.items)
+            try:
+                if not next_step(paging, page, seen_pages, len(items)):
+                    return items
+            except Shortfall as exc:
+                raise IncompleteRead(f"reading {what}: {exc}") from None
+
+    # ---- the state file, and the engine's decisions --------------------------------------
+    def wanted(self, entries: Sequence[Any], attrs: Callable[[Any], dict[str, Any]], *,
+               field: str = "members") -> dict[str, dict[str, Any]]:
+        """One ``{attr: value}`` per lower-cased email for a list of ``who:`` entries (groups
+        expanded; a person named directly wins over a group)."""
+        return expand(entries, self.ctx.directory, attrs=attrs, where=f"services.{self.ctx.instance}.{field}")
+
+    def spelling(self, email: str) -> str:
+        """The people directory's spelling of an email (for display and for the service)."""
+        return self.ctx.directory.spelling.get(email, email)
+
+    def protected(self, live: State) -> dict[str, str]:
+        """People never removed or demoted, with why: ``policy.protect`` and the identity teamform
+        acts as. The planner enforces it; a provider reads it where the service's own rules depend
+        on who stays (an admin who sees every application)."""
+        from ..plan.policy import protected_people
+
+        return protected_people(self.ctx.policy, self.ctx.directory, live)
+
+    def ignored(self, resource: "Resource") -> bool:
+        """Does ``policy.ignore`` leave this live resource alone?"""
+        from ..plan.policy import is_ignored
+
+        return is_ignored(resource, self.ctx.policy)
+
+    # ---- reading ------------------------------------------------------------------------
+    async def fetch(self) -> State:  # pragma: no cover - abstract
+        """Read the live state, following every page. Raise ``IncompleteRead`` on a short read."""
+        raise NotImplementedError
+
+    def desired(self, live: State) -> State:  # pragma: no cover - abstract
+        """Normalize the provider's section of the state file. ``live`` is available for
+        things the file cannot know (current seat counts when the file leaves them out)."""
+        raise NotImplementedError
+
+    @classmethod
+    def file_problems(cls, section: Any, directory: "Directory") -> Iterable[tuple[tuple, str]]:
+        """(path inside the section, message) for what is wrong in the file alone, found by
+        validate with a line and column (someone placed in two departments)."""
+        return ()
+
+    def annotate(self, op: "Operation") -> None:
+        """Adjust how a planned operation reads (``op.summary``, ``op.destructive``) where the
+        service gives an action a meaning the generic words miss."""
+
+    def check(self, desired: State, live: State) -> Iterable[Finding]:
+        """Plan-time findings the generic planner cannot know (billing rules, unknown groups)."""
+        return ()
+
+    def edges(self, ops: Sequence["Operation"]) -> Iterable[tuple[str, str]]:
+        """Extra ordering ``(first_id, then_id)`` beyond references, capacity and guards."""
+        return ()
+
+    # ---- writing ------------------------------------------------------------------------
+    async def apply(self, op: "Operation") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def replace(self, op: "Operation") -> None:
+        """Default replace: delete the live thing (already gone is fine), then create the desired one."""
+        from ..plan.ops import Operation
+
+        delete = Operation.derive(op, "delete")
+        try:
+            await self.apply(delete)
+        except ProviderError as exc:
+            if not self.is_gone(delete, exc):
+                raise
+        await self.apply(Operation.derive(op, "create"))
+
+    def is_gone(self, op: "Operation", exc: BaseException) -> bool:
+        """Does this error say a delete found its target already gone (done, not failed)?"""
+        return op.action == "delete" and isinstance(exc, ProviderError) and (
+            exc.status in self.gone_statuses or (exc.code is not None and exc.code in self.gone_codes))
+
+    def batch_key(self, op: "Operation") -> str | None:
+        """Operations with the same non-``None`` key may go out as one bulk call."""
+        return None
+
+    def batch_size(self, key: str) -> int:
+        return 100
+
+    async def apply_batch(self, ops: Sequence["Operation"]) -> list[BaseException | None]:
+        """Execute ops sharing a batch key in as few calls as possible; one result per op."""
+        raise NotImplementedError
+
+    def classify(self, exc: BaseException) -> Outcome:
+        if isinstance(exc, ProviderError):
+            if exc.already_done:
+                return Outcome.DONE
+            return Outcome.RETRY if exc.retryable else Outcome.FAIL
+        if isinstance(exc, (httpx.TimeoutException, httpx.TransportError)):
+            return Outcome.RETRY
+        return Outcome.FAIL
+
+    async def verify(self, op: "Operation") -> bool:
+        """After a write whose answer was lost: does the service already hold its outcome?"""
+        live = await self.fetch()
+        return op.holds_in(live)
+
+    # ---- import -------------------------------------------------------------------------
+    def export(self, live: State) -> dict[str, Any]:
+        """The provider's section of a state file that describes ``live`` (for ``import``)."""
+        raise NotImplementedError
+
+    def export_people(self, live: State) -> dict[str, dict[str, str]]:
+        """Names the service holds, by email (``name``, ``first_name``, ``last_name``), for the
+        people directory ``import`` writes; by default those attributes of resources about a person."""
+        names = ("name", "first_name", "last_name")
+        out: dict[str, dict[str, str]] = {}
+        for r in live:
+            if r.person:
+                out.setdefault(r.person, {}).update(
+                    {k: r.attrs[k] for k in names if isinstance(r.attrs.get(k), str) and r.attrs[k]})
+        return out
+
+    def kind(self, name: str) -> KindSpec:
+        for spec in self.kinds:
+            if spec.name == name:
+                return spec
+        return KindSpec(name=name)
