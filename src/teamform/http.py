@@ -8,15 +8,15 @@ that fail otherwise are left to the applier, which reads back before it repeats 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Callable
 
 import httpx
 from aiolimiter import AsyncLimiter
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from .retry import GaveUp, RetryPolicy
 
 log = logging.getLogger("teamform.http")
 
@@ -29,24 +29,12 @@ def redact_url(url: str) -> str:
     return SECRET_QUERY.sub(r"\1***", url)
 
 
-@dataclass
-class RetryPolicy:
-    attempts: int = 5          # retries after the first try
-    backoff: float = 0.5       # first wait
-    max_wait: float = 60.0     # longest single wait
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
 class _Retry(Exception):
     def __init__(self, response: httpx.Response | None, retry_after: float | None,
                  error: Exception | None = None) -> None:
         self.response = response
         self.retry_after = retry_after
         self.error = error
-
-
-class GaveUp(httpx.TransportError):
-    """Retries were used up, or the service asked us to wait longer than we may."""
 
 
 class Paced(httpx.Auth):
@@ -107,15 +95,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         return response
 
     def _wait(self, state) -> float:
-        backoff = wait_exponential(multiplier=self.retry.backoff, max=self.retry.max_wait) + \
-            wait_random(0, self.retry.backoff)
-        base = min(backoff(state), self.retry.max_wait)
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None) or 0.0
-        if hint > self.retry.max_wait:
-            raise GaveUp(f"the service asked to wait {hint:.0f}s, longer than limits.max_wait "
-                         f"({self.retry.max_wait:.0f}s)")
-        return max(base, hint)
+        return self.retry.wait(state.attempt_number, getattr(exc, "retry_after", None))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         retrying = AsyncRetrying(

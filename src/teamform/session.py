@@ -126,7 +126,7 @@ class Session:
         services = {s.name: s for s in self.selected}
         settings = ApplySettings(
             concurrency={n: services[n].entry.limits.concurrency for n in self.providers},
-            attempts={n: services[n].entry.limits.retries for n in self.providers},
+            retry={n: RetryPolicy.from_limits(services[n].entry.limits, self.sleep) for n in self.providers},
             sleep=self.sleep,
         )
         runnable = Plan(services=[s for s in plan.services if not s.errors and s.name in self.providers],

@@ -4,14 +4,15 @@ provider offers them, retries that read back before repeating a write, and a rep
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from graphlib import TopologicalSorter
 from typing import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from ..plan.ops import Operation, Plan
-from ..provider import Outcome, Provider
+from ..errors import Outcome
+from ..provider.base import Provider
+from ..retry import GaveUp, RetryPolicy
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
 #: how each result status is shown, in the terminal, the journal and comments
@@ -58,10 +59,11 @@ class Report:
 @dataclass
 class Settings:
     concurrency: Mapping[str, int] = field(default_factory=dict)  # per service
-    attempts: Mapping[str, int] = field(default_factory=dict)     # retries per service
-    backoff: float = 0.5
-    max_wait: float = 60.0
+    retry: Mapping[str, RetryPolicy] = field(default_factory=dict)  # per service, from its limits
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def retry_for(self, service: str) -> RetryPolicy:
+        return self.retry.get(service) or RetryPolicy(attempts=3, sleep=self.sleep)
 
 
 class Applier:
@@ -141,7 +143,7 @@ class Applier:
     # ---- one operation ------------------------------------------------------------------
     async def _run_one(self, op: Operation) -> None:
         provider = self.providers[op.service]
-        retries = self.settings.attempts.get(op.service, 3)
+        policy = self.settings.retry_for(op.service)
         started = time.monotonic()
         attempts = 0
         async with self.sems[op.service]:
@@ -152,17 +154,22 @@ class Applier:
                     self._record(op, DONE, "", time.monotonic() - started, attempts)
                     return
                 except Exception as exc:  # noqa: BLE001 - classified by the provider
-                    outcome = provider.classify(exc)
+                    outcome = _outcome(provider, op, exc)
                     if outcome is Outcome.DONE:
-                        self._record(op, DONE, f"already as desired ({exc})", time.monotonic() - started, attempts)
+                        self._record(op, DONE, _done_message(provider, op, exc), time.monotonic() - started,
+                                     attempts)
                         return
-                    if outcome is Outcome.RETRY and attempts <= retries:
+                    if outcome is Outcome.RETRY and attempts <= policy.attempts:
                         if await self._verified(provider, op):
                             self._record(op, DONE, "the answer was lost; read back: already applied",
                                          time.monotonic() - started, attempts)
                             return
-                        await self.settings.sleep(self._backoff(attempts, getattr(exc, "retry_after", None)))
-                        continue
+                        try:
+                            await policy.sleep(policy.wait(attempts, getattr(exc, "retry_after", None)))
+                        except GaveUp as gave_up:
+                            exc = gave_up
+                        else:
+                            continue
                     self._record(op, FAILED, _describe(exc), time.monotonic() - started, attempts)
                     return
 
@@ -171,10 +178,6 @@ class Applier:
             return await provider.verify(op)
         except Exception:  # noqa: BLE001 - a failed read-back just means "not known to be done"
             return False
-
-    def _backoff(self, attempt: int, hint: float | None) -> float:
-        base = min(self.settings.max_wait, self.settings.backoff * (2 ** (attempt - 1)))
-        return max(hint or 0.0, base * (0.5 + random.random() / 2))
 
     # ---- a batch ------------------------------------------------------------------------
     async def _run_batch(self, group: list[Operation]) -> None:
@@ -191,9 +194,9 @@ class Applier:
             if error is None:
                 self._record(op, DONE, "", elapsed, 1, len(group))
                 continue
-            outcome = provider.classify(error)
+            outcome = _outcome(provider, op, error)
             if outcome is Outcome.DONE:
-                self._record(op, DONE, f"already as desired ({error})", elapsed, 1, len(group))
+                self._record(op, DONE, _done_message(provider, op, error), elapsed, 1, len(group))
             elif outcome is Outcome.RETRY and await self._verified(provider, op):
                 self._record(op, DONE, "the answer was lost; read back: already applied", elapsed, 1, len(group))
             elif outcome is Outcome.RETRY:
@@ -202,6 +205,14 @@ class Applier:
                 self._record(op, FAILED, _describe(error), elapsed, 1, len(group))
         for op in retry:  # one at a time, each with its own retries and read-back
             await self._run_one(op)
+
+
+def _outcome(provider: Provider, op: Operation, exc: BaseException) -> Outcome:
+    return Outcome.DONE if provider.is_gone(op, exc) else provider.classify(exc)
+
+
+def _done_message(provider: Provider, op: Operation, exc: BaseException) -> str:
+    return f"already gone ({exc})" if provider.is_gone(op, exc) else f"already as desired ({exc})"
 
 
 def _describe(exc: BaseException) -> str:
