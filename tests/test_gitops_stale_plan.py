@@ -155,3 +155,45 @@ def test_a_resource_gone_since_the_plan_is_named_once(sandbox):
     result = invoke("apply", "plan.json")
     assert result.exit_code == 1 and "member[mallory@example.com] is gone" in result.output
     assert result.output.count("member[mallory@example.com]") == 1
+
+
+def tamper(sandbox, edit) -> None:
+    path = sandbox / "plan.json"
+    plan = json.loads(path.read_text())
+    edit(plan)
+    path.write_text(json.dumps(plan))
+
+
+def test_a_tampered_saved_plan_does_nothing_a_plan_made_now_would_not(sandbox):
+    """The plan file is untrusted input (a pull request's job made it): an operation changed in it,
+    here Erin's invitation turned into an Admin's, is refused, and nothing else runs either."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def erin_admin(plan):
+        op = next(op for s in plan["services"] for op in s["operations"] if op["key"] == "erin@example.com")
+        op["after"]["attrs"]["role"] = "Admin"
+    tamper(sandbox, erin_admin)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1
+    assert "krisp:member[erin@example.com]:create: a plan made now would not do this" in result.output
+    roles = {s["user"]["email"]: s["role"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+             if s["user"]}
+    assert "erin@example.com" not in roles and "mallory@example.com" in roles  # nothing was applied
+
+
+def test_an_operation_added_to_a_saved_plan_is_skipped_even_when_stale_ones_are_allowed(sandbox):
+    """A removal smuggled into the plan file (Alice, whom the file keeps) never runs."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def remove_alice(plan):
+        ops = plan["services"][0]["operations"]
+        mallory = next(op for op in ops if op["key"] == "mallory@example.com")
+        alice = json.loads(json.dumps(mallory).replace("mallory@example.com", "alice@example.com"))
+        alice["id"] = "krisp:member[alice@example.com]:delete"
+        ops.append(alice)
+    tamper(sandbox, remove_alice)
+    result = invoke("apply", "plan.json", "--allow-stale-unrelated")
+    assert "skipped (stale): krisp:member[alice@example.com]:delete" in result.output
+    emails = {s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+              if s["user"]}
+    assert "alice@example.com" in emails and "mallory@example.com" not in emails

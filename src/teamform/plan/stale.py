@@ -46,11 +46,14 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
     depends on them) are taken out; what is kept must also be what a plan made now would do, in
     the same order, so the guards (last owner, last admin) hold against today's live state."""
     changes, stale = stale_operations(saved, live)
+    unsafe = unsafe_now(saved, fresh)
+    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
+                if op_id not in stale]
     if not changes:
         return StaleCheck(saved)
     if not allow_unrelated:
         raise StalePlan(changes)
-    dropped = drop_stale(saved, stale + unsafe_now(saved, fresh), fresh)
+    dropped = drop_stale(saved, stale + unsafe, fresh)
     broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
     skipped = [(op, f"skipped: {op.service} cannot be planned now ({broken[op.service]})"
                 if op.service in broken else STALE_REASON) for op in dropped]
@@ -88,15 +91,35 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
     return list(dict.fromkeys(changes)), stale
 
 
+def _essence(op: Operation) -> tuple:
+    """What an operation does, as a plan made now must agree on it (not when or how it reads)."""
+    def side(res):
+        return None if res is None else (res.kind, res.key, sorted(res.attrs.items(), key=repr),
+                                         sorted(res.refs), res.id)
+    return (op.service, op.action, op.kind, op.key, side(op.before), side(op.after))
+
+
+def not_planned_now(saved: Plan, fresh: Plan) -> list[str]:
+    """Ids of saved operations of services that can be planned now which that plan does not hold
+    exactly: a saved plan never does more than the file and live state ask for now, whatever
+    its file says (a plan file is untrusted input: it may come from a pull request's job)."""
+    now = {op.id: op for op in fresh.operations}
+    broken = {sp.name for sp in fresh.services if sp.errors}
+    return [op.id for op in saved.operations if op.service not in broken
+            and (op.id not in now or _essence(op) != _essence(now[op.id]))]
+
+
 def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
     """Ids of saved operations that the plan made now would not run as saved: their service cannot
-    be planned now, that plan leaves them out, or it orders them after something the saved plan
-    does not do (live state moved a guard: the other owner a saved demotion relied on is gone)."""
+    be planned now, that plan leaves them out or does them differently, or it orders them after
+    something the saved plan does not do (live state moved a guard: the other owner a saved
+    demotion relied on is gone)."""
     now = {op.id: op for op in fresh.operations}
     saved_ids = {op.id for op in saved.operations}
     broken = {sp.name for sp in fresh.services if sp.errors}  # unread, or refused now: none of it runs
-    return [op.id for op in saved.operations if op.service in broken
-            or op.id not in now or any(d not in saved_ids for d in now[op.id].depends_on)]
+    differ = set(not_planned_now(saved, fresh))
+    return [op.id for op in saved.operations if op.service in broken or op.id in differ
+            or any(d not in saved_ids for d in now[op.id].depends_on)]
 
 
 def drop_stale(plan: Plan, stale: list[str], fresh: Plan | None = None) -> list[Operation]:
