@@ -278,7 +278,7 @@ def _big_entry(done: int = 1450, failed: int = 30, skipped: int = 20) -> dict:
 
 
 def test_journal_markdown_of_a_huge_apply_fits_a_comment_failed_and_skipped_first(tmp_path):
-    from teamform.cli.gitops import MARKDOWN_LIMIT
+    from teamform.render.journal import MARKDOWN_LIMIT
 
     e = _big_entry()
     assert len(e["operations"]) == 1500
@@ -301,15 +301,15 @@ def test_journal_markdown_of_a_huge_apply_fits_a_comment_failed_and_skipped_firs
 
 def test_journal_markdown_cuts_one_enormous_message_and_lists_everything_when_it_fits(tmp_path):
     from teamform.apply import Report, Result
-    from teamform.cli.gitops import MARKDOWN_LIMIT, _entry_markdown, markdown
+    from teamform.render.journal import MARKDOWN_LIMIT, entry_markdown, markdown
     from teamform.plan.ops import Plan
 
     huge = J.entry(Plan(), Report([Result("a", "krisp", "create", "m", "failed", "@<" * 100_000),
                                    Result("b", "krisp", "create", "m", "done")]), environ={})
-    text = _entry_markdown(huge)
+    text = entry_markdown(huge)
     assert len(text) <= MARKDOWN_LIMIT and "- ✗ failed a: " in text and "- ✓ done b" in text
     assert "more operations" not in text
-    small = _entry_markdown(_big_entry(done=3, failed=1, skipped=1))
+    small = entry_markdown(_big_entry(done=3, failed=1, skipped=1))
     assert len([line for line in small.splitlines() if line.startswith("- ")]) == 5 and "more operations" not in small
     many = markdown([_big_entry(done=200, failed=5, skipped=0) for _ in range(40)])
     assert len(many) <= MARKDOWN_LIMIT and many.startswith("… 20 earlier entries: see the journal")

@@ -16,7 +16,7 @@ import httpx
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-from .retry import GaveUp, RetryPolicy
+from .retry import RetryPolicy
 
 log = logging.getLogger("teamform.http")
 

@@ -11,8 +11,9 @@ from typing import Any, Iterable
 import click
 
 from .. import journal as J
-from ..apply import DONE, FAILED, MARK, SKIPPED, Report, Result
-from ..plan.ops import Operation, Plan
+from ..apply import Report
+from ..plan.ops import Plan
+from ..render import journal as render_journal
 
 journal_option = click.option(
     "--journal", "journal_path", default=str(J.DEFAULT_PATH), show_default=True, envvar="TEAMFORM_JOURNAL",
@@ -83,98 +84,6 @@ def import_cmd(state_file: str, services: tuple[str, ...], out: str | None) -> N
         click.echo(text, nl=False)
 
 
-# ---- teamform journal ---------------------------------------------------------------------
-#: what `journal --markdown` prints at most: a GitHub comment holds 65,536 characters, and the apply
-#: workflow adds a heading and a link to the run
-MARKDOWN_LIMIT = 60_000
-MESSAGE_CHARS = 1_000  # of one operation's message, before escaping
-REASON_CHARS = 4_000   # of a refusal's reason, before escaping
-_ORDER = {FAILED: 0, SKIPPED: 1, DONE: 3}  # failed first, then skipped, anything else, done last
-
-
-def _clip(text: Any, chars: int) -> str:
-    text = str(text)
-    return text if len(text) <= chars else text[:chars] + " …"
-
-
-def _entry_lines(e: dict[str, Any]) -> list[str]:
-    services = f"  ({', '.join(e.get('services') or [])})"
-    if J.is_refusal(e):
-        status = click.style("REFUSED", fg="red", bold=True)
-        reason = str(e.get("reason") or "?").replace("\n", "\n      ")
-        lines = [f"{e.get('time', '?')}  {status}  plan {e.get('plan_hash') or 'not made'}  nothing applied{services}",
-                 f"    refused: {reason}"]
-    else:
-        counts = e.get("counts") or {}
-        status = click.style("ok", fg="green") if e.get("ok") else click.style("FAILED", fg="red", bold=True)
-        lines = [f"{e.get('time', '?')}  {status}  plan {e.get('plan_hash', '?')}  "
-                 f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped"
-                 + services]
-    ci = e.get("ci")
-    if ci:
-        pr = (ci.get("pull_request") or {}).get("number")
-        approvers = ci.get("approvers")
-        lines.append(f"    commit {str(ci.get('sha', '?'))[:12]} on {ci.get('ref', '?')}"
-                     + (f", PR #{pr}" if pr else "")
-                     + (f", approved by {', '.join(approvers)}" if approvers else
-                        ", approvers: " + ("none" if approvers == [] else str(ci.get("approvers_source")))))
-    if e.get("saved_plan"):
-        lines.append(f"    saved plan {e['saved_plan']}")
-    return lines
-
-
-def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
-    out = []
-    for op in e.get("operations") or []:
-        if verbose or op.get("status") != "done":
-            msg = f": {op['message']}" if op.get("message") else ""
-            out.append(f"    {MARK.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
-    return out
-
-
-def _entry_markdown(e: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
-    """One entry as markdown of at most ``limit`` characters: failed, then skipped, then done
-    operations, as many as fit, then how many more there are. Every string from a service or the
-    state file goes through ``esc``; long texts are cut before escaping, never inside an escape."""
-    from ..render.markdown import esc
-
-    if J.is_refusal(e):
-        services = ", ".join(str(s) for s in e.get("services") or []) or "?"
-        plan = f", plan {esc(e['plan_hash'])}" if e.get("plan_hash") else ""
-        head = (f"**teamform apply refused** at {esc(e.get('time', '?'))} ({esc(services)}{plan}); "
-                "nothing was applied.")
-        budget = max(0, (limit - len(head) - 20) // 13)  # esc writes at most 13 characters for one
-        return "\n".join([head, "", f"refused: {esc(_clip(e.get('reason') or '?', min(REASON_CHARS, budget)))}"])[:limit]
-    counts = e.get("counts") or {}
-    lines = [f"**teamform apply {'succeeded' if e.get('ok') else 'failed'}** at {esc(e.get('time', '?'))}: "
-             f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped "
-             f"(plan {esc(e.get('plan_hash', '?'))}).", ""]
-    ops = sorted((op for op in e.get("operations") or [] if isinstance(op, dict)),
-                 key=lambda op: _ORDER.get(op.get("status"), 2))
-    size = sum(len(line) + 1 for line in lines)
-    room = limit - 100  # for the last line, saying how many more
-    for n, op in enumerate(ops):
-        msg = f": {esc(_clip(op['message'], MESSAGE_CHARS))}" if op.get("message") else ""
-        line = f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}"
-        if size + len(line) + 1 > room:
-            lines.append(f"… {len(ops) - n} more operations: see the run's journal artifact")
-            break
-        lines.append(line)
-        size += len(line) + 1
-    return "\n".join(lines)
-
-
-MARKDOWN_ENTRIES = 20  # at most, the newest, so that each has room for its heading and more
-
-
-def markdown(entries: list[dict[str, Any]], limit: int = MARKDOWN_LIMIT) -> str:
-    """The entries (the newest ``MARKDOWN_ENTRIES``), each in an equal share of ``limit`` characters."""
-    shown = entries[-MARKDOWN_ENTRIES:]
-    parts = [f"… {len(entries) - len(shown)} earlier entries: see the journal"] if len(shown) < len(entries) else []
-    share = (limit - 100 - 2 * len(shown)) // max(1, len(shown))
-    return "\n\n".join(parts + [_entry_markdown(e, share) for e in shown])
-
-
 @click.command("journal")
 @journal_option
 @click.option("-n", "--last", default=10, show_default=True, help="how many recent applies")
@@ -190,13 +99,13 @@ def journal_cmd(journal_path: str, last: int, verbose: bool, as_json: bool, as_m
         click.echo(f"No applies recorded in {journal_path}.")
         return
     if as_markdown:
-        click.echo(markdown(entries))
+        click.echo(render_journal.markdown(entries))
         return
     for e in entries:
         if as_json:
             click.echo(json.dumps(e, ensure_ascii=False))
             continue
-        click.echo("\n".join(_entry_lines(e) + _op_lines(e, verbose)))
+        click.echo(render_journal.text(e, verbose))
 
 
 def register(group: click.Group) -> None:
