@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import random
 import re
 import time
 from collections import deque
@@ -65,6 +66,28 @@ class Fault:
 
 
 @dataclass
+class Chaos:
+    """Random faults on a share of requests, reproducible from ``seed``: ``429`` (with
+    Retry-After), ``503``, ``timeout`` (no answer, nothing done), ``reset`` (the connection drops,
+    nothing done) and ``drop`` (the change is made, then the answer is lost)."""
+
+    rate: float = 0.2
+    seed: int = 0
+    kinds: tuple[str, ...] = ("429", "503", "timeout", "reset", "drop")
+    retry_after: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.injected = 0
+
+    def pick(self) -> str | None:
+        if self.rng.random() >= self.rate:
+            return None
+        self.injected += 1
+        return self.rng.choice(self.kinds)
+
+
+@dataclass
 class RateLimit:
     requests: int
     window: float = 60.0
@@ -96,6 +119,7 @@ class Emulator:
         else:
             self.state = self.seed()
         self.faults: list[Fault] = []
+        self.chaos: Chaos | None = None
         self.log: list[LogEntry] = []
         self.rate_limit = rate_limit if rate_limit is not None else self.default_rate_limit()
         self._hits: dict[str, deque[float]] = {}
@@ -152,12 +176,17 @@ class Emulator:
         method, path = scope["method"], scope["path"]
         body = await _read_body(receive)
         receive = _replay(body)
-        early = self._rate_limited(scope) or await self._fault_before(method, path)
+        chaos = self.chaos.pick() if self.chaos else None
+        if chaos in ("timeout", "reset"):
+            self._record(scope, 0, body)
+            raise (httpx.ReadTimeout if chaos == "timeout" else httpx.ReadError)(f"injected {chaos}")
+        early = self._rate_limited(scope) or self._chaos_response(chaos) or await self._fault_before(method, path)
         if early is not None:
             await early(scope, receive, send)
             self._record(scope, early.status_code, body)
             return
-        status, drop = await self._handle(scope, receive, send if not self._drops(method, path) else None)
+        dropped = chaos == "drop" or self._drops(method, path)
+        status, drop = await self._handle(scope, receive, send if not dropped else None)
         if method in MUTATING:
             self.save()
         self._record(scope, status, body)
@@ -180,6 +209,13 @@ class Emulator:
 
         await self.app(scope, receive, capture)
         return seen["status"], send is None
+
+    def _chaos_response(self, chaos: str | None) -> Response | None:
+        if chaos == "429":
+            return self.error_response(429, "injected 429", retry_after=self.chaos.retry_after)  # type: ignore[union-attr]
+        if chaos == "503":
+            return self.error_response(503, "injected 503")
+        return None
 
     def _drops(self, method: str, path: str) -> bool:
         for fault in self.faults:

@@ -16,6 +16,7 @@ import yaml
 
 from .config import Config, ServiceConfig
 from .config.schema import EMAIL_RE, Person
+from .emulator import Emulator
 from .session import Session
 from .model import State, norm_email
 from .provider import Provider
@@ -132,8 +133,9 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
 
-async def read_live(config: Config, services: Sequence[str] | None) -> tuple[dict[str, Provider], dict[str, State]]:
-    async with Session(config, services) as session:
+async def read_live(config: Config, services: Sequence[str] | None,
+                    emulators: Mapping[str, Emulator] | None = None) -> tuple[dict[str, Provider], dict[str, State]]:
+    async with Session(config, services, emulators=emulators) as session:
         live = await session.fetch()
     failed = {name: s for name, s in live.items() if isinstance(s, BaseException)}
     if failed:
@@ -173,6 +175,9 @@ def dump(document: Mapping[str, Any], conflicts: Mapping[str, Mapping[str, str]]
                                    allow_unicode=True, width=120)
 
 
-async def import_text(config: Config, services: Sequence[str] | None = None) -> str:
-    providers, states = await read_live(config, services)
+async def import_text(config: Config, services: Sequence[str] | None = None, *,
+                      emulators: Mapping[str, Emulator] | None = None) -> str:
+    """The state file that describes what the services hold now (``emulators``: serve these
+    services from these emulators, as in tests)."""
+    providers, states = await read_live(config, services, emulators)
     return dump(*build(config, providers, states))

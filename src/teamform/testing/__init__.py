@@ -14,11 +14,11 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from . import config as cfg
-from .apply import Report
-from .emulator import Emulator
-from .session import Session
-from .plan import Plan
+from .. import config as cfg
+from ..apply import Report
+from ..emulator import Emulator
+from ..session import Session
+from ..plan import Plan
 
 
 async def no_sleep(_seconds: float) -> None:
@@ -42,8 +42,9 @@ def state_file(people: Iterable[str], services: Mapping[str, Mapping[str, Any]])
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def load(text: str, file: str = "teams.yaml") -> cfg.Config:
-    return cfg.load(textwrap.dedent(text), file)
+def load(text: str, file: str = "teams.yaml", providers: Mapping[str, type] | None = None) -> cfg.Config:
+    """A state file's text, validated (``providers``: instead of the installed ones, e.g. ``FAKE``)."""
+    return cfg.load(textwrap.dedent(text), file, providers)
 
 
 async def make_plan(config: cfg.Config, emulators: Mapping[str, Emulator], *, services=None,

@@ -1,0 +1,225 @@
+"""The provider conformance kit: one pytest base class that checks a provider against its
+emulator (or any ASGI server of its API) the way the engine relies on it.
+
+A provider package subclasses ``ProviderConformance`` in its tests, names its provider and fills
+two hooks: random live states of the service (``live_states``, as its emulator's state) and
+random sections of the state file (``sections``). The kit then checks, for that provider:
+
+- random desired states against random live states converge in one apply, and plan empty after;
+- ``teamform import`` of a random live state plans empty;
+- with faults injected into a share of requests (429 with Retry-After, 5xx, timeouts, connection
+  resets, answers lost after the change was made) it converges in at most three applies, and
+  nothing changes that no plan showed;
+- a delete of something already gone counts as done;
+- bad settings (``bad_sections``) give located errors;
+- no credential value appears in any plan rendering, report, journal entry, request log or
+  emulator log.
+
+    from teamform.testing.conformance import ProviderConformance
+
+    class TestMyProvider(ProviderConformance):
+        provider = MyProvider
+        def live_states(self): ...   # hypothesis strategy of emulator states
+        def sections(self): ...      # hypothesis strategy of the provider's section (a dict)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+import logging
+import re
+from typing import Any, ClassVar, Mapping
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from .. import config as cfg
+from .. import importer
+from .. import journal as J
+from ..apply import apply_plan
+from ..emulator import Chaos, Emulator
+from ..model import State
+from ..plan import Plan
+from ..provider import Provider
+from ..render import render, render_report
+from ..session import Session
+from . import no_sleep
+
+SERVICE = "svc"
+
+
+class ProviderConformance:
+    #: the provider under test
+    provider: ClassVar[type[Provider]]
+    #: the people random states draw from (the state file lists them all)
+    people: ClassVar[tuple[str, ...]] = tuple(f"person{i}@example.com" for i in range(6))
+    #: hypothesis examples per property (the on-demand runs in bench/ raise it)
+    examples: ClassVar[int] = 8
+    #: share of requests faulted in the fault test
+    fault_rate: ClassVar[float] = 0.2
+
+    # ---- hooks --------------------------------------------------------------------------
+    def live_states(self) -> st.SearchStrategy[dict[str, Any]]:
+        """Random states of the service, as its emulator's ``state``."""
+        raise NotImplementedError
+
+    def sections(self) -> st.SearchStrategy[dict[str, Any]]:
+        """Random sections of the state file for this provider (without ``provider``/``sandbox``)."""
+        raise NotImplementedError
+
+    def bad_sections(self) -> list[tuple[dict[str, Any], str]]:
+        """(section, path inside it that the error must name), e.g. ``({"members": [{"who": "x"}]},
+        "members[0].who")``."""
+        return []
+
+    def import_source(self) -> dict[str, Any]:
+        """The section ``teamform import`` reads its connection settings from."""
+        return {}
+
+    def person_entry(self, email: str) -> dict[str, Any]:
+        """A person's entry in ``people``."""
+        first = email.split("@")[0].capitalize()
+        return {"name": f"{first} Example"}
+
+    def emulator(self, state: dict[str, Any] | None) -> Emulator:
+        assert self.provider.emulator_class is not None, "give the provider an emulator, or override emulator()"
+        return self.provider.emulator_class(state)
+
+    # ---- helpers ------------------------------------------------------------------------
+    def file_text(self, section: Mapping[str, Any]) -> str:
+        doc = {"version": 1, "people": {e: self.person_entry(e) for e in self.people},
+               "services": {SERVICE: {"provider": self.provider.name, "sandbox": True, **section}}}
+        return yaml.safe_dump(doc, sort_keys=False)
+
+    def config(self, section: Mapping[str, Any]) -> cfg.Config:
+        return cfg.load(self.file_text(section), "teams.yaml", {self.provider.name: self.provider})
+
+    def session(self, config: cfg.Config, emulator: Emulator) -> Session:
+        return Session(config, emulators={SERVICE: emulator}, sleep=no_sleep, environ={})
+
+    async def plan(self, config: cfg.Config, emulator: Emulator) -> Plan:
+        async with self.session(config, emulator) as s:
+            plan, _ = await s.make_plan(allow_mass_removal=True)
+            return plan
+
+    async def live(self, config: cfg.Config, emulator: Emulator) -> State:
+        async with self.session(config, emulator) as s:
+            return await s.providers[SERVICE].fetch()
+
+    def _settings(self, **kw: Any):
+        return settings(max_examples=self.examples, deadline=None, derandomize=True, database=None,
+                        suppress_health_check=list(HealthCheck), **kw)
+
+    def _run(self, body, *strategies: st.SearchStrategy) -> None:
+        @self._settings()
+        @given(st.tuples(*strategies))
+        def run(args: tuple) -> None:
+            asyncio.run(body(*args))
+        run()
+
+    # ---- the checks ---------------------------------------------------------------------
+    def test_random_states_converge_in_one_apply(self) -> None:
+        async def body(live: dict, section: dict) -> None:
+            emulator, config = self.emulator(live), self.config(section)
+            async with self.session(config, emulator) as s:
+                plan, _ = await s.make_plan(allow_mass_removal=True)
+                assume(not plan.errors)
+                report = await s.apply(plan)
+            assert report.ok, [(r.op_id, r.message) for r in report.results if r.status != "done"]
+            after = await self.plan(config, emulator)
+            assert not after.errors, after.errors
+            assert not after.operations, render(after, "text")
+        self._run(body, self.live_states(), self.sections())
+
+    def test_import_of_live_state_plans_empty(self) -> None:
+        async def body(live: dict) -> None:
+            emulator = self.emulator(live)
+            source = self.config(self.import_source())
+            text = await importer.import_text(source, emulators={SERVICE: emulator})
+            imported = cfg.load(text, "imported.yaml", {self.provider.name: self.provider})
+            plan = await self.plan(imported, emulator)
+            assert not plan.errors, plan.errors
+            assert not plan.operations, text + "\n" + render(plan, "text")
+        self._run(body, self.live_states())
+
+    def test_faults_converge_within_three_applies_and_write_only_what_was_planned(self) -> None:
+        async def body(live: dict, section: dict, seed: int) -> None:
+            emulator, config = self.emulator(live), self.config(section)
+            first = await self.plan(config, emulator)
+            assume(not first.errors and first.operations)
+            before = await self.live(config, emulator)
+            shown: set[str] = set()
+            emulator.chaos = Chaos(rate=self.fault_rate, seed=seed)
+            for _ in range(3):
+                async with self.session(config, emulator) as s:
+                    plan, _ = await s.make_plan(allow_mass_removal=True)
+                    refused = [f for sp in plan.services for f in sp.findings
+                               if f.level == "error" and f.code != "failed_read"]
+                    assert not refused, refused  # faults may stop a read, never change the verdict
+                    shown |= {str(op.resource.ref) for op in plan.operations}
+                    await s.apply(plan)
+            emulator.chaos = None
+            after = await self.plan(config, emulator)
+            assert not after.operations, "did not converge in three applies:\n" + render(after, "text")
+            changed = _changed(before, await self.live(config, emulator))
+            assert changed <= shown, f"changed without being planned: {sorted(changed - shown)}"
+        self._run(body, self.live_states(), self.sections(), st.integers(0, 2**16))
+
+    def test_delete_of_something_already_gone_is_done(self) -> None:
+        async def body(live: dict, section: dict) -> None:
+            emulator, config = self.emulator(live), self.config(section)
+            async with self.session(config, emulator) as s:
+                plan, _ = await s.make_plan(allow_mass_removal=True)
+                deletes = [op for op in plan.operations if op.action == "delete"]
+                assume(not plan.errors and deletes)
+                assert (await s.apply(plan)).ok
+                again = Plan(services=[dataclasses.replace(plan.services[0], operations=[
+                    dataclasses.replace(op, depends_on=[]) for op in deletes])])
+                report = await apply_plan(again, s.providers)
+            assert [r.status for r in report.results] == ["done"] * len(deletes), \
+                [(r.op_id, r.message) for r in report.results]
+        self._run(body, self.live_states(), self.sections())
+
+    def test_bad_settings_give_located_errors(self) -> None:
+        for section, where in self.bad_sections():
+            with pytest.raises(cfg.ConfigError) as caught:
+                self.config(section)
+            text = str(caught.value)
+            assert f"services.{SERVICE}.{where}" in text, text
+            assert re.search(r"teams\.yaml:\d+:\d+", text), text
+
+    def test_no_credential_value_in_any_output(self) -> None:
+        async def body(live: dict, section: dict, seed: int) -> None:
+            emulator, config = self.emulator(live), self.config(section)
+            emulator.chaos = Chaos(rate=self.fault_rate, seed=seed)
+            log = io.StringIO()
+            handler = logging.StreamHandler(log)
+            logger = logging.getLogger("teamform")
+            old = logger.level
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            try:
+                async with self.session(config, emulator) as s:
+                    plan, _ = await s.make_plan(allow_mass_removal=True)
+                    report = await s.apply(Plan(services=[sp for sp in plan.services if not sp.errors]))
+                    secrets = J.secret_values(s.providers.values())
+            finally:
+                logger.removeHandler(handler)
+                logger.setLevel(old)
+            outputs = [render(plan, fmt) for fmt in ("text", "markdown", "json")] + [
+                render_report(report), json.dumps(J.entry(plan, report, secrets=secrets)), log.getvalue(),
+                json.dumps([dataclasses.asdict(e) for e in emulator.log])]
+            for secret in (s for s in secrets if len(s) >= 4):
+                for text in outputs:
+                    assert secret not in text
+        self._run(body, self.live_states(), self.sections(), st.integers(0, 2**16))
+
+
+def _changed(before: State, after: State) -> set[str]:
+    """References of resources that appeared, went or changed between two live states."""
+    then, now = before.fingerprints(), after.fingerprints()
+    return {ref for ref in set(then) | set(now) if then.get(ref) != now.get(ref)}
