@@ -117,7 +117,7 @@ class State:
 
     def add(self, resource: Resource) -> Resource:
         if resource.ref in self._by_ref:
-            raise DuplicateResource(f"{resource.label} appears twice")
+            raise DuplicateResource(f"{resource.label} twice")
         self._by_ref[resource.ref] = resource
         return resource
 

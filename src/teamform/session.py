@@ -18,7 +18,8 @@ from .emulator import Emulator
 from .http import open_client
 from .retry import RetryPolicy
 from .findings import error
-from .model import State
+from .errors import IncompleteRead
+from .model import DuplicateResource, State
 from .plan import Plan, ServicePlan, failed_read, plan_service
 from .provider.base import Context, Provider
 from .sandbox import SANDBOX_DIR, SANDBOX_ORIGIN, sandbox_store
@@ -94,11 +95,23 @@ class Session:
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)
-        results = await asyncio.gather(*(self.providers[n].fetch() for n in names), return_exceptions=True)
+        results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
         for result in results:
             if isinstance(result, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
                 raise result
         return dict(zip(names, results))
+
+    @staticmethod
+    async def _read(provider: Provider) -> State:
+        """One service's live state; an answer the provider could not make sense of (a field of
+        the wrong type, a resource listed twice) is an incomplete read, never a traceback."""
+        try:
+            return await provider.fetch()
+        except DuplicateResource as exc:
+            raise IncompleteRead(f"{provider.name} listed {exc}; refusing to plan from it") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"no field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise IncompleteRead(f"{provider.name} answered in an unexpected shape ({what})") from exc
 
     def plan(self, live: Mapping[str, State | BaseException], *, allow_mass_removal: bool = False) -> Plan:
         plan = Plan(state_file=self.config.file, state_hash=self.config.hash,

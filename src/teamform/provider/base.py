@@ -141,8 +141,30 @@ class Provider:
             raise self.Error(f"{self.name} answered {method} {path} with something that is not JSON "
                              f"(HTTP {response.status_code})", status=response.status_code) from None
 
+    async def read(self, path: str, *, what: str | None = None, shape: type = dict, **kwargs: Any) -> Any:
+        """One answer that ``fetch`` cannot do without (the team, the signed-in user): any failure,
+        or an answer that is not a ``shape``, is an ``IncompleteRead``."""
+        try:
+            body = await self.call("GET", path, **kwargs)
+        except (ProviderError, httpx.HTTPError) as exc:
+            raise IncompleteRead(f"reading {what or path} failed: {exc}") from exc
+        if not isinstance(body, shape):
+            raise IncompleteRead(f"{self.name}: {what or path} answered {type(body).__name__}, "
+                                 f"not {shape.__name__}")
+        return body
+
+    async def find(self, path: str, *, missing: Iterable[int] = (404,), **kwargs: Any) -> Any | None:
+        """One resource's payload, or ``None`` when the service says it does not exist (a read-back
+        after a lost answer)."""
+        try:
+            return await self.call("GET", path, **kwargs)
+        except ProviderError as exc:
+            if exc.status in set(missing):
+                return None
+            raise
+
     async def pages(self, path: str, paging: Paging, *, params: dict[str, Any] | None = None,
-                    what: str | None = None) -> list[Any]:
+                    what: str | None = None, ok: Iterable[int] | None = None) -> list[Any]:
         """Every item of a paged list, or ``IncompleteRead``: a failed page, an answer of the wrong
         shape, a list that stops short of its count or never ends. Never a partial list."""
         items: list[Any] = []
@@ -151,7 +173,7 @@ class Provider:
         while True:
             query = {**(params or {}), **paging.params(len(seen_pages), len(items))}
             try:
-                body = await self.call("GET", path, params=query)
+                body = await self.call("GET", path, params=query, ok=ok)
                 page = paging.parse(body)
             except (ProviderError, httpx.HTTPError) as exc:
                 raise IncompleteRead(f"reading {what} stopped after {len(items)} items: {exc}") from exc
