@@ -34,6 +34,12 @@ READ_WRITE, READ_ONLY = "read_write", "read_only"
 TRUE_WORDS = frozenset({"true", "1", "t", "on", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "f", "off", "no"})
 
+#: the statuses each call answers when it worked; any other is an error (``ok=`` of the request)
+READ_OK = (200,)
+CREATE_OK = (200, 201)
+UPDATE_OK = (200,)
+DELETE_OK = (200, 202, 204)
+
 # HTTP status -> what it means for a teamform user (the document gives no error table)
 STATUS_MEANING = {
     401: "CrankWheel refused the API key: check the api_key credential's env variable",

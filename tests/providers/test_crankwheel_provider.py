@@ -160,6 +160,18 @@ async def test_a_user_listed_meanwhile_is_brought_to_the_desired_privilege():
     assert writes(emu) == [("POST", "user_access"), ("PATCH", "erin@example.com")]
 
 
+async def test_a_user_removed_meanwhile_counts_as_removed():
+    emu = emulator(user("alice@example.com", "owner"), user("bob@example.com", "user"))
+    async with Session(load(state_file(ALICE_OWNER)), emulators={"cw": emu}, sleep=no_sleep) as session:
+        plan, _ = await session.make_plan()
+        assert ops(plan) == [("delete", "bob@example.com")]
+        emu.state["users"].pop()  # someone removes him meanwhile
+        report = await session.apply(plan)
+    [result] = report.results
+    assert report.ok and result.status == "done" and "already gone" in result.message
+    assert emu.calls("DELETE")[0].status == 404
+
+
 async def test_a_read_only_key_fails_the_write_with_a_clear_message():
     emu = emulator(user("alice@example.com", "owner"))
     text = state_file(ALICE_OWNER, "{who: erin@example.com}").replace("sandbox: true", "credentials: {api_key: env:CW_KEY}")

@@ -1,0 +1,38 @@
+"""``/usage`` and ``/demo_usage``: meetings in a time window, answered from a small fixed history
+(not state: teamform never plans from them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from .forms import Refusal
+
+State = dict[str, Any]
+
+
+def _window(request: Request) -> tuple[int, int]:
+    try:
+        return int(request.query_params["from"]), int(request.query_params["to"])
+    except (KeyError, ValueError):
+        raise Refusal(400, "from= and to= must be timestamps (seconds since the epoch)") from None
+
+
+async def usage(state: State, request: Request) -> Any:
+    start, end = _window(request)
+    sessions = [s for s in state["sessions"] if start <= s["start_ts"] < end]
+    per_agent: dict[str, dict[str, int]] = {}
+    for s in sessions:
+        agent = per_agent.setdefault(s["agent"], {"meetings": 0, "seconds": 0})
+        agent["meetings"] += 1
+        agent["seconds"] += s["duration"]
+    stats = {"meetings": len(sessions), "seconds": sum(s["duration"] for s in sessions),
+             "per_agent": per_agent}
+    return {"stats": stats, "sessions": sessions}
+
+
+async def demo_usage(state: State, request: Request) -> Any:
+    start, end = _window(request)
+    sessions = [s for s in state["demo_sessions"] if start <= s["start_ts"] < end]
+    return {"total_canceled_requests": 0, "sessions": sessions}
