@@ -1,21 +1,22 @@
 """Writing to Debrief: one operation at a time, ids resolved at apply time (a user or an
-application created earlier in the same apply has no id in the plan), deletes of things
-already gone count as done, and ``export`` for ``teamform import``."""
+application created earlier in the same apply has no id in the plan). A delete answered 404 is
+already done: the base's ``gone_statuses`` says so, the applier counts it."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import httpx
 
-from teamform.model import Resource, State
-from teamform.plan.ops import Operation
-from teamform.provider import ProviderError, json_body
+from teamform.provider import Operation, ProviderError, Resource, json_body, norm_email
 
 from . import api
+from .read import APP_USER, APPLICATION, NAME_ATTRS, TEAM_USER, app_of, email_of
+from .settings import app_key
 
-TEAM_USER, APPLICATION, APP_USER = "team_user", "application", "application_user"
-NAME_ATTRS = ("first_name", "last_name")
+if TYPE_CHECKING:  # pragma: no cover
+    from . import DebriefProvider
 
 
 class DebriefError(ProviderError):
@@ -31,122 +32,118 @@ class DebriefError(ProviderError):
                              + (f": {detail}" if detail else ""), code=kind)
 
 
-def _email_of(res: Resource) -> str:
-    return next(r.key for r in res.refs if r.kind == TEAM_USER)
+@dataclass
+class Ids:
+    """Service ids by (kind, key), filled by a fetch and by creates, looked up again on a miss."""
 
+    team: str | None = None
+    by_key: dict[tuple[str, str], str] = field(default_factory=dict)
 
-def _app_of(res: Resource) -> str:
-    return next(r.key for r in res.refs if r.kind == APPLICATION)
+    def reset(self, team: str | None) -> None:
+        self.team, self.by_key = team, {}
 
 
 def _changed(op: Operation, keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: op.after.attrs[k] for k in keys if op.after.attrs.get(k) != op.before.attrs.get(k)}
 
 
-class Writer:
-    client: httpx.AsyncClient
-    _team_id: str | None
-    _ids: dict[tuple[str, str], str]
+async def apply(p: "DebriefProvider", op: Operation) -> None:
+    handler = HANDLERS.get((op.action, op.kind))
+    if handler is None:
+        raise ProviderError(f"Debrief cannot {op.action} a {op.kind}")
+    await handler(p, op)
 
-    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = await self.client.request(method, path, json=body)
-        if response.status_code >= 400:
-            raise DebriefError.from_response(response)
-        return response.json() if response.content else None
 
-    async def _gone_ok(self, method: str, path: str) -> None:
-        """A delete of something already gone is done."""
-        try:
-            await self.call(method, path)
-        except DebriefError as exc:
-            if exc.status != 404:
-                raise
+# ---- ids ------------------------------------------------------------------------------
+async def _team(p: "DebriefProvider") -> str:
+    if p.ids.team is None:
+        p.ids.team = (await p.call("GET", api.ME))["team_id"]
+    return p.ids.team
 
-    async def apply(self, op: Operation) -> None:
-        handler = getattr(self, f"_{op.action}_{op.kind}", None)
-        if handler is None:
-            raise ProviderError(f"Debrief cannot {op.action} a {op.kind}")
-        await handler(op)
 
-    # ---- ids ----------------------------------------------------------------------------
-    async def _team(self) -> str:
-        if self._team_id is None:
-            self._team_id = (await self.call("GET", api.ME))["team_id"]
-        return self._team_id
+async def _id(p: "DebriefProvider", kind: str, key: str) -> str:
+    ids = p.ids.by_key
+    if (kind, key) not in ids:
+        path, key_of = (api.USERS, lambda x: norm_email(x["email"])) if kind == TEAM_USER else \
+            (api.APPS, lambda x: app_key(x["name"]))
+        for item in await p.call("GET", path) or []:
+            ids[(kind, key_of(item))] = item["id"]
+    if (kind, key) not in ids:
+        raise ProviderError(f"Debrief has no {kind} '{key}' (was it removed meanwhile?)")
+    return ids[(kind, key)]
 
-    async def _id(self, kind: str, key: str) -> str:
-        if (kind, key) not in self._ids:
-            from .settings import app_key
-            from teamform.model import norm_email
 
-            path, key_of = (api.USERS, lambda x: norm_email(x["email"])) if kind == TEAM_USER else \
-                (api.APPS, lambda x: app_key(x["name"]))
-            for item in await self.call("GET", path) or []:
-                self._ids[(kind, key_of(item))] = item["id"]
-        if (kind, key) not in self._ids:
-            raise ProviderError(f"Debrief has no {kind} '{key}' (was it removed meanwhile?)")
-        return self._ids[(kind, key)]
+# ---- team users -----------------------------------------------------------------------
+async def _create_team_user(p: "DebriefProvider", op: Operation) -> None:
+    """Without a password Debrief sends an invitation; the person is pending until accepted."""
+    body = {"email": op.after.person or op.key, **op.after.attrs}
+    created = await p.call("POST", api.TEAM_ADD.format(team_id=await _team(p)), json=body)
+    p.ids.by_key[(TEAM_USER, op.key)] = created["id"]
 
-    # ---- team users ---------------------------------------------------------------------
-    async def _create_team_user(self, op: Operation) -> None:
-        """Without a password Debrief sends an invitation; the person is pending until accepted."""
-        body = {"email": op.after.person or op.key, **op.after.attrs}
-        created = await self.call("POST", api.TEAM_ADD.format(team_id=await self._team()), body)
-        self._ids[(TEAM_USER, op.key)] = created["id"]
 
-    async def _update_team_user(self, op: Operation) -> None:
-        await self.call("PATCH", api.USER.format(user_id=op.before.id), _changed(op, (*NAME_ATTRS, "role")))
+async def _update_team_user(p: "DebriefProvider", op: Operation) -> None:
+    await p.call("PATCH", api.USER.format(user_id=op.before.id), json=_changed(op, (*NAME_ATTRS, "role")))
 
-    async def _delete_team_user(self, op: Operation) -> None:
-        if op.before.pending:
-            token = await self._invite_token(op.before.id)
-            if token is not None:
-                await self._gone_ok("POST", api.INVITE_CANCEL.format(token=token))
-                return
-        path = api.TEAM_USER.format(team_id=await self._team(), user_id=op.before.id)
-        await self._gone_ok("DELETE", path)
 
-    async def _invite_token(self, user_id: str) -> str | None:
-        """Read at apply time, never kept in the plan: the token would let anyone accept."""
-        for item in await self.call("GET", api.USERS) or []:
-            if item.get("id") == user_id:
-                return item.get("invite_token") if item.get("status") == api.INVITED else None
-        return None
+async def _delete_team_user(p: "DebriefProvider", op: Operation) -> None:
+    if op.before.pending:
+        token = await _invite_token(p, op.before.id)
+        if token is not None:
+            await p.call("POST", api.INVITE_CANCEL.format(token=token))
+            return
+    await p.call("DELETE", api.TEAM_USER.format(team_id=await _team(p), user_id=op.before.id))
 
-    # ---- applications -------------------------------------------------------------------
-    async def _create_application(self, op: Operation) -> None:
-        created = await self.call("POST", api.APPS, dict(op.after.attrs))
-        self._ids[(APPLICATION, op.key)] = created["id"]
 
-    async def _update_application(self, op: Operation) -> None:
-        # the doc shows this answer as a one-element array: it is not read
-        await self.call("PATCH", api.APP.format(app_id=op.before.id), _changed(op, ("name", "description")))
+async def _invite_token(p: "DebriefProvider", user_id: str) -> str | None:
+    """Read at apply time, never kept in the plan: the token would let anyone accept."""
+    for item in await p.call("GET", api.USERS) or []:
+        if item.get("id") == user_id:
+            return item.get("invite_token") if item.get("status") == api.INVITED else None
+    return None
 
-    async def _delete_application(self, op: Operation) -> None:
-        await self._gone_ok("DELETE", api.APP.format(app_id=op.before.id))
 
-    # ---- application users --------------------------------------------------------------
-    async def _app_user_path(self, res: Resource) -> str:
-        app_id = res.meta.get("app_id") or await self._id(APPLICATION, _app_of(res))
-        user_id = res.id or await self._id(TEAM_USER, _email_of(res))
-        return api.APP_USER.format(app_id=app_id, user_id=user_id)
+# ---- applications ---------------------------------------------------------------------
+async def _create_application(p: "DebriefProvider", op: Operation) -> None:
+    created = await p.call("POST", api.APPS, json=dict(op.after.attrs))
+    p.ids.by_key[(APPLICATION, op.key)] = created["id"]
 
-    async def _create_application_user(self, op: Operation) -> None:
-        await self.call("POST", await self._app_user_path(op.after), {"role": op.after.attrs["role"]})
 
-    async def _update_application_user(self, op: Operation) -> None:
-        await self.call("PATCH", await self._app_user_path(op.before), {"role": op.after.attrs["role"]})
+async def _update_application(p: "DebriefProvider", op: Operation) -> None:
+    # the doc shows this answer as a one-element array: it is not read
+    await p.call("PATCH", api.APP.format(app_id=op.before.id), json=_changed(op, ("name", "description")))
 
-    async def _delete_application_user(self, op: Operation) -> None:
-        await self._gone_ok("DELETE", await self._app_user_path(op.before))
 
-    # ---- import -------------------------------------------------------------------------
-    def export(self, live: State) -> dict[str, Any]:
-        members = [{"who": r.key, "role": r.attrs["role"]} for r in sorted(live.of_kind(TEAM_USER), key=lambda r: r.key)]
-        apps = []
-        for a in sorted(live.of_kind(APPLICATION), key=lambda r: r.key):
-            users = [{"who": _email_of(r), "role": r.attrs["role"]} for r in live.of_kind(APP_USER)
-                     if _app_of(r) == a.key]
-            apps.append({"name": a.attrs["name"], "description": a.attrs["description"],
-                         "users": sorted(users, key=lambda u: u["who"])})
-        return {"members": members, "applications": apps}
+async def _delete_application(p: "DebriefProvider", op: Operation) -> None:
+    await p.call("DELETE", api.APP.format(app_id=op.before.id))
+
+
+# ---- application users ----------------------------------------------------------------
+async def _app_user_path(p: "DebriefProvider", res: Resource) -> str:
+    app_id = res.meta.get("app_id") or await _id(p, APPLICATION, app_of(res))
+    user_id = res.id or await _id(p, TEAM_USER, email_of(res))
+    return api.APP_USER.format(app_id=app_id, user_id=user_id)
+
+
+async def _create_application_user(p: "DebriefProvider", op: Operation) -> None:
+    await p.call("POST", await _app_user_path(p, op.after), json={"role": op.after.attrs["role"]})
+
+
+async def _update_application_user(p: "DebriefProvider", op: Operation) -> None:
+    await p.call("PATCH", await _app_user_path(p, op.before), json={"role": op.after.attrs["role"]})
+
+
+async def _delete_application_user(p: "DebriefProvider", op: Operation) -> None:
+    await p.call("DELETE", await _app_user_path(p, op.before))
+
+
+HANDLERS: dict[tuple[str, str], Callable[["DebriefProvider", Operation], Awaitable[None]]] = {
+    ("create", TEAM_USER): _create_team_user,
+    ("update", TEAM_USER): _update_team_user,
+    ("delete", TEAM_USER): _delete_team_user,
+    ("create", APPLICATION): _create_application,
+    ("update", APPLICATION): _update_application,
+    ("delete", APPLICATION): _delete_application,
+    ("create", APP_USER): _create_application_user,
+    ("update", APP_USER): _update_application_user,
+    ("delete", APP_USER): _delete_application_user,
+}
