@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from teamform.config.schema import BaseURL, ProviderSettings, Strict, Who
+from teamform.provider import BaseURL, ProviderSettings, Strict, Who
 
 from . import api
 

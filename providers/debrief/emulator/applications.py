@@ -1,0 +1,138 @@
+"""The Debrief emulator's applications and their users: names unique in a team regardless of
+case; application roles admin/developer, only for users on the team; team admins and owners see
+every application and are not listed as its users; developers see only their applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from teamform.emulator import Emulator
+
+from .. import api
+from .common import Body, Endpoint, Refusal, name_taken, new_id, require_admin, role_of, text, user_by_id
+
+
+def app_view(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: a[k] for k in ("id", "name", "description")}
+
+
+def _visible(db: dict[str, Any], caller) -> list[dict[str, Any]]:
+    mine = {r["app_id"] for r in db["app_users"] if r["user_id"] == caller["id"]}
+    admin = caller["role"] in api.SEES_EVERY_APP
+    return [a for a in db["applications"] if a["team_id"] == caller["team_id"] and (admin or a["id"] in mine)]
+
+
+def _app(db: dict[str, Any], caller, app_id: str) -> dict[str, Any]:
+    found = next((a for a in _visible(db, caller) if a["id"] == app_id), None)
+    if found is None:
+        raise Refusal(404)
+    return found
+
+
+def _check_name(db: dict[str, Any], caller, name: str, but: str = "") -> None:
+    team_apps = [a for a in db["applications"] if a["team_id"] == caller["team_id"]]
+    if name_taken(team_apps, "name", name, but=but):
+        raise Refusal(400, "name", "An application with this name already exists")
+
+
+# ---- applications ---------------------------------------------------------------------
+def list_apps(emu: Emulator, params, body: Body, caller) -> Any:
+    return [app_view(a) for a in _visible(emu.state, caller)]
+
+
+def create_app(emu: Emulator, params, body: Body, caller) -> Any:
+    require_admin(caller)
+    name = text(body, "name")
+    description = text(body, "description", required=False) or ""
+    _check_name(emu.state, caller, name)
+    new = {"id": new_id(emu, "a"), "team_id": caller["team_id"], "name": name,
+           "description": description, "icon": text(body, "icon", required=False)}
+    emu.state["applications"].append(new)
+    return app_view(new)
+
+
+def get_app(emu: Emulator, params, body: Body, caller) -> Any:
+    return app_view(_app(emu.state, caller, params["app_id"]))
+
+
+def patch_app(emu: Emulator, params, body: Body, caller) -> Any:
+    target = _app(emu.state, caller, params["app_id"])
+    require_admin(caller)
+    if "name" in body:
+        _check_name(emu.state, caller, text(body, "name"), but=target["id"])
+        target["name"] = body["name"]
+    if "description" in body:
+        target["description"] = text(body, "description", required=False) or ""
+    return app_view(target)
+
+
+def delete_app(emu: Emulator, params, body: Body, caller) -> Any:
+    db = emu.state
+    target = _app(db, caller, params["app_id"])
+    require_admin(caller)
+    db["applications"].remove(target)
+    db["app_users"] = [r for r in db["app_users"] if r["app_id"] != target["id"]]
+    return {"status": "ok"}
+
+
+# ---- application users ----------------------------------------------------------------
+def _row(db: dict[str, Any], app_id: str, user_id: str) -> dict[str, Any] | None:
+    return next((r for r in db["app_users"] if r["app_id"] == app_id and r["user_id"] == user_id), None)
+
+
+def _existing_row(db: dict[str, Any], params, caller) -> dict[str, Any]:
+    target = _app(db, caller, params["app_id"])
+    require_admin(caller)
+    row = _row(db, target["id"], params["user_id"])
+    if row is None:
+        raise Refusal(404)
+    return row
+
+
+def list_app_users(emu: Emulator, params, body: Body, caller) -> Any:
+    db = emu.state
+    target = _app(db, caller, params["app_id"])
+    out = []
+    for r in db["app_users"]:
+        member = user_by_id(db, r["user_id"]) if r["app_id"] == target["id"] else None
+        if member is not None and member["role"] not in api.SEES_EVERY_APP:
+            out.append({**{k: member[k] for k in ("id", "email", "first_name", "last_name")}, "role": r["role"]})
+    return out
+
+
+def add_app_user(emu: Emulator, params, body: Body, caller) -> Any:
+    db = emu.state
+    target = _app(db, caller, params["app_id"])
+    require_admin(caller)
+    member = user_by_id(db, params["user_id"])
+    if member is None or member["team_id"] != caller["team_id"]:
+        raise Refusal(400, "user_id", "this user is not on the team; add them to the team first")
+    role = role_of(body, api.APP_ROLES)
+    if _row(db, target["id"], member["id"]) is not None:
+        raise Refusal(400, "user_id", "this user is already on the application")
+    db["app_users"].append({"app_id": target["id"], "user_id": member["id"], "role": role})
+    return {"id": member["id"], "email": member["email"], "role": role}
+
+
+def patch_app_user(emu: Emulator, params, body: Body, caller) -> Any:
+    row = _existing_row(emu.state, params, caller)
+    row["role"] = role_of(body, api.APP_ROLES)
+    return {"id": row["user_id"], "role": row["role"]}
+
+
+def remove_app_user(emu: Emulator, params, body: Body, caller) -> Any:
+    emu.state["app_users"].remove(_existing_row(emu.state, params, caller))
+    return {"status": "ok"}
+
+
+ROUTES = [
+    Endpoint("GET", api.APPS, list_apps),
+    Endpoint("POST", api.APPS, create_app, status=201),
+    Endpoint("GET", api.APP, get_app),
+    Endpoint("PATCH", api.APP, patch_app),
+    Endpoint("DELETE", api.APP, delete_app),
+    Endpoint("GET", api.APP_USERS, list_app_users),
+    Endpoint("POST", api.APP_USER, add_app_user, status=201),
+    Endpoint("PATCH", api.APP_USER, patch_app_user),
+    Endpoint("DELETE", api.APP_USER, remove_app_user),
+]

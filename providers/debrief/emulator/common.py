@@ -1,0 +1,109 @@
+"""What every handler of the Debrief emulator shares: the refusal and its error shape, reading a
+request's body and fields, the route table's entries, and lookups over the state dict.
+
+Handlers are plain functions ``(emu, params, body, caller) -> JSON-able``; ``caller`` is the user
+whose bearer token was checked (``None`` for the endpoints that need none)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from teamform.emulator import Emulator
+
+from .. import api
+
+Body = dict[str, Any]
+Handler = Callable[[Any, dict[str, Any], Body, Any], Any]
+
+
+class Refusal(Exception):
+    """The service says no: ``{"errorType": ..., "response": {field: message}}`` (404: no body)."""
+
+    def __init__(self, status: int, field: str = "", message: str = "") -> None:
+        super().__init__(message)
+        self.status, self.field, self.message = status, field, message
+
+
+def refusal_response(exc: Refusal, retry_after: float | None = None) -> Response:
+    headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+    if exc.status == 404:
+        return Response(status_code=404, headers=headers)
+    body = {"errorType": api.ERROR_TYPES.get(exc.status, "server"), "response": {exc.field: exc.message}}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    auth: bool = True   # a bearer token is required
+    status: int = 200   # the status of a successful answer
+
+
+# ---- the request ----------------------------------------------------------------------
+async def read_json(request: Request) -> Body:
+    if request.method in ("GET", "DELETE") or not await request.body():
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise Refusal(400, "body", "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise Refusal(400, "body", "the body must be a JSON object")
+    return data
+
+
+def text(body: Body, key: str, *, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise Refusal(400, key, f"{key} is required" if value is None else f"{key} must be a non-empty string")
+    return value
+
+
+def role_of(body: Body, allowed: tuple[str, ...]) -> str:
+    role = body.get("role")
+    if role not in allowed:
+        raise Refusal(400, "role", f"role must be one of {', '.join(allowed)}")
+    return role
+
+
+# ---- lookups --------------------------------------------------------------------------
+def new_id(emu: Emulator, prefix: str) -> str:
+    return f"{prefix}{emu.next_id()}"
+
+
+def user_by_id(db: dict[str, Any], user_id: str) -> dict[str, Any] | None:
+    return next((u for u in db["users"] if u["id"] == user_id), None)
+
+
+def team_user(db: dict[str, Any], caller: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """A user of the caller's team, or 404."""
+    found = user_by_id(db, user_id)
+    if found is None or found["team_id"] != caller["team_id"]:
+        raise Refusal(404)
+    return found
+
+
+def require_admin(caller: dict[str, Any]) -> None:
+    if caller["role"] not in api.SEES_EVERY_APP:
+        raise Refusal(403, "role", "only team admins and owners may do this")
+
+
+def name_taken(items: list[dict[str, Any]], key: str, name: str, but: str = "") -> bool:
+    """Names are unique regardless of case and surrounding blanks."""
+    return any(i[key].strip().lower() == name.strip().lower() and i["id"] != but for i in items)
+
+
+def user_view(u: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:
+    """A user as the API shows it; admins also see a pending invitation's token."""
+    out = {k: u[k] for k in ("id", "email", "first_name", "last_name", "role", "status")}
+    if admin and u["status"] == api.INVITED:
+        out["invite_token"] = u["invite_token"]
+    return out
