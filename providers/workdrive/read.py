@@ -2,19 +2,18 @@
 
 Department and location membership come from the users list (each user names one department
 and one location); heads from each department's ``admins``; security-group members from one
-paged list per group. A page that fails, an answer without ``meta``, or fewer items than
-``meta.totalResults`` says raises ``IncompleteRead``: the plan for the service is aborted.
+paged list per group. The base's ``pages()`` follows each list to ``meta.totalResults``: a page
+that fails, an answer without ``meta``, or fewer items than it says raises ``IncompleteRead``,
+and the plan for the service is aborted.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
-
-import httpx
+from typing import Any
 
 from teamform.model import Ref, Resource, State, norm_email
-from teamform.provider import IncompleteRead, ProviderError
+from teamform.provider import IncompleteRead, NumberedPages
 
 from . import api
 
@@ -22,7 +21,6 @@ USER, DEPARTMENT, DEPT_MEMBER = "user", "department", "department_member"
 LOCATION, LOC_MEMBER, GROUP, GROUP_MEMBER = "location", "location_member", "security_group", "group_member"
 #: membership kind -> the kind of what it is a membership of
 MEMBERSHIP = {DEPT_MEMBER: DEPARTMENT, LOC_MEMBER: LOCATION, GROUP_MEMBER: GROUP}
-Call = Callable[..., Awaitable[Any]]
 
 
 def member(kind: str, name: str, email: str, **attrs: Any) -> Resource:
@@ -36,25 +34,10 @@ def target(res: Resource, kind: str) -> str:
     return next(r.key for r in res.refs if r.kind == kind)
 
 
-async def pages(call: Call, path: str, key: str, per_page: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    page, total = 1, 0
-    while True:
-        try:
-            body = await call("GET", path, params={"cur_page": page, "per_page": per_page})
-        except (ProviderError, httpx.HTTPError) as exc:
-            raise IncompleteRead(f"reading {path} stopped at page {page}: {exc}") from exc
-        chunk, meta = (body or {}).get(key), (body or {}).get("meta")
-        if not isinstance(chunk, list) or not isinstance(meta, dict):
-            raise IncompleteRead(f"{path} page {page} has no '{key}' list or no meta")
-        items.extend(chunk)
-        total = int(meta.get("totalResults") or 0)
-        if page >= int(meta.get("totalPages") or 0) or not chunk:
-            break
-        page += 1
-    if len(items) != total:
-        raise IncompleteRead(f"{path}: read {len(items)} of {total} items; a short read is never planned from")
-    return items
+def listing(key: str, size: int) -> NumberedPages:
+    """WorkDrive's paging: ``?cur_page=N&per_page=S``, the items under ``key``, the count in
+    ``meta.totalResults``."""
+    return NumberedPages(key, total="meta.totalResults", size=size, page_param="cur_page", size_param="per_page")
 
 
 class Reader:
@@ -66,10 +49,12 @@ class Reader:
     async def fetch(self) -> State:
         size = self.settings.page_size
         users, depts, locs, groups = await asyncio.gather(
-            pages(self.call, api.USERS, "users", size), pages(self.call, api.DEPARTMENTS, "departments", size),
-            pages(self.call, api.LOCATIONS, "locations", size), pages(self.call, api.SECURITY_GROUPS, "groups", size))
-        grouped = await asyncio.gather(*(pages(self.call, api.GROUP_MEMBERS.format(id=g["id"]), "users", size)
-                                        for g in groups))
+            *(self.pages(path, listing(key, size), what=key) for path, key in (
+                (api.USERS, "users"), (api.DEPARTMENTS, "departments"), (api.LOCATIONS, "locations"),
+                (api.SECURITY_GROUPS, "groups"))))
+        grouped = await asyncio.gather(*(
+            self.pages(api.GROUP_MEMBERS.format(id=g["id"]), listing("users", size), what=f"the members of {g['name']}")
+            for g in groups))
         self.ids.clear()
         state = State()
         by_id = {u["id"]: u for u in users}
