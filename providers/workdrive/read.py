@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from teamform.provider import IncompleteRead, NumberedPages, Ref, Resource, State, norm_email
@@ -175,16 +174,16 @@ def past_grace(p: "WorkDriveProvider", res: Resource, now: dt.datetime) -> bool:
 
 def _archived(p: "WorkDriveProvider", live: State, named: set[str]) -> list[Resource]:
     """Staged offboarding: live users the file no longer has, kept with status ARCHIVE until
-    the grace period is over (policy ``offboarding: archive``)."""
+    the grace period is over (policy ``offboarding: archive``). The engine's policy decides who
+    is left alone: ``protect`` (and the identity teamform acts as), and ``ignore`` globs matched
+    on the key and the person, as the planner matches them."""
     if getattr(p.ctx.policy, "offboarding", "delete") != "archive":
         return []
-    policy = p.ctx.policy
-    protected = set(who_of(p.ctx.directory, policy.protect))
+    protected = p.protected(live)
     now = dt.datetime.now(dt.timezone.utc)
     out = []
     for res in live.of_kind(USER):
-        if res.key in named or res.key in protected or past_grace(p, res, now) or \
-                any(fnmatch.fnmatchcase(res.key, pattern.lower()) for pattern in policy.ignore):
+        if res.key in named or res.key in protected or p.ignored(res) or past_grace(p, res, now):
             continue
         out.append(Resource(USER, res.key, attrs={**res.attrs, "status": "ARCHIVE"}, refs=res.refs,
                             person=res.person, display=res.display))
