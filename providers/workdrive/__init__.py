@@ -1,29 +1,27 @@
 """teamform provider for WorkDrive: users, departments (heads and members), locations and
-security-group membership, with bulk and batched calls and staged offboarding."""
+security-group membership, with bulk and batched calls and staged offboarding.
+
+The class declares; ``read.py`` (fetch, desired, export), ``checks.py`` (check, annotate, edges)
+and ``write.py`` (apply, batches, the error) do the work."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import httpx
 
-from teamform.model import Guard, KindSpec, State
-from teamform.provider import Context, HeaderAuth, Provider
+from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State
 
-from . import api
+from . import api, checks, read, write
 from .emulator import WorkDriveEmulator
-from .read import (DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER, Reader, target)
+from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER
 from .settings import WorkDrivePolicy, WorkDriveSettings, file_problems
-from .shape import Shaper
-from .write import WorkDriveError, Writer
+from .write import WorkDriveError
 
 __all__ = ["WorkDriveProvider", "WorkDriveEmulator", "WorkDriveError"]
 
 
-
-
-
-class WorkDriveProvider(Reader, Shaper, Writer, Provider):
+class WorkDriveProvider(Provider):
     name = "workdrive"
     summary = ("WorkDrive: users (details, reports-to, status), departments with heads and members, "
                "locations, security-group membership")
@@ -31,6 +29,8 @@ class WorkDriveProvider(Reader, Shaper, Writer, Provider):
     Policy = WorkDrivePolicy
     credential_names = ("api_key",)
     emulator_class = WorkDriveEmulator
+    Error = WorkDriveError
+    # gone_statuses: the default {404}: a department, location or member already gone is done
     kinds = (
         KindSpec(USER, "a WorkDrive user", destructive=True),
         KindSpec(DEPARTMENT, "a department", counts_as_member=False),
@@ -57,24 +57,35 @@ class WorkDriveProvider(Reader, Shaper, Writer, Provider):
     def auth(self) -> httpx.Auth:
         return HeaderAuth(api.API_KEY_HEADER, self.ctx.credentials["api_key"])
 
-    # ---- import -------------------------------------------------------------------------
+    # ---- reading and the file ----------------------------------------------------------
+    async def fetch(self) -> State:
+        return await read.fetch(self)
+
+    def desired(self, live: State) -> State:
+        return read.desired(self, live)
+
     def export(self, live: State) -> dict[str, Any]:
-        users = []
-        for r in sorted(live.of_kind(USER), key=lambda r: r.key):
-            entry: dict[str, Any] = {"who": r.key}
-            entry.update({k: r.attrs[k] for k in ("designation", "reports_to") if r.attrs.get(k)})
-            if r.attrs["status"] != "ACTIVE":
-                entry["status"] = r.attrs["status"]
-            users.append(entry)
-        departments: dict[str, Any] = {d.key: {"heads": [], "members": []} for d in live.of_kind(DEPARTMENT)}
-        for m in live.of_kind(DEPT_MEMBER):
-            departments[target(m, DEPARTMENT)]["heads" if m.attrs["head"] else "members"].append(target(m, USER))
-        return {"users": users, "departments": departments,
-                "locations": _grouped(live, LOCATION, LOC_MEMBER), "security_groups": _grouped(live, GROUP, GROUP_MEMBER)}
+        return read.export(live)
 
+    # ---- plan time ---------------------------------------------------------------------
+    def check(self, desired: State, live: State) -> list[Finding]:
+        return checks.check(desired, live)
 
-def _grouped(live: State, kind: str, member_kind: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {r.key: [] for r in live.of_kind(kind)}
-    for m in live.of_kind(member_kind):
-        out[target(m, kind)].append(target(m, USER))
-    return {k: sorted(v) for k, v in out.items() if v or kind != GROUP}
+    def annotate(self, op: Operation) -> None:
+        checks.annotate(self, op)
+
+    def edges(self, ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
+        return checks.edges(ops)
+
+    # ---- writing -----------------------------------------------------------------------
+    async def apply(self, op: Operation) -> None:
+        await write.apply(self, op)
+
+    def batch_key(self, op: Operation) -> str | None:
+        return write.batch_key(op)
+
+    def batch_size(self, key: str) -> int:
+        return self.settings.batch_size
+
+    async def apply_batch(self, ops: Sequence[Operation]) -> list[BaseException | None]:
+        return await write.apply_batch(self, ops)

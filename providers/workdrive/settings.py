@@ -7,9 +7,8 @@ from typing import Any, Literal, Sequence
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from teamform.config.schema import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings,
-                                   Strict, Who)
-from teamform.members import scan
+from teamform.provider import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings, Strict,
+                               Who)
 
 from . import api
 
@@ -73,6 +72,20 @@ class Misplaced(ValueError):
         self.path = path
 
 
+def _listed(users: Sequence[WorkDriveUser], directory: Directory) -> dict[str, WorkDriveUser]:
+    """email -> the users: entry that places them, as the engine's ``wanted`` picks it: the first
+    entry naming them directly, else the first group that reaches them. (``file_problems`` has no
+    provider instance, so it cannot call ``wanted``; a conflict between entries is the engine's
+    own located error.)"""
+    direct: dict[str, WorkDriveUser] = {}
+    via_group: dict[str, WorkDriveUser] = {}
+    for user in users:
+        table = via_group if user.who.startswith("group:") else direct
+        for email in directory.expand(user.who):
+            table.setdefault(email, user)
+    return {**via_group, **direct}
+
+
 def _user_entries(settings: WorkDriveSettings, directory: Directory) -> dict[str, int]:
     """email -> index of the users: entry that sets them (a direct entry wins over a group)."""
     origin: dict[str, int] = {}
@@ -118,7 +131,8 @@ def placements(settings: WorkDriveSettings, directory: Directory, users: dict[st
 
 def file_problems(settings: WorkDriveSettings, directory: Directory) -> list[tuple[tuple, str]]:
     """What is wrong in the section itself, with where: someone in two departments or locations."""
-    users, _ = scan(settings.users, directory, attrs=lambda m: {"department": m.department, "location": m.location})
+    users = {email: {"department": u.department, "location": u.location}
+             for email, u in _listed(settings.users, directory).items()}
     try:
         placements(settings, directory, users)
     except Misplaced as exc:

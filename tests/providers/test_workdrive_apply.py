@@ -125,6 +125,15 @@ async def test_a_department_is_deleted_after_its_members_move_or_leave():
     assert emu.state["users"][uid(2)]["department"] == uid(20) and emu.state["users"][uid(1)]["department"] is None
 
 
+async def test_a_location_already_deleted_counts_as_done():
+    emu = WorkDriveEmulator(org([new_user(uid(1), "a@example.com", "A", "Test")], locations=[(uid(30), "Old")]))
+    emu.inject(kind="status", status=404, method="DELETE", path=f"/locations/{uid(30)}$")
+    plan, report = await plan_apply(state_file(["a@example.com"], {"users": [{"who": "a@example.com"}]}),
+                                    {"wd": emu}, environ=ENV)
+    assert [op.id for op in plan.operations] == ["wd:location[Old]:delete"]
+    assert report.ok and report.results[0].message.startswith("already gone")
+
+
 async def test_a_lost_bulk_create_answer_is_read_back_not_repeated():
     emu = WorkDriveEmulator(org())
     emu.inject(kind="drop", method="POST", path="/users/bulk-create$")

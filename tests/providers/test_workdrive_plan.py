@@ -141,11 +141,30 @@ async def test_protected_people_are_not_archived():
     assert (await plan_of(config, emu)).operations == []
 
 
+async def test_the_protected_are_not_archived_and_the_plan_says_why():
+    emu = WorkDriveEmulator(staff(new_user(uid(3), "svc@example.com")))
+    config = staged(protect=["svc@example.com"])
+    plan = await plan_of(config, emu)
+    assert plan.operations == []
+    assert any("svc@example.com" in w and "protected by policy.protect" in w for w in plan.warnings), plan.warnings
+
+
+async def test_an_ignore_glob_on_the_person_keeps_an_unlisted_user_unarchived():
+    # the person's own spelling is mixed case, the key lower-cased: the engine's ignore matches
+    # both, as the planner does, so staged offboarding does not even want them archived
+    emu = WorkDriveEmulator(staff(new_user(uid(3), "Svc.Bot@Example.com")))
+    for glob in ("svc.bot@*", "Svc.Bot@Example.com"):
+        config = staged()
+        config.services["wd"].entry.policy.ignore = [glob]
+        plan = await plan_of(config, emu)
+        assert plan.operations == [] and not [w for w in plan.warnings if "matches policy.ignore" in w], glob
+
+
 async def test_a_cut_short_read_aborts_the_plan():
     emu = WorkDriveEmulator(staff(*[new_user(uid(100 + i), f"u{i}@example.com") for i in range(150)]))
     emu.short_pages = 1
     plan = await plan_of(eng_file(), emu)
-    assert plan.operations == [] and "read 151 of 152" in plan.errors[0]
+    assert plan.operations == [] and "stopped after 151 of 152" in plan.errors[0]
     emu.inject(kind="status", status=503, method="GET", path="/users$", times=20)
     plan = await plan_of(eng_file(), emu)
     assert plan.operations == [] and "could not read live state" in plan.errors[0]

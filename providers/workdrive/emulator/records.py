@@ -1,11 +1,11 @@
-"""Pieces the WorkDrive emulator's modules share: the refusal, ids, and a user record."""
+"""What the WorkDrive emulator's modules share: the refusal, ids, timestamps and a user record."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from . import api
+from .. import api
 
 OLD = "2025-01-01T09:00:00.000Z"
 

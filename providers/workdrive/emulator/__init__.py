@@ -8,8 +8,9 @@ head (creating one without a head, removing, demoting, moving or deleting its la
 refused); a department or location with members cannot be deleted (a department's heads leave
 with it). Writes are atomic: a refused call changes nothing.
 
-The handlers live in ``emu_users.py`` and ``emu_org.py``; this module has the envelope, auth,
-paging and the shared helpers.
+The handlers live in ``users.py`` and ``org.py`` (functions of the emulator and the request),
+the sandbox's first state in ``seed.py``; this module has the envelope, auth, paging and the
+helpers the handlers share.
 """
 
 from __future__ import annotations
@@ -24,47 +25,22 @@ from starlette.routing import Route
 
 from teamform.emulator import Emulator, RateLimit
 
-from . import api
-from .emu_common import Refusal, new_user, uid
-from .emu_org import OrgHandlers
-from .emu_users import UserHandlers
+from .. import api
+from . import org, users
+from .records import Refusal, new_user, uid
+from .seed import sandbox_org
 
 __all__ = ["WorkDriveEmulator", "Refusal", "new_user", "uid"]
 
 
-class WorkDriveEmulator(UserHandlers, OrgHandlers, Emulator):
+class WorkDriveEmulator(Emulator):
     sandbox_credentials = {"api_key": "sandbox-workdrive-key"}
     #: list answers drop their last item this many times (a cut-short read, for tests)
     short_pages = 0
 
     def seed(self) -> dict[str, Any]:
-        """Drift from teams.example.yaml: Bob's title is old and he is a plain member of Support,
-        whose head is Mallory (gone from the file); Carol's invitation is pending and she is in
-        Sales, which the file no longer has (its head Oscar is gone too); Dave and Erin are new;
-        Pat was archived long ago; Remote does not exist yet; nobody is in Everyone but Alice and Bob."""
-        users = [
-            new_user(uid(1), "alice@example.com", "Alice", "Doe", designation="CTO", department=uid(20),
-                     location=uid(30)),
-            new_user(uid(2), "Bob@Example.com", "Bob", "Roe", designation="Support Engineer",
-                     reports_to=uid(1), department=uid(21), location=uid(30)),
-            new_user(uid(3), "carol@example.com", "Carol", "Poe", status="INVITED", department=uid(22)),
-            new_user(uid(4), "mallory@example.com", "Mallory", "Moe", designation="Support Lead",
-                     department=uid(21)),
-            new_user(uid(5), "oscar@example.com", "Oscar", "Noe", designation="Sales Lead", department=uid(22)),
-            new_user(uid(6), "pat@example.com", "Pat", "Coe", status="ARCHIVE"),
-        ]
-        return {
-            "api_key": self.sandbox_credentials["api_key"],
-            "users": {u["id"]: u for u in users},
-            "departments": {uid(20): {"id": uid(20), "name": "Engineering", "heads": [uid(1)]},
-                            uid(21): {"id": uid(21), "name": "Support", "heads": [uid(4)]},
-                            uid(22): {"id": uid(22), "name": "Sales", "heads": [uid(5)]}},
-            "locations": {uid(30): {"id": uid(30), "name": "Berlin"}},
-            "groups": {uid(40): {"id": uid(40), "name": "Admins", "members": [uid(1)]},
-                       uid(41): {"id": uid(41), "name": "Everyone", "members": [uid(1), uid(2)]},
-                       uid(42): {"id": uid(42), "name": "Finance", "members": [uid(4)]}},
-            "next_id": 100,
-        }
+        """The sandbox's first state: drift from teams.example.yaml (see ``seed.py``)."""
+        return sandbox_org(self.sandbox_credentials["api_key"])
 
     def default_rate_limit(self) -> RateLimit:
         return RateLimit(requests=600, window=60.0)  # CHOICE: the doc gives no limit
@@ -89,14 +65,14 @@ class WorkDriveEmulator(UserHandlers, OrgHandlers, Emulator):
                     if request.headers.get(api.API_KEY_HEADER) != self.state["api_key"]:
                         raise Refusal("UNAUTHORIZED")
                     with self.atomic():
-                        data = await handler(request)
+                        data = await handler(self, request)
                 except Refusal as exc:
                     return self.refuse(exc)
                 return JSONResponse(data, status_code=status) if data is not None else Response(status_code=204)
             return run
 
-        return [Route(path, endpoint(handler, status), methods=[method])
-                for method, path, handler, status in [*self.user_routes(), *self.org_routes()]]
+        return [Route("/api" + path, endpoint(handler, status), methods=[method])
+                for method, path, handler, status in [*users.ROUTES, *org.ROUTES]]
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:

@@ -1,0 +1,95 @@
+"""Plan-time WorkDrive rules: findings the generic planner cannot know (``check``), what a
+deletion of an archived user means (``annotate``), and the ordering the service needs (``edges``)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from teamform.provider import Finding, Operation, Ref, State, error, norm_email, note
+
+from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, USER, target, when
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import WorkDriveProvider
+
+
+# ---- findings -----------------------------------------------------------------------------
+def check(desired: State, live: State) -> list[Finding]:
+    issues = _unknown_groups(desired, live)
+    members = {target(r, DEPARTMENT) for r in desired.of_kind(DEPT_MEMBER)}
+    for dept in desired.of_kind(DEPARTMENT):
+        if dept.key not in members and dept.ref not in live:
+            issues.append(error(f"department '{dept.key}' has no head: WorkDrive creates a department only "
+                                "with its head (list heads: under departments)", dept.label))
+    for user in desired.of_kind(USER):
+        boss = user.attrs.get("reports_to")
+        if boss and Ref(USER, boss) not in desired:
+            issues.append(error(f"{user.label} reports to {boss}, who is not a WorkDrive user in the file "
+                                "(add them under users, or change reports_to)", user.label))
+    archiving = [r.key for r in desired.of_kind(USER) if r.attrs["status"] == "ARCHIVE"
+                 and (have := live.get(r.ref)) is not None and have.attrs["status"] != "ARCHIVE"]
+    if archiving:
+        issues.append(note(f"staged offboarding: {len(archiving)} user(s) archived, not deleted "
+                           f"({', '.join(sorted(archiving))})"))
+    return issues
+
+
+def _unknown_groups(desired: State, live: State) -> list[Finding]:
+    known = sorted(r.key for r in live.of_kind(GROUP))
+    issues = []
+    for name in sorted({target(r, GROUP) for r in desired.of_kind(GROUP_MEMBER)}):
+        if Ref(GROUP, name) in live:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        issues.append(error(f"security group '{name}' does not exist in WorkDrive{hint}, and groups cannot be "
+                            f"created through the API; existing groups: {', '.join(known) or 'none'}",
+                            f"{GROUP}[{name}]"))
+    return issues
+
+
+def annotate(p: "WorkDriveProvider", op: Operation) -> None:
+    """Say why an archived user is deleted now: listed under delete, or past the grace period."""
+    if op.kind != USER or op.action != "delete" or op.before.attrs.get("status") != "ARCHIVE":
+        return
+    if op.key in {norm_email(e) for e in p.settings.delete}:
+        op.summary = "deleted (listed under delete)"
+        return
+    policy = p.ctx.policy
+    grace = getattr(policy, "archive_grace_days", None)
+    since = when(op.before.meta.get("updated_at"))
+    if getattr(policy, "offboarding", "delete") == "archive" and grace is not None and since:
+        op.summary = f"deleted: archived since {since.date()}, past archive_grace_days ({grace})"
+
+
+# ---- ordering -----------------------------------------------------------------------------
+def edges(ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
+    creates = {(o.kind, o.key): o for o in ops if o.action == "create"}
+    leaving: dict[tuple[str, str], list[Operation]] = {}
+    for o in ops:
+        if o.kind in (DEPT_MEMBER, LOC_MEMBER) and o.action == "delete":
+            leaving.setdefault((o.kind, target(o.before, USER)), []).append(o)
+    for o in ops:
+        if o.kind == DEPARTMENT and o.action == "create":
+            for email in o.after.meta.get("heads", []):  # created with its heads: they exist first,
+                if (USER, email) in creates:             # and have left their old department
+                    yield creates[(USER, email)].id, o.id
+                yield from ((old.id, o.id) for old in leaving.get((DEPT_MEMBER, email), []))
+        if o.kind in (DEPT_MEMBER, LOC_MEMBER) and o.action == "create":
+            # leave the old department or location before joining the new one
+            yield from ((old.id, o.id) for old in leaving.get((o.kind, target(o.after, USER)), []))
+    yield from _heads_last(ops)
+
+
+def _heads_last(ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
+    """A department being deleted: its other members leave first; its heads leave with it."""
+    dying = {o.key for o in ops if o.kind == DEPARTMENT and o.action == "delete"}
+    by_dept: dict[str, list[Operation]] = {}
+    for o in ops:
+        if o.kind == DEPT_MEMBER and o.action == "delete" and target(o.before, DEPARTMENT) in dying:
+            by_dept.setdefault(target(o.before, DEPARTMENT), []).append(o)
+    for members in by_dept.values():
+        heads = [o for o in members if o.before.attrs.get("head")]
+        for plain in (o for o in members if not o.before.attrs.get("head")):
+            yield from ((plain.id, h.id) for h in heads)

@@ -1,0 +1,170 @@
+"""The WorkDrive emulator's user endpoints (list, add, bulk create, update, delete, bulk delete).
+
+Each handler takes the emulator and the request; ``ROUTES`` lists them with their paths."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from .. import api
+from .records import Refusal, new_user, now
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import WorkDriveEmulator
+
+USER_FIELDS = ("firstName", "lastName", "designation", "phone", "bio")
+
+
+def view(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
+    dept = emu.departments.get(user["department"] or "")
+    loc = emu.state["locations"].get(user["location"] or "")
+    boss = emu.users.get(user["reportsTo"] or "")
+    return {**user, "userName": user["email"].split("@")[0],
+            "isDepartmentHead": bool(dept and user["id"] in dept["heads"]),
+            "location": {"id": loc["id"], "name": loc["name"]} if loc else {},
+            "reportsToObj": emu.mini(boss) if boss else None}
+
+
+# ---- reading ----------------------------------------------------------------------------
+async def list_users(emu: "WorkDriveEmulator", request: Request) -> Any:
+    q = request.query_params
+    users = [u for u in emu.users.values()
+             if ("department" not in q or u["department"] == q["department"])
+             and ("location" not in q or u["location"] == q["location"])]
+    return emu.page(request, [view(emu, u) for u in users], "users")
+
+
+# ---- creating ---------------------------------------------------------------------------
+async def add_user(emu: "WorkDriveEmulator", request: Request) -> Any:
+    return view(emu, _create(emu, [await emu.body(request)])[0])
+
+
+async def bulk_create(emu: "WorkDriveEmulator", request: Request) -> Any:
+    data = (await emu.body(request)).get("data")
+    if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
+        raise Refusal("VALIDATION_ERROR", "data must be a non-empty list of users")
+    if len(data) > api.MAX_BATCH:
+        raise Refusal("BATCH_TOO_LARGE")
+    return [view(emu, u) for u in _create(emu, data)]
+
+
+def _create(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    _no_duplicates(emu, entries)
+    created = []
+    for entry in entries:
+        user = new_user(emu.new_id(), entry["email"].strip(), str(entry.get("firstName") or ""),
+                        str(entry.get("lastName") or ""), designation=entry.get("designation"),
+                        status=api.NEW_USER_STATUS, at=now())
+        if entry.get("reportsTo") is not None:
+            user["reportsTo"] = emu.user(entry["reportsTo"], "REPORTS_TO_NOT_FOUND")["id"]
+        emu.users[user["id"]] = user
+        _placements(emu, user, entry)
+        created.append(user)
+    return created
+
+
+def _no_duplicates(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    taken = []
+    for entry in entries:
+        email = entry.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise Refusal("VALIDATION_ERROR", f"email is required and must be an email: {email!r}")
+        low = email.strip().lower()
+        if low in seen or emu.by_email(low) is not None:
+            taken.append(email)
+        seen.add(low)
+    if taken:
+        raise Refusal("EMAIL_EXISTS", f"these emails are taken: {', '.join(taken)}", emails=taken)
+
+
+def _placements(emu: "WorkDriveEmulator", user: dict[str, Any], entry: dict[str, Any]) -> None:
+    if entry.get("department") is not None:
+        if entry["department"] not in emu.departments:
+            raise Refusal("DEPARTMENT_NOT_FOUND", ids=[entry["department"]])
+        emu.place(user, entry["department"], bool(entry.get("isDepartmentHead")))
+    if entry.get("location") is not None:
+        if entry["location"] not in emu.state["locations"]:
+            raise Refusal("LOCATION_NOT_FOUND", ids=[entry["location"]])
+        user["location"] = entry["location"]
+    if entry.get("securityGroup") is not None:
+        group = emu.state["groups"].get(entry["securityGroup"])
+        if group is None:
+            raise Refusal("GROUP_NOT_FOUND", ids=[entry["securityGroup"]])
+        group["members"].append(user["id"])
+
+
+# ---- updating ---------------------------------------------------------------------------
+async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
+    user = emu.user(request.path_params["id"], "NOT_FOUND")
+    body = await emu.body(request)
+    for key in USER_FIELDS:
+        if key in body:
+            user[key] = body[key]
+    if "status" in body:
+        if body["status"] not in api.STATUSES:
+            raise Refusal("VALIDATION_ERROR", f"status must be one of {', '.join(api.STATUSES)}")
+        user["status"] = body["status"]
+    if "reportsTo" in body:
+        boss = body["reportsTo"]
+        if boss is not None and (boss == user["id"] or boss not in emu.users):
+            raise Refusal("REPORTS_TO_NOT_FOUND", ids=[boss])
+        user["reportsTo"] = boss
+    _move(emu, user, body)
+    user["updatedAt"] = now()
+    return view(emu, user)
+
+
+def _move(emu: "WorkDriveEmulator", user: dict[str, Any], body: dict[str, Any]) -> None:
+    touched: set[str | None] = set()
+    if "department" in body or "isDepartmentHead" in body:
+        dept_id = body.get("department", user["department"])
+        if dept_id is not None and dept_id not in emu.departments:
+            raise Refusal("DEPARTMENT_NOT_FOUND", ids=[dept_id])
+        touched |= emu.place(user, dept_id, bool(body.get("isDepartmentHead")))
+        heads = emu.departments[dept_id]["heads"] if dept_id else []
+        if body.get("isDepartmentHead") is False and user["id"] in heads:
+            heads.remove(user["id"])
+    if "location" in body:
+        if body["location"] is not None and body["location"] not in emu.state["locations"]:
+            raise Refusal("LOCATION_NOT_FOUND", ids=[body["location"]])
+        user["location"] = body["location"]
+    emu.heads_ok(touched)
+
+
+# ---- deleting ---------------------------------------------------------------------------
+async def delete_user(emu: "WorkDriveEmulator", request: Request) -> Any:
+    _remove(emu, [emu.user(request.path_params["id"], "NOT_FOUND")["id"]])
+    return {"deleted": [request.path_params["id"]]}
+
+
+async def bulk_delete(emu: "WorkDriveEmulator", request: Request) -> Any:
+    ids = emu.ids_list((await emu.body(request)).get("id"), "id")
+    emu.known_users(ids)
+    _remove(emu, ids)
+    return {"deleted": ids}
+
+
+def _remove(emu: "WorkDriveEmulator", ids: list[str]) -> None:
+    touched: set[str | None] = set()
+    for user_id in ids:
+        touched |= emu.place(emu.users[user_id], None)
+        for group in emu.state["groups"].values():
+            group["members"] = [m for m in group["members"] if m != user_id]
+        for other in emu.users.values():
+            if other["reportsTo"] == user_id:
+                other["reportsTo"] = None  # the service reassigns; teamform plans it first
+        del emu.users[user_id]
+    emu.heads_ok(touched)
+
+
+ROUTES = [
+    ("GET", api.USERS, list_users, 200),
+    ("POST", api.USER_ADD, add_user, 201),
+    ("POST", api.USERS_BULK_CREATE, bulk_create, 201),
+    ("DELETE", api.USERS_BULK_DELETE, bulk_delete, 200),
+    ("PATCH", api.USER, update_user, 200),
+    ("DELETE", api.USER, delete_user, 200),
+]
