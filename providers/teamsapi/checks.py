@@ -20,15 +20,8 @@ def check(p: "TeamsApiProvider", desired: State, live: State) -> list[Finding]:
     def name_of(email: str) -> str:
         return " ".join(part for part in p.ctx.directory.person(email).names() if part)
 
-    return plan_issues(p.settings, desired, live, name_of)
-
-
-def plan_issues(settings: TeamsApiSettings, desired: State, live: State,
-                name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
-    issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live, name_of)
-    issues += owners(desired, live)
-    issues += leaving(settings, desired, live)
-    return issues
+    return (roles(desired, live) + capacity(desired, live) + unmatched(p.settings, desired, live, name_of)
+            + owners(desired, live) + leaving(p.settings, desired, live))
 
 
 def annotate(p: "TeamsApiProvider", op: Operation) -> None:
