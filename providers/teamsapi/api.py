@@ -8,6 +8,8 @@ The choices below are ours (see README.md); correct them here and nowhere else.
 
 from __future__ import annotations
 
+from teamform.provider import OffsetPages, Unpaged
+
 DEFAULT_BASE_URL = "https://api.teams.example.com"
 
 # ---- documented --------------------------------------------------------------------------
@@ -29,6 +31,11 @@ INVITATIONS = "/teams/invitations"                # GET ?teamId=&offset=&limit=
 AUTH_SCHEME = "Bearer"                            # Authorization: Bearer <token>
 
 PAGE_LIMIT = 100          # the largest page the emulator (like most APIs) serves
+#: GET /teams/all (documented), /teams/members and /teams/invitations (ours): bare JSON arrays,
+#: ?offset=&limit=, no count; a short or empty page is the last
+PAGED = OffsetPages(items="", size=PAGE_LIMIT)
+#: GET /teams/roles: the whole list in one answer
+WHOLE = Unpaged()
 CREATOR_ROLE = "Admin"    # the role the account that creates a team gets on it (it owns it)
 
 # HTTP status -> what it means for a teamform user (the service answers {statusCode, message, error})

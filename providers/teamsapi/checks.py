@@ -1,25 +1,50 @@
-"""Plan-time findings the generic planner cannot know: roles the service offers, each team's
-usersLimit, members that cannot be matched to a person, and what happens to teams that leave the
-file (deleted, left, or handed over)."""
+"""Plan time: findings the generic planner cannot know (roles the service offers, each team's
+usersLimit, members that cannot be matched to a person, what happens to teams that leave the
+file: deleted, left, or handed over), how leaving a team reads, and the order within a team."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from teamform.model import Ref, Resource, State, norm_email
-from teamform.provider import Finding
+from teamform.provider import Finding, Operation, Ref, Resource, State, error, norm_email, note, warning
 
 from . import api
 from .read import MEMBER, TEAM, UNMATCHED, member_key
 from .settings import TeamsApiSettings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from . import TeamsApiProvider
 
-def plan_issues(settings: TeamsApiSettings, desired: State, live: State,
-                name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
-    issues = roles(desired, live) + capacity(desired, live) + unmatched(settings, desired, live, name_of)
-    issues += owners(desired, live)
-    issues += leaving(settings, desired, live)
-    return issues
+
+def check(p: "TeamsApiProvider", desired: State, live: State) -> list[Finding]:
+    def name_of(email: str) -> str:
+        return " ".join(part for part in p.ctx.directory.person(email).names() if part)
+
+    return (roles(desired, live) + capacity(desired, live) + unmatched(p.settings, desired, live, name_of)
+            + owners(desired, live) + leaving(p.settings, desired, live))
+
+
+def annotate(p: "TeamsApiProvider", op: Operation) -> None:
+    """Leaving a team, or handing it over, is not deleting it: its members stay."""
+    if op.kind != TEAM or op.action != "delete":
+        return
+    entry = p.settings.teams.get(op.key)
+    if entry is not None and entry.hand_over_to:
+        op.summary = f"handed over to {entry.hand_over_to}: teamform's account leaves it, its members stay"
+    elif not op.before.meta.get("owned"):
+        op.summary = "left (another account owns it): teamform's account leaves it, its members stay"
+    else:
+        return
+    op.destructive = False
+
+
+def edges(ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
+    """Within a team, removals free seats before invitations use them."""
+    for gone in ops:
+        if gone.kind == MEMBER and gone.action == "delete":
+            for new in ops:
+                if new.kind == MEMBER and new.action == "create" and new.after.refs == gone.before.refs:
+                    yield gone.id, new.id
 
 
 def _team_of(res: Resource) -> str:
@@ -32,8 +57,8 @@ def roles(desired: State, live: State) -> list[Finding]:
     for res in desired.of_kind(MEMBER):
         role = res.attrs.get("role")
         if role not in offered:
-            out.append(Finding("error", f"{res.label}: role {role!r} is not a Teams API role "
-                                      f"(GET /teams/roles offers: {', '.join(offered) or 'none'})", res.key))
+            out.append(error(f"{res.label}: role {role!r} is not a Teams API role "
+                             f"(GET /teams/roles offers: {', '.join(offered) or 'none'})", res.label))
     return out
 
 
@@ -48,10 +73,9 @@ def capacity(desired: State, live: State) -> list[Finding]:
         if limit and need > limit:
             also = (f"; {unknown} of them are members teamform cannot identify (see the warnings: one may be "
                     "someone the file lists, counted twice)") if unknown else ""
-            out.append(Finding("error", f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
-                                      f"members (pending invitations count): {need - limit} seat(s) missing; "
-                                      f"remove people from the team or raise its limit with the vendor{also}",
-                             team.key))
+            out.append(error(f"team {team.key!r}: usersLimit is {limit} but the plan needs {need} "
+                             f"members (pending invitations count): {need - limit} seat(s) missing; "
+                             f"remove people from the team or raise its limit with the vendor{also}", team.label))
     return out
 
 
@@ -73,18 +97,18 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State,
         deleted = team is not None and team.ref not in desired and team.meta.get("owned") and not (
             entry and entry.hand_over_to)
         if deleted:
-            out.append(Finding("error", f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
-                                      "to an email; teamform does not remove people it cannot identify (list "
-                                      "the team, or remove that member in the Teams API first)", res.key))
+            out.append(error(f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
+                             "to an email; teamform does not remove people it cannot identify (list "
+                             "the team, or remove that member in the Teams API first)", res.label))
         else:
-            out.append(Finding("warning", f"{res.label} has no invitation record, so teamform cannot tell who "
-                                        "it is: left alone, never removed", res.key))
+            out.append(warning(f"{res.label} has no invitation record, so teamform cannot tell who "
+                               "it is: left alone, never removed", res.label))
         for email in _namesakes(res, desired, live, name_of):
-            out.append(Finding("warning", f"{email}, whom the plan invites, has the same name as {res.label}: if "
-                                        "that is them, the Teams API refuses the invitation as a duplicate "
-                                        "(409, counted as done) on every apply and they hold two seats in the "
-                                        "plan's count; re-invite them in the Teams API so an invitation ties "
-                                        "them to their email", res.key))
+            out.append(warning(f"{email}, whom the plan invites, has the same name as {res.label}: if "
+                               "that is them, the Teams API refuses the invitation as a duplicate "
+                               "(409, counted as done) on every apply and they hold two seats in the "
+                               "plan's count; re-invite them in the Teams API so an invitation ties "
+                               "them to their email", email))
     return out
 
 
@@ -94,12 +118,12 @@ def owners(desired: State, live: State) -> list[Finding]:
     for res in desired.of_kind(MEMBER):
         have = live.get(res.ref)
         if have and have.attrs.get("owner") and have.attrs.get("role") != res.attrs.get("role"):
-            out.append(Finding("error", f"{res.label} owns the team: its role {have.attrs['role']!r} cannot "
-                                      f"change to {res.attrs['role']!r} (no role update, and the owner's "
-                                      "membership cannot be cancelled)", res.key))
+            out.append(error(f"{res.label} owns the team: its role {have.attrs['role']!r} cannot "
+                             f"change to {res.attrs['role']!r} (no role update, and the owner's "
+                             "membership cannot be cancelled)", res.label))
         elif have is None and res.attrs.get("owner") and res.attrs.get("role") != api.CREATOR_ROLE:
-            out.append(Finding("error", f"{res.label} creates the team and becomes its owner with role "
-                                      f"{api.CREATOR_ROLE!r}; list them with that role", res.key))
+            out.append(error(f"{res.label} creates the team and becomes its owner with role "
+                             f"{api.CREATOR_ROLE!r}; list them with that role", res.label))
     return out
 
 
@@ -113,26 +137,26 @@ def leaving(settings: TeamsApiSettings, desired: State, live: State) -> list[Fin
         if team.key in settings.teams:
             continue
         if team.meta.get("home"):
-            out.append(Finding("warning", f"team {team.key!r} is the account's own team (GET /teams): teamform "
-                                        "never deletes it; list it to manage its members", team.key))
+            out.append(warning(f"team {team.key!r} is the account's own team (GET /teams): teamform "
+                               "never deletes it; list it to manage its members", team.label))
         elif not team.meta.get("owned"):
-            out.append(Finding("warning", f"team {team.key!r} is owned by {team.meta.get('owner')}: teamform's "
-                                        "account leaves it (PUT leave-team); the team and its members stay",
-                             team.key))
+            out.append(warning(f"team {team.key!r} is owned by {team.meta.get('owner')}: teamform's "
+                               "account leaves it (PUT leave-team); the team and its members stay", team.label))
     return out
 
 
 def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[Finding]:
+    subject = str(Ref(TEAM, name))
     team = live.get(Ref(TEAM, name))
     if team is None:
-        return [Finding("note", f"team {name!r} is not visible to teamform's account (already handed over?): "
-                              "nothing to do; the entry can go", name)]
+        return [note(f"team {name!r} is not visible to teamform's account (already handed over?): "
+                     "nothing to do; the entry can go", subject)]
     if not team.meta.get("owned"):
-        return [Finding("error", f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
-                               "teamform acts as: only the owner can hand a team over", name)]
+        return [error(f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
+                      "teamform acts as: only the owner can hand a team over", subject)]
     member = live.get(Ref(MEMBER, member_key(name, heir)))
     if member is None or member.pending or heir == identity:
-        return [Finding("error", f"team {name!r}: ownership can only move to another member who has accepted "
-                               f"their invitation, and {heir} is not one", name)]
-    return [Finding("warning", f"team {name!r}: teamform's account leaves it and hands ownership to {heir} "
-                             "(PUT leave-team with newOwnerId); teamform will no longer see or manage it", name)]
+        return [error(f"team {name!r}: ownership can only move to another member who has accepted "
+                      f"their invitation, and {heir} is not one", subject)]
+    return [warning(f"team {name!r}: teamform's account leaves it and hands ownership to {heir} "
+                    "(PUT leave-team with newOwnerId); teamform will no longer see or manage it", subject)]

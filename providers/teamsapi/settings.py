@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from teamform.config.schema import BaseURL, PersonRef, ProviderSettings, Strict, Who
+from teamform.provider import BaseURL, PersonRef, ProviderSettings, Strict, Who
 
 from . import api
 

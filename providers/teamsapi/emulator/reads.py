@@ -1,0 +1,65 @@
+"""The emulator's GET handlers: the caller's team, its limit, roles, teams, members, invitations.
+
+Each is ``async (emu, request, caller) -> JSON`` and becomes a method of ``TeamsApiEmulator``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from .state import home_of, members_of, membership_of, page, team_for, user_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import TeamsApiEmulator
+
+
+async def get_team(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    home = home_of(emu.state, caller)
+    return {"usersLimit": home["usersLimit"], "name": home["name"], "count": len(members_of(emu.state, home["id"]))}
+
+
+async def get_limit(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    home = home_of(emu.state, caller)
+    return len(members_of(emu.state, home["id"])) < home["usersLimit"]
+
+
+async def list_roles(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    return [{"label": r, "value": r} for r in emu.state["roles"]]
+
+
+def team_view(state: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    owner = user_of(state, t["ownerId"])
+    return {"id": t["id"], "name": t["name"], "usersLimit": t["usersLimit"],
+            "membersCount": len(members_of(state, t["id"])),
+            "owner": {k: owner[k] for k in ("id", "firstName", "lastName", "email")},
+            "subscription": t["subscription"], "isImpersonationEnabled": t["isImpersonationEnabled"]}
+
+
+async def list_teams(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    """Teams the caller is an accepted member of, whose name contains ``globalSearch``."""
+    search = request.query_params.get("globalSearch", "").lower()
+    mine = [t for t in emu.state["teams"] if (m := membership_of(emu.state, t["id"], caller))
+            and m["invitationAccepted"] and search in t["name"].lower()]
+    return page(request, [team_view(emu.state, t) for t in mine])
+
+
+async def list_members(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    """A team's members as the document shows them: no emails."""
+    found = team_for(emu.state, request.query_params.get("teamId"), caller)
+    out = []
+    for m in members_of(emu.state, found["id"]):
+        u = user_of(emu.state, m["userId"])
+        out.append({"id": u["id"], "firstName": u["firstName"], "lastName": u["lastName"], "phone": u["phone"],
+                    "role": m["role"], "isActive": m["isActive"], "invitationAccepted": m["invitationAccepted"]})
+    return page(request, out)
+
+
+async def list_invitations(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    """The invitations sent for a team, accepted or not: where a member id meets an email."""
+    found = team_for(emu.state, request.query_params.get("teamId"), caller)
+    out = [{"membershipId": m["membershipId"], "userId": m["userId"], "email": user_of(emu.state, m["userId"])["email"],
+            "role": m["role"], "invitationAccepted": m["invitationAccepted"], "teamId": m["teamId"]}
+           for m in members_of(emu.state, found["id"]) if m["invited"]]
+    return page(request, out)

@@ -1,0 +1,129 @@
+"""The emulator's records and lookups over its JSON state: users, tokens, teams, memberships.
+
+Each function takes the ``state`` dict (or the request) and raises ``Refusal`` with the status the
+service answers; the handlers in ``reads.py``/``writes.py`` compose them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from .. import api
+
+PHRASES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+MANAGERS = frozenset({"Admin"})
+State = dict[str, Any]
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+
+
+# ---- records ------------------------------------------------------------------------------
+def user(uid: int, email: str, first: str, last: str) -> dict[str, Any]:
+    return {"id": uid, "email": email, "firstName": first, "lastName": last, "phone": None}
+
+
+def membership(mid: int, team: str, uid: int, role: str, accepted: bool = True,
+               invited: bool = True) -> dict[str, Any]:
+    return {"membershipId": mid, "teamId": team, "userId": uid, "role": role,
+            "invitationAccepted": accepted, "invited": invited, "isActive": True}
+
+
+def team(tid: str, name: str, owner: int, limit: int = 5) -> dict[str, Any]:
+    return {"id": tid, "name": name, "usersLimit": limit, "ownerId": owner, "subscription": "Basic",
+            "isImpersonationEnabled": False}
+
+
+def seed() -> State:
+    """Drift from teams.example.yaml: Bob is a Member there (Admin wanted: a replace), Carol's
+    invitation is pending, Frank is not in the file, Lee joined without an invitation record
+    (unmatched), "Old Project" is not in the file, and "Design" does not exist yet."""
+    users = [user(1, "alice@example.com", "Alice", "Doe"), user(2, "Bob@Example.com", "Bob", "Roe"),
+             user(3, "carol@example.com", "Carol", "Poe"), user(4, "frank@example.com", "Frank", "Hoe"),
+             user(5, "lee@example.org", "Lee", "Gacy")]
+    memberships = [membership(1, "team_1", 1, "Admin", invited=False), membership(2, "team_1", 2, "Member"),
+                   membership(3, "team_1", 3, "Member", accepted=False), membership(4, "team_1", 4, "Viewer"),
+                   membership(5, "team_1", 5, "Member", invited=False),
+                   membership(6, "team_2", 1, "Admin", invited=False)]
+    return {"users": users, "tokens": {"sandbox-token": 1, "carol-token": 3},
+            "teams": [team("team_1", "Engineering", 1), team("team_2", "Old Project", 1)],
+            "memberships": memberships, "roles": ["Admin", "Member", "Viewer"],
+            "default_users_limit": 5, "next_id": 100}
+
+
+# ---- lookups ------------------------------------------------------------------------------
+def caller_of(state: State, request: Request) -> int:
+    """The user whose Bearer token signs the request (401 without a valid one)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != api.AUTH_SCHEME.lower() or not token:
+        raise Refusal(401, "missing or malformed Authorization header (Bearer token expected)")
+    uid = state["tokens"].get(token.strip())
+    if uid is None:
+        raise Refusal(401, "invalid token")
+    return uid
+
+
+def user_of(state: State, uid: int) -> dict[str, Any]:
+    return next(u for u in state["users"] if u["id"] == uid)
+
+
+def members_of(state: State, tid: str) -> list[dict[str, Any]]:
+    return [m for m in state["memberships"] if m["teamId"] == tid]
+
+
+def membership_of(state: State, tid: str, uid: int) -> dict[str, Any] | None:
+    return next((m for m in members_of(state, tid) if m["userId"] == uid), None)
+
+
+def home_of(state: State, caller: int) -> dict[str, Any]:
+    """The caller's own team: the first it owns (404 when it owns none)."""
+    owned = [t for t in state["teams"] if t["ownerId"] == caller]
+    if not owned:
+        raise Refusal(404, "you do not own a team")
+    return owned[0]
+
+
+def team_for(state: State, tid: str | None, caller: int, *, manage: bool = False) -> dict[str, Any]:
+    """A team the caller is an accepted member of (their own team when ``tid`` is None); with
+    ``manage``, one they own or are an Admin of (403 otherwise)."""
+    if tid is None:
+        return home_of(state, caller)
+    found = next((t for t in state["teams"] if t["id"] == tid), None)
+    mine = membership_of(state, tid, caller) if found else None
+    if found is None or mine is None or not mine["invitationAccepted"]:
+        raise Refusal(404, f"team {tid} not found")
+    if manage and found["ownerId"] != caller and mine["role"] not in MANAGERS:
+        raise Refusal(403, "only the team's owner or an Admin may do this")
+    return found
+
+
+# ---- the request ----------------------------------------------------------------------------
+def page(request: Request, items: list[Any]) -> list[Any]:
+    """The ``offset``/``limit`` slice of a list (400 on bad values, at most ``api.PAGE_LIMIT``)."""
+    q = request.query_params
+    try:
+        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10))
+    except ValueError:
+        raise Refusal(400, "offset and limit must be numbers") from None
+    if offset < 0 or not 1 <= limit <= api.PAGE_LIMIT:
+        raise Refusal(400, f"offset must be >= 0 and limit between 1 and {api.PAGE_LIMIT}")
+    return items[offset: offset + limit]
+
+
+async def body(request: Request) -> dict[str, Any]:
+    """The JSON object sent (``{}`` for no body; 400 for anything else)."""
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise Refusal(400, "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise Refusal(400, "the body must be a JSON object")
+    return data
