@@ -23,6 +23,9 @@ SEAT_TYPES = ("standard", "device")
 ROLES = ("User", "Admin")  # lowest first
 PENDING_STATUSES = frozenset({"pending_accept", "pending_login"})
 
+# an unassign refused with one of these finds the person already off their seat: done, not failed
+ALREADY_GONE = frozenset({"SEAT_IS_EMPTY", "SEAT_NOT_FOUND"})
+
 # body ``code`` -> HTTP status, per the document's "Response codes" table
 RESPONSE_CODES = {0: 200, 1: 401, 1015: 400, 1016: 400, 1023: 400, 1026: 429, 10000: 500}
 

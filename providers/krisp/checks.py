@@ -1,0 +1,21 @@
+"""Plan-time checks only Krisp knows: an invoice team cannot resize, a device team cannot invite."""
+
+from __future__ import annotations
+
+from teamform.provider import Finding, State, error
+
+from .read import MEMBER, SEATS
+
+
+def check(desired: State, live: State) -> list[Finding]:
+    issues = []
+    if live.facts.get("payment_type") == "invoice":
+        for pool in desired.of_kind(SEATS):
+            have = live.get(pool.ref)
+            if have and pool.attrs["count"] != have.attrs["count"]:
+                issues.append(error(f"{pool.label}: {have.attrs['count']} → {pool.attrs['count']} is not possible: "
+                                    "this team pays by invoice, and Krisp only lets card-paying teams add or "
+                                    "remove seats (change them with Krisp sales)", pool.label))
+    if live.facts.get("team_type") == "device" and any(r.ref not in live for r in desired.of_kind(MEMBER)):
+        issues.append(error("this API key belongs to a device team: Krisp does not let it invite members by email"))
+    return issues

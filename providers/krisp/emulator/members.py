@@ -1,0 +1,86 @@
+"""Who is on a seat: change a member's role or nickname, assign an email to a seat, unassign,
+and the bulk invitation onto free seats. Each handler returns the envelope's ``data``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.requests import Request
+
+from teamform.emulator import Emulator, form_or_json
+
+from .envelope import Refusal
+from .team import find_seat, invite_allowed, keeps_an_admin, member_seat, role_of, seat, seat_type
+
+
+async def update_seat(emu: Emulator, request: Request) -> Any:
+    target = find_seat(emu.state, request.path_params["id"])
+    body = await form_or_json(request)
+    if target["user"] is None:
+        raise Refusal("SEAT_IS_EMPTY")
+    if "role" in body:
+        role = role_of(body)
+        if role != "Admin":
+            keeps_an_admin(emu.state, target)
+        target["role"] = role
+    if "nickname" in body:
+        target["nickname"] = body["nickname"] or None
+    return target
+
+
+async def assign(emu: Emulator, request: Request) -> Any:
+    target = find_seat(emu.state, request.path_params["id"])
+    body = await form_or_json(request)
+    email = str(body.get("email", "")).strip()
+    if "@" not in email:
+        raise Refusal("VALIDATION_ERROR", "email is required")
+    invite_allowed(emu.state)
+    if member_seat(emu.state, email) is not None:
+        raise Refusal("ALREADY_MEMBER")
+    if target["user"] is not None:
+        raise Refusal("SEAT_IS_NOT_EMPTY")
+    target.update(seat(target["id"], target["type"], email, role_of(body), "pending_accept"))
+    return target
+
+
+async def unassign(emu: Emulator, request: Request) -> Any:
+    target = find_seat(emu.state, request.path_params["id"])
+    if target["user"] is None:
+        raise Refusal("SEAT_IS_EMPTY")
+    keeps_an_admin(emu.state, target)
+    target.update(seat(target["id"], target["type"]))
+    return target
+
+
+def _emails(body: dict[str, Any]) -> list[str]:
+    emails = body.get("emails") or []
+    if isinstance(emails, str):  # form-encoded: one field, comma separated
+        emails = [e for e in emails.split(",") if e]
+    if not emails or not all(isinstance(e, str) and "@" in e for e in emails):
+        raise Refusal("VALIDATION_ERROR", "emails must be a non-empty list of email addresses")
+    return emails
+
+
+async def invite(emu: Emulator, request: Request) -> Any:
+    """Members (and repeats) are skipped; the rest need as many unassigned seats of the type."""
+    body = await form_or_json(request)
+    emails = _emails(body)
+    type_ = seat_type(body.get("type", "standard"))
+    role = role_of(body)
+    invite_allowed(emu.state)
+    fresh, skipped = [], []
+    for email in emails:
+        if member_seat(emu.state, email) is not None or email.lower() in (e.lower() for e in fresh):
+            skipped.append(email)
+        else:
+            fresh.append(email)
+    free = [s for s in emu.state["seats"] if s["type"] == type_ and s["user"] is None]
+    if len(fresh) > len(free):
+        raise Refusal("NOT_EMPTY_SEAT", f"{len(fresh)} invitations but {len(free)} unassigned {type_} seats")
+    invited = []
+    for email, target in zip(fresh, free):
+        target.update(seat(target["id"], type_, email, role, "pending_accept"))
+        invited.append(target)
+    return {"count": len(invited), "seats": invited, "skipped": skipped,
+            "at": dt.datetime.now(dt.timezone.utc).isoformat()}

@@ -1,0 +1,85 @@
+"""The emulated team: its seats, the sandbox's seed, and the rules every handler checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import api
+from .envelope import Refusal
+
+NOW = "2026-01-05T09:00:00Z"
+
+
+def seat(seat_id: int, type_: str = "standard", email: str | None = None, role: str = "User",
+         status: str = "active", nickname: str | None = None) -> dict[str, Any]:
+    """A seat as Krisp shows it: unassigned without an email, else with its user."""
+    if email is None:
+        return {"id": seat_id, "type": type_, "status": "unassigned", "role": None, "join_date": None,
+                "nickname": None, "user": None}
+    return {"id": seat_id, "type": type_, "status": status, "role": role, "join_date": NOW,
+            "nickname": nickname, "user": {"id": seat_id + 1000, "hostname": email.split("@")[0] + "-laptop",
+                                           "email": email}}
+
+
+def seed(credentials: dict[str, str]) -> dict[str, Any]:
+    """Live drift from teams.example.yaml: Dave is a User there, Mallory has left the
+    company, Carol's invitation is pending, Bob's email has other case, and one seat short."""
+    seats = [
+        seat(1, email="alice@example.com", role="Admin", nickname="Alice"),
+        seat(2, email="Bob@Example.com"),
+        seat(3, email="carol@example.com", status="pending_accept"),
+        seat(4, email="dave@example.com"),
+        seat(5, email="mallory@example.com"),
+    ]
+    return {"team": {"name": "Example Co", "type": "email", "payment_type": "card"},
+            "credentials": dict(credentials), "seats": seats, "next_id": 6}
+
+
+def find_seat(state: dict[str, Any], raw_id: str) -> dict[str, Any]:
+    try:
+        wanted = int(raw_id)
+    except ValueError:
+        raise Refusal("VALIDATION_ERROR", "seat id must be a positive integer") from None
+    for s in state["seats"]:
+        if s["id"] == wanted:
+            return s
+    raise Refusal("SEAT_NOT_FOUND")
+
+
+def member_seat(state: dict[str, Any], email: str) -> dict[str, Any] | None:
+    return next((s for s in state["seats"] if s["user"] and s["user"]["email"].lower() == email.lower()), None)
+
+
+def admins(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in state["seats"] if s["user"] and s["role"] == "Admin"]
+
+
+def keeps_an_admin(state: dict[str, Any], target: dict[str, Any]) -> None:
+    """The last Admin cannot be unassigned or demoted."""
+    if target["role"] == "Admin" and len(admins(state)) == 1:
+        raise Refusal("NOT_PERMITTED_UNASSIGN_LAST_ADMINISTRATOR_SEAT")
+
+
+def card_only(state: dict[str, Any], error_code: str) -> None:
+    """Invoice teams cannot add or delete seats."""
+    if state["team"]["payment_type"] != "card":
+        raise Refusal(error_code)
+
+
+def invite_allowed(state: dict[str, Any]) -> None:
+    """A device team's key cannot invite by email."""
+    if state["team"]["type"] != "email":
+        raise Refusal("NOT_PERMITTED_INVITE_USER")
+
+
+def role_of(body: dict[str, Any], default: str = "User") -> str:
+    role = body.get("role", default)
+    if role not in api.ROLES:
+        raise Refusal("VALIDATION_ERROR", f"role must be one of {', '.join(api.ROLES)}")
+    return role
+
+
+def seat_type(value: Any) -> str:
+    if value not in api.SEAT_TYPES:
+        raise Refusal("VALIDATION_ERROR", f"type must be one of {', '.join(api.SEAT_TYPES)}")
+    return value
