@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-import httpx
-
-from teamform.provider import IncompleteRead, NumberedPages, Page, ProviderError, Ref, Resource, State, norm_email
+from teamform.provider import NumberedPages, Ref, Resource, State, norm_email
 
 from . import api
 
@@ -18,46 +16,13 @@ if TYPE_CHECKING:  # pragma: no cover
 SEATS, MEMBER = "seats", "member"
 
 
-class SeatPages:
-    """``GET /team/seats?page=&limit=``, answering ``{count, seats: [...]}`` inside the envelope's
-    ``data``; it remembers where the read is, so a read cut short says which page failed or where
-    the list ended. It keeps state: one per read."""
-
-    numbered = NumberedPages(items="seats", total="count", size=api.PAGE_LIMIT)
-    size = numbered.size
-
-    def __init__(self) -> None:
-        self.page, self.seen, self.total, self.empty = 0, 0, None, False
-
-    def params(self, index: int, seen: int) -> dict[str, Any]:
-        self.page, self.seen, self.empty = self.numbered.first + index, seen, False
-        return self.numbered.params(index, seen)
-
-    def parse(self, body: Any) -> Page:
-        page = self.numbered.parse(body)
-        self.total, self.empty = page.total, not page.items
-        self.seen += len(page.items)
-        return page
-
-    def stopped(self, exc: IncompleteRead) -> str | None:
-        """Krisp's words for a read cut short, where they say more than the base's."""
-        if isinstance(exc.__cause__, (ProviderError, httpx.HTTPError)):
-            return f"reading seats stopped at page {self.page}: {exc.__cause__}"
-        if self.empty and self.total is not None and self.seen < self.total:
-            return f"seat list ended after {self.seen} of {self.total} seats"
-        return None
+#: ``GET /team/seats?page=&limit=`` answers ``{count, seats: [...]}`` inside the envelope's ``data``
+SEAT_PAGES = NumberedPages(items="seats", total="count", size=api.PAGE_LIMIT)
 
 
 async def all_seats(p: "KrispProvider") -> list[dict[str, Any]]:
     """Every seat of the team, assigned or not, or ``IncompleteRead``."""
-    paging = SeatPages()
-    try:
-        return await p.pages(api.SEATS, paging, what="seats")
-    except IncompleteRead as exc:
-        said = paging.stopped(exc)
-        if said is None:
-            raise
-        raise IncompleteRead(said) from exc
+    return await p.pages(api.SEATS, SEAT_PAGES, what="seats")
 
 
 def by_email(seats: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -120,7 +120,7 @@ def next_step(paging: Paging, page: Page, pages: list[list[Any]], seen: int) -> 
     total = page.total
     if total is not None and seen >= total:
         return False
-    short = f"the list stopped after {seen} of {total} items" if total is not None else None
+    short = f"the list ended after {seen} of {total} items" if total is not None else None
     if not page.items or page.more is False:
         if short:
             raise Shortfall(short)

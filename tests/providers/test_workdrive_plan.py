@@ -164,7 +164,7 @@ async def test_a_cut_short_read_aborts_the_plan():
     emu = WorkDriveEmulator(staff(*[new_user(uid(100 + i), f"u{i}@example.com") for i in range(150)]))
     emu.short_pages = 1
     plan = await plan_of(eng_file(), emu)
-    assert plan.operations == [] and "stopped after 151 of 152" in plan.errors[0]
+    assert plan.operations == [] and "ended after 151 of 152" in plan.errors[0]
     emu.inject(kind="status", status=503, method="GET", path="/users$", times=20)
     plan = await plan_of(eng_file(), emu)
     assert plan.operations == [] and "could not read live state" in plan.errors[0]

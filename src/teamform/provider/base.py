@@ -176,7 +176,8 @@ class Provider:
                 body = await self.call("GET", path, params=query, ok=ok)
                 page = paging.parse(body)
             except (ProviderError, httpx.HTTPError) as exc:
-                raise IncompleteRead(f"reading {what} stopped after {len(items)} items: {exc}") from exc
+                raise IncompleteRead(f"reading {what} stopped at page {len(seen_pages) + 1}, after {len(items)} "
+                                     f"items: {exc}", status=getattr(exc, "status", None)) from exc
             except (KeyError, TypeError, ValueError) as exc:
                 raise IncompleteRead(f"{self.name}: {what} answered in an unexpected shape ({exc})") from exc
             items += page.items
