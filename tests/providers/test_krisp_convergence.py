@@ -1,4 +1,4 @@
-"""Property: for any live roster and any valid file, one apply converges (the next plan is empty)."""
+"""Krisp property: for any live roster and any valid file, one apply converges (the next plan is empty)."""
 
 import asyncio
 import os

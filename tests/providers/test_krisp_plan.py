@@ -1,4 +1,4 @@
-"""The generic planner, driven through the Krisp provider against its emulator."""
+"""Krisp planning end to end against its emulator: seats, the last Admin, invoices, pending invitations."""
 
 import pytest
 

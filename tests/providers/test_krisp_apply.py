@@ -1,4 +1,4 @@
-"""The applier: retries with backoff, lost answers read back, failures skip only dependents."""
+"""Krisp end to end: retries with backoff, lost answers read back, failures skip only dependents."""
 
 import asyncio
 

@@ -1,0 +1,114 @@
+"""The applier on the fake provider: one retry policy from the service's limits, lost answers read
+back, gone-on-delete done, failures skip only what depends on them, batches, concurrency caps."""
+
+from __future__ import annotations
+
+import asyncio
+
+from engine_fixtures import fake_config, fake_emulator, member, plan_and_apply
+from teamform.testing import make_plan
+
+ALICE, BOB, CAROL, DAVE = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
+TWO = [{"who": ALICE, "role": "Admin"}, {"who": BOB}]
+
+
+def status(report) -> dict[str, str]:
+    return {r.op_id.split(":", 1)[1]: r.status for r in report.results}
+
+
+async def test_a_429_waits_what_retry_after_asks_for():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    emu.inject(kind="status", status=429, method="DELETE", retry_after=7)
+    sleeps: list[float] = []
+    _, report = await plan_and_apply(fake_config(TWO), emu, sleeps=sleeps)
+    assert report.ok and sleeps and max(sleeps) >= 7
+
+
+async def test_the_applier_backs_off_as_the_services_limits_say():
+    """limits.backoff and limits.retries reach the applier's own retries (a write that failed with a
+    5xx is read back, then tried again after the service's backoff)."""
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    emu.inject(kind="status", status=503, method="DELETE", times=2)
+    sleeps: list[float] = []
+    _, report = await plan_and_apply(fake_config(TWO, limits={"backoff": 4, "retries": 2}), emu, sleeps=sleeps)
+    [delete] = [r for r in report.results if r.action == "delete"]
+    assert report.ok and delete.attempts == 3
+    assert len(sleeps) == 2 and 4 <= sleeps[0] <= 8 and 8 <= sleeps[1] <= 12
+
+
+async def test_retries_stop_at_the_services_limit():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    emu.inject(kind="status", status=503, method="DELETE", times=99)
+    _, report = await plan_and_apply(fake_config(TWO, limits={"retries": 1}), emu, sleeps=[])
+    [failed] = report.by_status("failed")
+    assert failed.attempts == 2 and "503" in failed.message
+
+
+async def test_a_retry_after_longer_than_max_wait_fails_with_the_reason():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    emu.inject(kind="status", status=429, method="DELETE", retry_after=3600, times=99)
+    _, report = await plan_and_apply(fake_config(TWO, limits={"max_wait": 30}), emu, sleeps=[])
+    [failed] = report.by_status("failed")
+    assert "asked to wait 3600s" in failed.message and "max_wait" in failed.message
+
+
+async def test_a_lost_answer_is_read_back_not_repeated():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    emu.inject(kind="drop", method="DELETE")
+    _, report = await plan_and_apply(fake_config(TWO), emu, sleeps=[])
+    [result] = [r for r in report.results if r.action == "delete"]
+    assert result.status == "done" and "read back" in result.message
+    assert len(emu.calls("DELETE")) == 1
+
+
+async def test_a_delete_of_something_already_gone_is_done():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL))
+    plan = await make_plan(fake_config(TWO), {"svc": emu})
+    emu.state["members"] = [m for m in emu.state["members"] if m["email"] != CAROL]  # someone else removed her
+    from teamform.session import Session
+
+    async with Session(fake_config(TWO), emulators={"svc": emu}, environ={}) as session:
+        report = await session.apply(plan)
+    assert status(report) == {f"member[{CAROL}]:delete": "done", f"member[{BOB}]:create": "done"}
+    assert "already gone" in report.results[0].message or "already gone" in report.results[1].message
+
+
+async def test_a_final_failure_skips_what_depends_on_it_and_the_rest_goes_on():
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL), member(3, DAVE), seats=3)
+    emu.inject(kind="status", status=400, method="DELETE", path="/members/2$")
+    cfg = fake_config([{"who": ALICE, "role": "Admin"}, {"who": BOB}], seats=2)
+    _, report = await plan_and_apply(cfg, emu, sleeps=[])
+    got = status(report)
+    assert got[f"member[{CAROL}]:delete"] == "failed" and got["seats[seats]:update"] == "skipped"
+    assert got[f"member[{DAVE}]:delete"] == "done" and not report.ok
+    _, report = await plan_and_apply(cfg, emu, sleeps=[])
+    assert report.ok and (await make_plan(cfg, {"svc": emu})).operations == []
+
+
+async def test_creates_go_out_as_one_bulk_call():
+    emu = fake_emulator(member(1, ALICE, "Admin"), seats=5)
+    cfg = fake_config([{"who": ALICE, "role": "Admin"}, {"who": BOB}, {"who": CAROL}, {"who": DAVE}])
+    _, report = await plan_and_apply(cfg, emu)
+    assert report.ok and [r.batched for r in report.results] == [3, 3, 3]
+    assert len(emu.calls("POST", "/members/bulk")) == 1 and not emu.calls("POST", "/members$")
+
+
+async def test_concurrency_is_capped_per_service():
+    people = [ALICE, BOB, CAROL, DAVE]
+    emu = fake_emulator(*[member(i + 1, p, "Admin" if i == 0 else "User") for i, p in enumerate(people)])
+    inflight, peak = [0], [0]
+    app = emu.app
+
+    async def counting(scope, receive, send):
+        inflight[0] += 1
+        peak[0] = max(peak[0], inflight[0])
+        await asyncio.sleep(0.01)
+        try:
+            await app(scope, receive, send)
+        finally:
+            inflight[0] -= 1
+
+    emu.app = counting
+    cfg = fake_config([{"who": p, "role": "Admin"} for p in people], limits={"concurrency": 2})
+    plan, report = await plan_and_apply(cfg, emu)
+    assert report.ok and len(plan.operations) == 3 and peak[0] == 2

@@ -1,0 +1,63 @@
+"""The public provider contract, pinned: what a provider package may import from teamform, and the
+one layout every provider in this repository has. Adding a name to the contract is a decision;
+removing one breaks third-party providers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import teamform.provider as contract
+from teamform.provider import installed
+
+PROVIDERS = Path(__file__).resolve().parent.parent / "providers"
+
+CONTRACT = {
+    "Provider", "Context", "HeaderAuth",
+    "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Directory",
+    "Resource", "Ref", "State", "KindSpec", "Guard", "norm_email",
+    "Operation", "Finding", "error", "warning", "note",
+    "ProviderError", "IncompleteRead", "Outcome", "json_body", "parse_retry_after",
+    "Paging", "Page", "NumberedPages", "OffsetPages", "Unpaged", "dig",
+    "installed", "BROKEN", "ENTRY_POINT_GROUP",
+}
+#: what a provider package may import from teamform: the contract, and the emulator base for its emulator
+ALLOWED_MODULES = {"teamform.provider", "teamform.emulator"}
+LAYOUT = {"__init__.py", "settings.py", "read.py", "write.py", "api.py", "emulator", "README.md"}
+
+
+def test_the_contract_is_exactly_this():
+    assert set(contract.__all__) == CONTRACT
+    assert all(hasattr(contract, name) for name in contract.__all__)
+
+
+def _teamform_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "teamform":
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "teamform"}
+    return found
+
+
+def test_providers_import_only_the_contract():
+    offending = {}
+    for path in PROVIDERS.rglob("*.py"):
+        bad = _teamform_imports(path) - ALLOWED_MODULES
+        if bad:
+            offending[str(path.relative_to(PROVIDERS))] = sorted(bad)
+    assert offending == {}
+
+
+def test_every_provider_has_the_one_layout():
+    for folder in sorted(p for p in PROVIDERS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        names = {p.name for p in folder.iterdir()}
+        assert LAYOUT <= names, f"{folder.name} lacks {sorted(LAYOUT - names)}"
+        assert (folder / "emulator" / "__init__.py").exists(), f"{folder.name}/emulator is not a package"
+
+
+def test_providers_are_plain_subclasses_without_mixins():
+    for name, cls in installed().items():
+        assert cls.__bases__ == (contract.Provider,), f"{name}: {cls.__bases__}"
