@@ -193,3 +193,12 @@ def test_allow_stale_unrelated_skips_a_service_that_cannot_be_read_and_applies_t
     assert result.exit_code == 1
     assert "skipped (stale): workdrive:" in result.output and "✓ krisp:" in result.output
     assert "workdrive cannot be planned now, so none of its operations run: could not read live state" in result.output
+
+
+def test_sandbox_reset_refuses_a_path_as_a_service_name(tf, tmp_path):
+    (tmp_path / ".teamform" / "sandbox").mkdir(parents=True)
+    victim = tmp_path / "victim.json"
+    victim.write_text("{}")
+    result = tf("sandbox", "reset", "--service", "../../victim")
+    assert result.exit_code == 1 and "is not allowed" in result.output
+    assert victim.exists()

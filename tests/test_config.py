@@ -170,3 +170,52 @@ def test_a_group_that_contains_itself_is_one_located_error_wherever_it_is_used()
         "      Engineering: {heads: [alice@example.com], members: [dave@example.com]}",
         "      Engineering: {heads: [alice@example.com], members: [dave@example.com, group:loop]}")
     assert any("groups.loop" in p and "contains itself" in p for p in problems(example))
+
+
+HOSTILE_FILES = {
+    "provider: [krisp]": ("services:\n  k:\n    provider: [krisp]\n", "services.k.provider: provider must be a name"),
+    "a self-referencing alias": ("people: &p {a@example.com: *p}\n", "an alias refers to a node that contains it"),
+    "an unreadable tag": ("groups: !!int x\n", "a value cannot be read"),
+    "a tab in base_url": ('services:\n  k: {provider: krisp, base_url: "https://x\\t.example.com"}\n',
+                          "services.k.base_url: a URL must not contain spaces"),
+    "userinfo in base_url": ('services:\n  k: {provider: krisp, base_url: "https://u:hunter22@teams.krisp.ai"}\n',
+                             "services.k.base_url: a URL must not carry a user or password"),
+    "a path as service name": ("services:\n  ../../victim: {provider: krisp, sandbox: true}\n",
+                               "service name '../../victim' is not allowed"),
+    "an absolute path as service name": ("services:\n  /etc/passwd: {provider: krisp, sandbox: true}\n",
+                                         "is not allowed"),
+    "a rate that never lets a request through": (
+        "services:\n  k: {provider: krisp, sandbox: true, limits: {requests_per_minute: 1e-9}}\n",
+        "services.k.limits.requests_per_minute: Input should be greater than or equal to 1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_hostile_state_files_get_a_located_error_not_a_traceback(name):
+    body, expected = HOSTILE_FILES[name]
+    with pytest.raises(ConfigError) as caught:
+        load("version: 1\n" + body if not body.startswith("people") else "version: 1\n" + body)
+    assert expected in str(caught.value)
+    assert "hunter22" not in str(caught.value)
+
+
+def test_an_alias_bomb_is_refused_quickly():
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(ConfigError) as caught:
+        load("\n".join(lines) + "\nversion: 1\n")
+    assert "alias bomb" in str(caught.value)
+
+
+def test_a_modest_alias_for_shared_settings_is_fine():
+    text = "\n".join([
+        "version: 1",
+        "people: {a@example.com: {}}",
+        "services:",
+        "  k1: {provider: krisp, sandbox: true, limits: &limits {requests_per_minute: 60, retries: 2},",
+        "       members: [{who: a@example.com, role: Admin}]}",
+        "  k2: {provider: krisp, sandbox: true, limits: *limits, members: [{who: a@example.com, role: Admin}]}",
+    ])
+    config = load(text + "\n")
+    assert config.services["k2"].entry.limits.requests_per_minute == 60

@@ -88,7 +88,7 @@ async def test_a_real_krisp_plan_with_hostile_live_data_renders_inert():
           alice@example.com: {{name: "{MENTION}"}}
           admins@example.com: {{}}
         services:
-          "{MENTION}":
+          krisp:
             provider: krisp
             sandbox: true
             policy: {{max_removals: 100%}}
@@ -96,7 +96,7 @@ async def test_a_real_krisp_plan_with_hostile_live_data_renders_inert():
               - {{who: alice@example.com, role: Admin, nickname: "{HOSTILE}"}}
               - {{who: admins@example.com, role: User}}
     """)
-    plan = await make_plan(config, {MENTION: KrispEmulator(state)})
+    plan = await make_plan(config, {"krisp": KrispEmulator(state)})
     markdown = render_markdown(plan, environ={})
     rendered = github_html(markdown)
     assert_inert(rendered, services=1)

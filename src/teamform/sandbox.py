@@ -20,8 +20,12 @@ SANDBOX_ORIGIN = "http://127.0.0.1"
 
 def sandbox_store(sandbox_dir: Path, service: str, provider: str) -> Path:
     """Where a sandbox service keeps its emulator's state: per service and provider, so a service
-    renamed onto another provider never reads the other emulator's file."""
-    return sandbox_dir / (f"{service}.json" if service == provider else f"{service}.{provider}.json")
+    renamed onto another provider never reads the other emulator's file. Never outside the sandbox
+    directory, whatever the name (the file's validation refuses such names first)."""
+    path = sandbox_dir / (f"{service}.json" if service == provider else f"{service}.{provider}.json")
+    if path.resolve().parent != sandbox_dir.resolve():
+        raise ValueError(f"service name {service!r} would put sandbox state outside {sandbox_dir}")
+    return path
 
 
 def servers(config: "Config", first_port: int, sandbox_dir: Path = SANDBOX_DIR) -> list[tuple[str, str, "uvicorn.Server"]]:

@@ -243,6 +243,9 @@ def sandbox() -> None:
 @service_option
 def sandbox_reset(services: tuple[str, ...]) -> None:
     """Forget the sandbox state: the next run starts from the seeded drift again."""
+    bad = [why for why in map(cfg.service_name_problem, services) if why]
+    if bad:
+        raise Failure("; ".join(bad))
     if not SANDBOX_DIR.exists():
         click.echo("The sandbox is already clean.")
         return

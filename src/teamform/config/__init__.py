@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
@@ -17,7 +18,7 @@ from ..provider.registry import BROKEN, installed
 from .loader import ConfigError, Document, Problem, load_file, load_text
 from .schema import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
 
-__all__ = ["Config", "ConfigError", "ServiceConfig", "load", "load_path", "service_model",
+__all__ = ["Config", "ConfigError", "ServiceConfig", "load", "load_path", "service_model", "service_name_problem",
            "resolve_credentials", "json_schema", "Problem"]
 
 
@@ -145,17 +146,34 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     return config
 
 
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def service_name_problem(name: Any) -> str | None:
+    """Why a service name is refused: it names files (the sandbox's state, the lock), so it is a
+    plain word, never a path."""
+    if isinstance(name, str) and SERVICE_NAME.match(name) and ".." not in name:
+        return None
+    return (f"service name {str(name)[:80]!r} is not allowed: use letters, digits, '.', '-' and '_' "
+            "(at most 63, starting with a letter or digit, no '..')")
+
+
 def _build_service(doc, config, name, raw, providers, context, *, expandable: bool = True) -> list[Problem]:
     """One service entry's problems; ``expandable``: every group expands (none contains itself),
     so the checks that look at whom each entry names can run."""
     path = ("services", name)
     if not isinstance(raw, dict):
         return [doc.problem(path, "a service must be a mapping with provider: and its settings")]
+    bad_name = service_name_problem(name)
+    if bad_name:
+        return [doc.problem(path, bad_name, key=True)]
     kind = raw.get("provider")
-    if kind not in providers:
+    if not isinstance(kind, str) or kind not in providers:
         allowed = ", ".join(providers) or "none installed"
         what = f"unknown provider '{kind}'" if kind else "required key 'provider' is missing"
-        if kind in BROKEN:
+        if kind is not None and not isinstance(kind, str):
+            what = f"provider must be a name, not a {type(kind).__name__}"
+        if isinstance(kind, str) and kind in BROKEN:
             what = f"provider '{kind}' is installed but failed to load ({BROKEN[kind]})"
         return [doc.problem(path + (("provider",) if kind else ()), f"{what}; installed providers: {allowed}")]
     cls = providers[kind]

@@ -80,12 +80,59 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+#: aliases may repeat a part of the file (``<<: *defaults``), not multiply it: past this many
+#: times the file's own nodes, plus a little, the file is refused (a "billion laughs" bomb)
+ALIAS_GROWTH = 4
+ALIAS_SLACK = 10_000
+
+
+def _expanded_size(root: yaml.Node, file: str) -> int:
+    """How many nodes the document holds once every alias is expanded; a ConfigError for an alias
+    that contains itself or a document that aliases blow up. Iterative: deep files cannot
+    exhaust the stack."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    distinct: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            line, col = _mark(node)
+            raise ConfigError([Problem(file, line, col, "", "an alias refers to a node that contains it")])
+        on_path.add(key)
+        distinct.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    total = sizes[id(root)]
+    if total > ALIAS_GROWTH * len(distinct) + ALIAS_SLACK:
+        raise ConfigError([Problem(file, None, None, "", f"aliases expand this file to {total:,} values from "
+                                   f"{len(distinct):,}; refusing it (an alias bomb?)")])
+    return total
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def load_text(text: str, file: str = "<string>") -> Document:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return Document(file, None, text)
+        _expanded_size(node, file)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -94,6 +141,8 @@ def load_text(text: str, file: str = "<string>") -> Document:
         raise ConfigError([Problem(file, line, col, "", f"not valid YAML: {exc.problem or exc}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a tagged value that cannot be built
+        raise ConfigError([Problem(file, None, None, "", f"not valid YAML: a value cannot be read ({exc})")]) from None
     finally:
         loader.dispose()
     doc = Document(file, data, text)

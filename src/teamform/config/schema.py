@@ -110,7 +110,17 @@ def is_loopback(host: str | None) -> bool:
 
 
 def _check_url(value: str) -> str:
-    parsed = urlparse(value)
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise PydanticCustomError("url_chars", "a URL must not contain spaces, tabs or control characters", {})
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise PydanticCustomError("url", "not a URL ({why})", {"why": str(exc)}) from None
+    if "@" in parsed.netloc:  # never echo it: the userinfo may be a password
+        raise PydanticCustomError(
+            "url_userinfo", "a URL must not carry a user or password: give credentials under credentials: "
+            "as env:NAME references", {})
     if parsed.scheme == "https" and parsed.netloc:
         return value.rstrip("/")
     if parsed.scheme == "http" and is_loopback(parsed.hostname):
@@ -126,12 +136,12 @@ BaseURL = Annotated[str, AfterValidator(_check_url)]
 class Limits(Strict):
     """How hard teamform may push a service."""
 
-    requests_per_minute: float = Field(120, gt=0, description="client-side rate limit")
+    requests_per_minute: float = Field(120, ge=1, le=1_000_000, description="client-side rate limit")
     concurrency: int = Field(4, ge=1, le=64, description="operations in flight at once")
     retries: int = Field(5, ge=0, le=20, description="attempts after the first on 429/5xx/timeouts")
-    backoff: float = Field(0.5, ge=0, description="first retry delay in seconds (doubles, with jitter)")
-    max_wait: float = Field(60, ge=0, description="longest single wait, Retry-After included")
-    timeout: float = Field(30, gt=0, description="seconds per request")
+    backoff: float = Field(0.5, ge=0, le=600, description="first retry delay in seconds (doubles, with jitter)")
+    max_wait: float = Field(60, ge=0, le=3600, description="longest single wait, Retry-After included")
+    timeout: float = Field(30, gt=0, le=600, description="seconds per request")
 
 
 class ProviderSettings(Strict):
