@@ -13,7 +13,7 @@ import click
 
 from .. import config as cfg
 from ..apply import Report, Result
-from ..plan import stale
+from ..plan import planfile, stale
 from ..plan.ops import Plan
 from ..provider.registry import installed
 from ..sandbox import SANDBOX_DIR, sandbox_store
@@ -122,11 +122,9 @@ def _confirm(auto_approve: bool) -> None:
 
 def _load_saved(path: str) -> Plan:
     try:
-        return Plan.from_dict(json.loads(Path(path).read_text()))
-    except FileNotFoundError:
-        raise Failure(f"{path}: no such plan file") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Failure(f"{path}: not a teamform plan: {exc}") from None
+        return planfile.load(path)
+    except planfile.PlanFileError as exc:
+        raise Failure(str(exc)) from None
 
 
 async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | None, auto_approve: bool,

@@ -153,9 +153,18 @@ def load_text(text: str, file: str = "<string>") -> Document:
     return doc
 
 
+#: a state file for 100,000 people is tens of megabytes; past this it is not a state file
+MAX_BYTES = 256 << 20
+
+
 def load_file(path: str | Path) -> Document:
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():
+            raise ConfigError([Problem(str(path), None, None, "", "not a regular file")])
+        if p.exists() and p.stat().st_size > MAX_BYTES:
+            raise ConfigError([Problem(str(path), None, None, "", f"larger than {MAX_BYTES >> 20} MiB: "
+                                       "not a state file")])
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), None, None, "", "file not found (use -f FILE to name the state file)")]) from None
