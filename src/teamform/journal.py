@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .apply import Report
 from .model import digest
+from .redact import Redactor
 from .plan.ops import Plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,23 +127,6 @@ def secret_values(providers: Iterable["Provider"]) -> list[str]:
             if name not in getattr(type(p), "public_credentials", ())]
 
 
-def _masking(secrets: Iterable[str]) -> list[str]:
-    # longest first, so that a secret containing a shorter one is masked whole, not in part
-    return sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
-
-
-def _mask(value: Any, secrets: Iterable[str]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {k: _mask(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask(v, secrets) for v in value]
-    return value
-
-
 def entry(plan: Plan, report: Report, *, saved_plan: str | None = None, secrets: Iterable[str] = (),
           environ: Mapping[str, str] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     from . import __version__
@@ -168,7 +152,7 @@ def entry(plan: Plan, report: Report, *, saved_plan: str | None = None, secrets:
         "operations": operations,
         "ci": ci_context(environ),
     }
-    return _mask(body, _masking(secrets))
+    return Redactor(secrets)(body)
 
 
 def refusal(reason: str, *, plan: Plan | None = None, services: Iterable[str] = (),
@@ -192,7 +176,7 @@ def refusal(reason: str, *, plan: Plan | None = None, services: Iterable[str] = 
         "operations": [],
         "ci": ci_context(environ),
     }
-    return _mask(body, _masking(secrets))
+    return Redactor(secrets)(body)
 
 
 def is_refusal(record: Mapping[str, Any]) -> bool:

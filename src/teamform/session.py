@@ -6,6 +6,7 @@ The CLI and the tests drive teamform through ``Session``; nothing here knows a p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence
@@ -19,7 +20,9 @@ from .http import open_client
 from .retry import RetryPolicy
 from .findings import error
 from .errors import IncompleteRead
+from .journal import secret_values
 from .model import DuplicateResource, State
+from .redact import Redactor
 from .plan import Plan, ServicePlan, failed_read, plan_service
 from .provider.base import Context, Provider
 from .sandbox import SANDBOX_DIR, SANDBOX_ORIGIN, sandbox_store
@@ -129,7 +132,23 @@ class Session:
                 continue
             plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
                                               self.config.directory, allow_mass_removal=allow_mass_removal))
+        for sp in plan.services:
+            self._redact_service(sp)
         return plan
+
+    @property
+    def redact(self) -> Redactor:
+        """Masks the credential values this session read, wherever a service echoes one back."""
+        return Redactor(secret_values(self.providers.values()))
+
+    def _redact_service(self, sp: ServicePlan) -> None:
+        redact = self.redact
+        if not redact.secrets:
+            return
+        sp.findings = [dataclasses.replace(f, message=redact.text(f.message)) for f in sp.findings]
+        for op in sp.operations:
+            op.warnings = redact(op.warnings)
+            op.summary = redact.text(op.summary)
 
     async def make_plan(self, *, allow_mass_removal: bool = False) -> tuple[Plan, dict[str, State | BaseException]]:
         live = await self.fetch()
@@ -144,4 +163,10 @@ class Session:
         )
         runnable = Plan(services=[s for s in plan.services if not s.errors and s.name in self.providers],
                         state_file=plan.state_file, state_hash=plan.state_hash)
-        return await apply_plan(runnable, self.providers, settings, on_result)
+        redact = self.redact
+
+        def masked(result: Result) -> None:
+            result.message = redact.text(result.message)
+            if on_result is not None:
+                on_result(result)
+        return await apply_plan(runnable, self.providers, settings, masked)
