@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import datetime as dt
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence
@@ -109,7 +110,9 @@ class Session:
         """One service's live state; an answer the provider could not make sense of (a field of
         the wrong type, a resource listed twice) is an incomplete read, never a traceback."""
         try:
-            return await provider.fetch()
+            state = await provider.fetch()
+            _check_shapes(provider, state)
+            return state
         except DuplicateResource as exc:
             raise IncompleteRead(f"{provider.name} listed {exc}; refusing to plan from it") from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -130,8 +133,14 @@ class Session:
             except ValueError as exc:
                 plan.services.append(ServicePlan(svc.name, svc.provider, findings=[error(str(exc), code="file")]))
                 continue
-            plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
-                                              self.config.directory, allow_mass_removal=allow_mass_removal))
+            except (TypeError, KeyError, AttributeError, IndexError) as exc:
+                plan.services.append(_unplannable(svc.name, svc.provider, exc))
+                continue
+            try:
+                plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
+                                                  self.config.directory, allow_mass_removal=allow_mass_removal))
+            except (TypeError, KeyError, AttributeError, IndexError) as exc:
+                plan.services.append(_unplannable(svc.name, svc.provider, exc))
         for sp in plan.services:
             self._redact_service(sp)
         return plan
@@ -170,3 +179,30 @@ class Session:
             if on_result is not None:
                 on_result(result)
         return await apply_plan(runnable, self.providers, settings, masked)
+
+
+def _unplannable(service: str, provider: str, exc: BaseException) -> ServicePlan:
+    """A service whose answers the provider could not make sense of while planning: refused, with
+    the reason, instead of a traceback that would stop every other service too."""
+    return ServicePlan(service, provider, findings=[error(
+        f"could not plan from what {provider} answered ({type(exc).__name__}: {exc}); nothing will be "
+        "changed in this service", code="failed_read")])
+
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_shapes(provider: Provider, state: State) -> None:
+    """Attributes the planner compares by value (a role, a guarded attribute) must be plain values:
+    a list or an object where the service should have said a role is an incomplete read."""
+    for res in state:
+        if not isinstance(res.key, str) or not all(isinstance(r.key, str) for r in res.refs):
+            raise IncompleteRead(f"{provider.name} answered a {res.kind} whose name or email is "
+                                 f"{json.dumps(res.key, default=str)[:60]}, not text")
+        spec = provider.kind(res.kind)
+        for attr in {spec.role_attr, *(g.attr for g in spec.guards)} - {None}:
+            value = res.attrs.get(attr)
+            if not isinstance(value, SCALARS):
+                raise IncompleteRead(f"{provider.name} answered {attr} {json.dumps(value, default=str)[:60]} for "
+                                     f"{res.label}, not a single value")
+
