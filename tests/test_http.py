@@ -85,3 +85,34 @@ def test_the_limit_never_lets_more_than_the_configured_rate_through():
 def test_krisps_default_stays_well_under_its_documented_700_a_minute():
     settings = KrispProvider.Settings()
     assert settings.limits.requests_per_minute <= 700 / 2
+
+
+def flaky(error: Exception, failures: int, seen: list[str]) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        if len(seen) <= failures:
+            raise error
+        return httpx.Response(200, json={"ok": True})
+    return httpx.MockTransport(handle)
+
+
+async def test_a_read_cut_by_a_reset_or_a_dropped_idle_connection_is_sent_again():
+    for error in (httpx.ReadError("connection reset by peer"),
+                  httpx.RemoteProtocolError("server disconnected without sending a response")):
+        seen: list[str] = []
+        client = open_client("https://svc.example", inner=flaky(error, 2, seen), retry=RetryPolicy(sleep=no_sleep))
+        assert (await client.get("/users")).json() == {"ok": True} and seen == ["GET"] * 3
+
+
+async def test_a_write_cut_by_a_reset_is_not_sent_again_here():
+    """Whether it took effect is unknown: the applier reads back before it repeats a write."""
+    seen: list[str] = []
+    client = open_client("https://svc.example", inner=flaky(httpx.ReadError("reset"), 1, seen),
+                         retry=RetryPolicy(sleep=no_sleep))
+    try:
+        await client.post("/users", json={})
+    except httpx.ReadError:
+        pass
+    else:  # pragma: no cover - the assertion below says what went wrong
+        raise AssertionError("a write was retried blind")
+    assert seen == ["POST"]

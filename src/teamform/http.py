@@ -21,6 +21,8 @@ from .retry import RetryPolicy
 log = logging.getLogger("teamform.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: failures after which a read is simply sent again: a timeout, a reset or dropped idle connection
+TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
 SECRET_QUERY = re.compile(r"((?:token|secret|key|password|access_token|refresh_token)=)[^&]*", re.I)
 
@@ -81,7 +83,7 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         log.debug("%s %s", request.method, redact_url(self.secret_path.sub("***", url) if self.secret_path else url))
         try:
             response = await self.inner.handle_async_request(request)
-        except httpx.TimeoutException as exc:
+        except TRANSIENT as exc:
             if request.method in SAFE_METHODS:
                 raise _Retry(None, None, exc) from exc
             raise
