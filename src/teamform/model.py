@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+import orjson
+
 
 def norm_email(email: str) -> str:
     """Emails compare case-insensitively everywhere."""
@@ -97,8 +99,12 @@ class Resource:
 
 
 def digest(obj: Any) -> str:
-    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    """A short, stable hash of JSON-able data (orjson: a plan fingerprints every live resource)."""
+    try:
+        blob = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):  # past 64-bit integers and the like
+        blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 class DuplicateResource(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 #: aliases may repeat a part of the file (``<<: *defaults``), not multiply it: past this many
 #: times the file's own nodes, plus a little, the file is refused (a "billion laughs" bomb)
+ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]")
 ALIAS_GROWTH = 4
 ALIAS_SLACK = 10_000
 
@@ -132,7 +134,8 @@ def load_text(text: str, file: str = "<string>") -> Document:
         node = loader.get_single_node()
         if node is None:
             return Document(file, None, text)
-        _expanded_size(node, file)
+        if ANCHOR.search(text):  # no anchor, no alias: nothing can expand
+            _expanded_size(node, file)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

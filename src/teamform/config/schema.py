@@ -207,18 +207,17 @@ class Directory:
     groups: dict[str, list[str]] = field(default_factory=dict)
 
     def expand(self, who: str, _seen: frozenset[str] = frozenset()) -> list[str]:
-        """Lower-cased emails for an email or ``group:NAME`` (nested groups allowed)."""
+        """Lower-cased emails for an email or ``group:NAME`` (nested groups allowed), each once, in
+        the order the groups list them."""
         if not who.startswith("group:"):
             return [norm_email(who)]
         name = who[len("group:"):]
         if name in _seen:
             raise ValueError(f"group '{name}' contains itself")
-        out: list[str] = []
+        out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
         for member in self.groups.get(name, []):
-            for email in self.expand(member, _seen | {name}):
-                if email not in out:
-                    out.append(email)
-        return out
+            out.update(dict.fromkeys(self.expand(member, _seen | {name})))
+        return list(out)
 
     def person(self, email: str) -> Person:
         return self.people.get(norm_email(email), Person())

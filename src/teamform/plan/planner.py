@@ -21,7 +21,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def describe(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Human-readable attribute changes, one line each (deepdiff does the comparing)."""
+    """Human-readable attribute changes, one line each. Plain values are compared directly;
+    deepdiff describes what changed inside a list or a mapping."""
+    lines = []
+    for key in set(before) | set(after):
+        if key not in after:
+            lines.append(f"{key}: removed {_show(before[key])}")
+        elif key not in before:
+            lines.append(f"{key}: added {_show(after[key])}")
+        elif isinstance(before[key], (dict, list)) or isinstance(after[key], (dict, list)):
+            lines += _nested({key: before[key]}, {key: after[key]})
+        elif before[key] != after[key] or type(before[key]) is not type(after[key]):
+            lines.append(f"{key}: {_show(before[key])} → {_show(after[key])}")
+    return sorted(lines)
+
+
+def _nested(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     diff = DeepDiff(before, after, ignore_order=True, view="tree")
     lines = []
     for change, items in diff.items():
@@ -35,7 +50,7 @@ def describe(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 lines.append(f"{path}: removed {_show(item.t1)}")
             else:  # pragma: no cover - other deepdiff categories
                 lines.append(f"{path}: changed")
-    return sorted(lines)
+    return lines
 
 
 def _show(value: Any) -> str:
