@@ -10,7 +10,7 @@ import httpx
 from teamform.provider import Operation, ProviderError, json_body
 
 from . import api
-from .read import fetch_one, user_resource
+from .read import lookup, user_resource
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import CrankWheelProvider
@@ -54,7 +54,7 @@ async def create(p: "CrankWheelProvider", op: Operation) -> None:
     try:
         await p.request("POST", api.USERS, ok=api.CREATE_OK, data=form)
     except CrankWheelError as exc:
-        current = await fetch_one(p, op.key) if exc.status == 422 else None
+        current = await lookup(p, op.key) if exc.status == 422 else None
         if current is None:
             raise
         await patch(p, op.key, user_resource(current).attrs, attrs)
@@ -72,8 +72,8 @@ async def patch(p: "CrankWheelProvider", email: str, before: dict[str, Any], aft
 
 
 async def verify(p: "CrankWheelProvider", op: Operation) -> bool:
-    """A cheaper read-back than the whole list: the one user."""
-    current = await fetch_one(p, op.key)
+    """A cheaper read-back than the whole list: the one user (its 404 confirmed by the list)."""
+    current = await lookup(p, op.key)
     if op.action == "delete":
         return current is None
     return current is not None and op.after is not None and user_resource(current).attrs == op.after.attrs

@@ -1,5 +1,6 @@
 """CrankWheel's published Postman collection, endpoint by endpoint, against the emulator; then the
-calls NOTES.md adds (one user, PATCH, DELETE, the auth header).
+calls NOTES.md adds (one user, PATCH, DELETE, the auth header); then the provider: it sends what
+the document requires, reads what it returns, and never takes a part of the list for the whole.
 
 The collection is kept beside the provider (``providers/crankwheel/crankwheel-api.postman.json``,
 a copy of ``shared/api-docs/``) and walked here, so a change to it shows up as a failing test.
@@ -12,12 +13,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from teamform.testing import load, make_plan, plan_apply
 from teamform_crankwheel import api
 from teamform_crankwheel.emulator import PREFIX, CrankWheelEmulator, user
 from teamform_crankwheel.emulator.seed import PROSPECT_ENRICHED, PROSPECT_FIXED, PROSPECT_QUESTIONS, demo_session
@@ -383,3 +388,93 @@ async def test_a_read_only_key_reads_every_documented_list_and_writes_nothing_in
                   await c.delete(api.user_path("u@example.com"))]
     assert [r.status_code for r in reads] == [200, 200, 200]
     assert [r.status_code for r in writes] == [403] * 3 and writes[0].json() == {"error": "this API key is read-only"}
+
+
+# ---- the provider: sends what the document requires, reads what it returns -------------------
+
+PEOPLE = [f"u{i:03d}@example.com" for i in range(250)]
+
+
+def state_file(*members: str) -> str:
+    people = "\n".join(f"  {p}: {{}}" for p in [OWNER, *PEOPLE])
+    lines = "\n".join(f"      - {m}" for m in [f"{{who: {OWNER}, privilege: owner}}", *members])
+    return (f"version: 1\npeople:\n{people}\nservices:\n  cw:\n    provider: crankwheel\n    sandbox: true\n"
+            f"    limits: {{requests_per_minute: 100000}}\n    members:\n{lines}\n")
+
+
+async def test_the_provider_posts_exactly_the_documented_fields_url_encoded():
+    emu = emulator()
+    emu.state["keys"]["sandbox-key"] = api.READ_WRITE
+    plan, report = await plan_apply(load(state_file("{who: u000@example.com, in_demo_pool: true}")), {"cw": emu})
+    assert [op.action for op in plan.operations] == ["create"] and report.ok
+    [post] = emu.calls("POST")
+    sent = [pair.split("=")[0].replace("%5B", "[").replace("%5D", "]") for pair in post.body.split("&")]
+    documented_keys = [f["key"] for f in documented("UserAccessPost2")["body"]["urlencoded"]]
+    assert sorted(sent) == documented_keys and post.status == 201
+
+
+async def test_the_provider_reads_the_whole_unpaged_list_in_one_request_without_paging_parameters():
+    emu = emulator(*[user(p.upper() if i % 7 == 0 else p, "user", [True, False, None][i % 3])
+                     for i, p in enumerate(PEOPLE)])
+    emu.state["keys"]["sandbox-key"] = api.READ_WRITE
+    members = [f"{{who: {p}, in_demo_pool: {str(i % 3 == 0).lower()}}}" for i, p in enumerate(PEOPLE)]
+    plan = await make_plan(load(state_file(*members)), {"cw": emu})
+    assert not plan.errors and plan.operations == []  # null read as false, case ignored
+    [read] = emu.calls("GET")
+    assert read.path == PREFIX + api.USERS and read.query == ""
+
+
+class Answering(CrankWheelEmulator):
+    """The emulator, except that ``GET /user_access`` answers what a test says: a service that
+    differs from its document in a plausible way."""
+
+    def __init__(self, state: dict, answer: Callable[[list[dict]], Response]) -> None:
+        self.answer = answer
+        super().__init__(state)
+
+    def routes(self) -> list:
+        async def listing(request: Request) -> Response:
+            return self.answer([dict(u) for u in self.state["users"]])
+        return [Route(PREFIX + api.USERS, listing, methods=["GET"]), *super().routes()]
+
+
+def paged_state() -> dict:
+    users = [user(OWNER, "owner"), *[user(p) for p in PEOPLE[:30]]]
+    return {"keys": {"sandbox-key": api.READ_WRITE}, "users": users, "onboarding_emails": [],
+            "sessions": [], "demo_sessions": []}
+
+
+@pytest.mark.parametrize("headers", [
+    lambda users: {"Link": '<https://meeting.is/ss/api/user_access?page=2>; rel="next"'},
+    lambda users: {"X-Total-Count": str(len(users))},
+    lambda users: {"Total": str(len(users)), "Per-Page": "25"},
+    lambda users: {"X-Next-Page": "2", "X-Total-Pages": "2"},
+    lambda users: {"X-Total-Pages": "2"},
+], ids=["link-next", "x-total-count", "total", "x-next-page", "x-total-pages"])
+async def test_a_list_that_pages_with_its_own_default_size_is_not_taken_for_the_whole(headers):
+    """A service that pages the list after all (25 a page) and says so as Rails paginators do:
+    the first page is refused as a partial read, so the plan removes nobody on the pages not read."""
+    emu = Answering(paged_state(), lambda users: JSONResponse(users[:25], headers=headers(users)))
+    plan = await make_plan(load(state_file(*[f"{{who: {p}}}" for p in PEOPLE[:30]])), {"cw": emu},
+                           allow_mass_removal=True)
+    assert plan.operations == [] and "documented as one unpaged list" in plan.services[0].errors[0]
+    assert len(emu.calls("GET")) == 1  # refused, not followed round and round
+
+
+async def test_a_whole_list_with_a_total_header_that_agrees_is_read():
+    emu = Answering(paged_state(), lambda users: JSONResponse(users, headers={"X-Total-Count": str(len(users))}))
+    plan = await make_plan(load(state_file(*[f"{{who: {p}}}" for p in PEOPLE[:30]])), {"cw": emu})
+    assert not plan.errors and plan.operations == []
+
+
+@pytest.mark.parametrize("answer,said", [
+    (lambda users: JSONResponse({"users": users, "meta": {"page": 1}}), "is dict, not a list"),
+    (lambda users: JSONResponse(users + users[-1:]), "listed u029@example.com twice"),
+    (lambda users: JSONResponse(users + [dict(users[-1], email=users[-1]["email"].upper())]), "twice"),
+    (lambda users: Response("<html>maintenance</html>", media_type="text/html"), "not JSON"),
+], ids=["envelope", "duplicate", "duplicate-other-case", "html"])
+async def test_a_list_of_another_shape_aborts_the_plan_with_words_naming_crankwheel(answer, said):
+    emu = Answering(paged_state(), answer)
+    plan = await make_plan(load(state_file()), {"cw": emu}, allow_mass_removal=True)
+    [error] = plan.services[0].errors
+    assert plan.operations == [] and said in error and "rankwheel" in error.lower()

@@ -137,7 +137,7 @@ async def test_a_failed_read_aborts_the_plan_and_removes_nothing():
 async def test_a_list_that_does_not_look_like_users_aborts_the_plan():
     emu = emulator(user("alice@example.com", "owner"), {"privilege": "user"})
     plan = await make_plan(load(state_file(ALICE_OWNER)), {"cw": emu})
-    assert ops(plan) == [] and "not a list of users" in plan.services[0].errors[0]
+    assert ops(plan) == [] and "a user whose email is None" in plan.services[0].errors[0]
 
 
 async def test_a_lost_create_answer_is_read_back_not_repeated():
