@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from teamform.session import Session
 from teamform.testing import load, make_plan, no_sleep, plan_apply
-from teamform_crankwheel import api
+from teamform_crankwheel import CrankWheelError, api
 from teamform_crankwheel.emulator import CrankWheelEmulator, user
 
 OWNER = "alice@example.com"
@@ -90,9 +90,9 @@ async def test_a_create_that_failed_before_the_service_acted_is_posted_again_aft
     plan, report = await plan_apply(load(state_file("{who: erin@example.com}")), {"cw": emu})
     assert report.ok and posts(emu) == 2
     # between the two POSTs the one user was read (404), and the list confirmed her absent
-    calls = [(c.method, c.path.rsplit("/", 1)[-1], c.status) for c in emu.log]
+    calls = [(c.method, c.path.rsplit("/", 1)[-1], c.status) for c in emu.log]  # the log's paths are decoded
     first, second = [i for i, c in enumerate(calls) if c[0] == "POST"]
-    assert ("GET", "erin%40example.com", 404) in calls[first:second] or ("GET", "erin@example.com", 404) in calls[first:second]
+    assert ("GET", "erin@example.com", 404) in calls[first:second]
     assert ("GET", "user_access", 200) in calls[first:second]
 
 
@@ -257,11 +257,6 @@ async def test_a_listed_user_of_the_wrong_shape_aborts_the_plan_naming_crankwhee
 async def test_usage_of_the_wrong_shape_is_an_error_naming_the_field():
     emu = Garbling(state(), "GET", api.USAGE, lambda r: JSONResponse({"stats": {"per_agent": [1, 2]}}))
     async with Session(load(state_file()), emulators={"cw": emu}, sleep=no_sleep) as s:
-        with pytest.raises(api_error()) as caught:
+        with pytest.raises(CrankWheelError) as caught:
             await s.providers["cw"].usage(0, 1)
     assert "stats.per_agent" in str(caught.value)
-
-
-def api_error():
-    from teamform_crankwheel import CrankWheelError
-    return CrankWheelError
