@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from teamform.provider import Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State, note
+from teamform.provider import (Context, Finding, Guard, HeaderAuth, IncompleteRead, KindSpec, Operation, Provider,
+                               State, note)
 
 from . import api, read, write
 from .emulator import CrankWheelEmulator
@@ -36,9 +37,25 @@ class CrankWheelProvider(Provider):
                                "a CrankWheel company needs an owner (the billing contact)"),)),
     )
 
+    def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(ctx, client)
+        #: creates already sent once by this instance: a repeat looks the email up first
+        self.tried: set[str] = set()
+
     def auth(self) -> httpx.Auth:
         # CrankWheel takes the raw key after "Basic", not base64(user:pass)
         return HeaderAuth("Authorization", f"{api.AUTH_SCHEME} {self.ctx.credentials['api_key']}")
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The base's request; an answer to the (documented unpaged) user list that says it is one
+        page of more is refused here, where the headers are still at hand (``read.paging_signal``)."""
+        response = await super().request(method, path, **kwargs)
+        if method == "GET" and path == api.USERS:
+            signal = read.paging_signal(response)
+            if signal:
+                raise IncompleteRead(f"CrankWheel's user list came with {signal}: it is documented as one "
+                                     "unpaged list, so this answer may be a part of it")
+        return response
 
     # ---- reading ------------------------------------------------------------------------
     async def fetch(self) -> State:

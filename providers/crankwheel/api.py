@@ -30,9 +30,9 @@ OWNER = "owner"
 AUTH_SCHEME = "Basic"  # ``Authorization: Basic <api_key>``: the raw key, not base64(user:pass)
 READ_WRITE, READ_ONLY = "read_write", "read_only"
 
-#: how form values spell booleans (Rails casts these; we send "true"/"false")
-TRUE_WORDS = frozenset({"true", "1", "t", "on", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "f", "off", "no"})
+#: the only spellings of a boolean the document gives ("Possible values for in_demo_pool are
+#: true and false"); the emulator refuses Rails' other spellings (1/0, t/f, on/off)
+BOOLEANS = {"true": True, "false": False}
 
 #: the statuses each call answers when it worked; any other is an error (``ok=`` of the request)
 READ_OK = (200,)

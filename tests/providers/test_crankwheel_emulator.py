@@ -24,6 +24,11 @@ def form(**fields):
     return {api.field(k): v for k, v in fields.items()}
 
 
+def create_form(**fields):
+    """A create with every field the document lists, these overriding."""
+    return form(**{"privilege": "user", "in_demo_pool": "false", "send_onboarding_email": "false", **fields})
+
+
 def emails(emu):
     return [u["email"] for u in emu.state["users"]]
 
@@ -77,7 +82,7 @@ async def test_create_without_onboarding_sends_no_email():
 async def test_create_refuses_invalid_fields(fields, bad):
     emu = emulator()
     async with client(emu) as c:
-        r = await c.post(api.USERS, data=form(**fields))
+        r = await c.post(api.USERS, data=create_form(**fields))
     assert r.status_code == 422 and bad in r.json()["errors"]
     assert emails(emu) == ["owner@example.com"]
 
@@ -85,7 +90,7 @@ async def test_create_refuses_invalid_fields(fields, bad):
 async def test_an_email_is_listed_once_whatever_its_case():
     emu = emulator(user("dup@example.com"))
     async with client(emu) as c:
-        r = await c.post(api.USERS, data=form(email="DUP@example.com", privilege="user"))
+        r = await c.post(api.USERS, data=create_form(email="DUP@example.com"))
     assert r.status_code == 422 and r.json()["errors"]["email"] == ["has already been taken"]
 
 
@@ -93,7 +98,7 @@ async def test_a_read_only_key_reads_but_cannot_write():
     emu = emulator(user("u@example.com"))
     async with client(emu, RO) as c:
         assert (await c.get(api.USERS)).status_code == 200
-        writes = [await c.post(api.USERS, data=form(email="n@example.com")),
+        writes = [await c.post(api.USERS, data=create_form(email="n@example.com")),
                   await c.patch(api.user_path("u@example.com"), data=form(privilege="admin")),
                   await c.delete(api.user_path("u@example.com"))]
     assert [r.status_code for r in writes] == [403, 403, 403]

@@ -1,11 +1,14 @@
 """An emulator of CrankWheel's company-user API (see api.py for the paths and their sources).
 
 Rules it enforces: ``Authorization: Basic <api_key>`` (the raw key) with read-only and
-read/write keys, where a read-only key cannot write; form-encoded writes under
-``user_access[...]``; privilege one of user/admin/owner/reporting; ``in_demo_pool`` true/false
-(``null`` is stored as-is and reads as false); an email is listed once (case-insensitively); the
-create answers 201; a company keeps at least one owner (the billing contact), so the last owner
-can be neither demoted nor removed. The usage endpoints answer from a small fixed history.
+read/write keys, where a read-only key cannot write; form writes under ``user_access[...]`` or
+one ``user_access`` JSON parameter (url-encoded or multipart, as the document shows both); a
+create carries all four documented fields; privilege one of user/admin/owner/reporting;
+``in_demo_pool`` and ``send_onboarding_email`` exactly ``true``/``false`` (``null`` in the list
+is stored as-is and reads as false); an email is listed once (case-insensitively); the list is
+never paged, whatever the query; the create answers 201; a company keeps at least one owner (the billing contact), so the last owner
+can be neither demoted nor removed. The usage endpoints answer from a small fixed history (``/demo_usage`` with the document's
+fields and a count of cancelled requests).
 Errors are ``{"error": ...}`` (401/403/404/400, the base's ``error_response``) and Rails-style
 ``{"errors": {field: [...]}}`` with 422: the document gives no error shape, so this is our
 choice (README.md).

@@ -33,6 +33,9 @@ async def usage(state: State, request: Request) -> Any:
 
 
 async def demo_usage(state: State, request: Request) -> Any:
+    """Demo requests in the window (``seed.demo_session`` has their documented fields) and how
+    many were cancelled (``canceled_requests``: their timestamps)."""
     start, end = _window(request)
     sessions = [s for s in state["demo_sessions"] if start <= s["start_ts"] < end]
-    return {"total_canceled_requests": 0, "sessions": sessions}
+    canceled = [t for t in state.get("canceled_requests", []) if start <= t < end]
+    return {"total_canceled_requests": len(canceled), "sessions": sessions}

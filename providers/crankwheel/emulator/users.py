@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .. import api
-from .forms import Refusal, boolean, email, fields, privilege
+from .forms import Refusal, boolean, email, fields, privilege, required
 from .seed import user
 
 State = dict[str, Any]
@@ -45,13 +45,16 @@ async def get_user(state: State, request: Request) -> Any:
 
 
 async def create_user(state: State, request: Request) -> Any:
+    """The document lists email, privilege, in_demo_pool and send_onboarding_email as what the body
+    carries and gives none a default: each is required (a missing one is 422, invented)."""
     given = await fields(request)
-    address = email(given.get("email", ""))
+    address = email(required(given, "email"))
+    created = user(address, privilege(required(given, "privilege")),
+                   boolean(required(given, "in_demo_pool"), "in_demo_pool"))
+    onboarding = boolean(required(given, "send_onboarding_email"), "send_onboarding_email")
     if find(state, address) is not None:
         raise Refusal(422, "has already been taken", "email")
-    created = user(address, privilege(given.get("privilege", "user")),
-                   boolean(given.get("in_demo_pool", False), "in_demo_pool"))
-    if boolean(given.get("send_onboarding_email", False), "send_onboarding_email"):
+    if onboarding:
         state["onboarding_emails"].append(address)
     state["users"].append(created)
     return dict(created)
