@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from teamform.provider import (IncompleteRead, Page, ProviderError, Ref, Resource, State, norm_email)
+from teamform.provider import IncompleteRead, Page, Ref, Resource, State, norm_email
 
 from . import api
 from .settings import render
@@ -357,6 +357,8 @@ def _user(p: "ScimProvider", email: str, entry: dict[str, Any], live: State, nam
     have = live.get(Ref(USER, email))
     old = have.attrs if have else {}
     first, last = p.ctx.directory.person(email).names()
+    if have is not None and not old.get("first_name") and not old.get("last_name"):
+        first = last = None  # a service that keeps no name for this user (some keep none): not planned forever
     spelled = p.spelling(email)
     user_name = render(p.settings.user_name, spelled)
     attrs: dict[str, Any] = {
@@ -405,4 +407,4 @@ def export(live: State) -> dict[str, Any]:
 
 
 __all__ = ["USER", "GROUP", "MEMBER", "ScimPages", "fetch", "desired", "export", "find_user", "find_group",
-           "user_id", "group_id", "user_resource", "group_resource", "key_users", "ProviderError"]
+           "user_id", "group_id", "user_resource", "group_resource", "key_users"]

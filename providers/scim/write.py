@@ -18,9 +18,8 @@ answer, and the SCIM Error schema in words.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 import httpx
 
@@ -257,7 +256,6 @@ async def create_user(p: "ScimProvider", op: Operation) -> None:
         if exc.status != 409:
             raise
         await exists_as_desired(p, op, exc)
-        return
     body = _answer(response)
     remember(p, USER, op.key, body.get("id") or _location_id(response), _etag_of(response))
 
@@ -267,15 +265,17 @@ def _location_id(response: httpx.Response) -> str | None:
     return api.id_of_location(location) if location else None
 
 
-async def exists_as_desired(p: "ScimProvider", op: Operation, exc: ProviderError) -> None:
-    """A create refused for uniqueness: done if the existing resource is the one desired; else the
-    refusal, in words that say what differs."""
+async def exists_as_desired(p: "ScimProvider", op: Operation, exc: ProviderError) -> NoReturn:
+    """A create refused for uniqueness is read back: it raises ``already_done`` (the applier counts it
+    done) when the existing resource is the one desired, else the refusal in words that say what
+    differs."""
     if op.kind == GROUP:
         found = await find_group(p, op.key, op.after.display or op.key)
         if found is None:
             raise exc
         remember(p, GROUP, op.key, found.get("id"), None)
-        return
+        raise ScimError(f"{op.label} exists (read back after the uniqueness refusal)", status=exc.status,
+                        code=exc.code, already_done=True)
     now = await find_user(p, op.key, op.after.meta.get("user_name") or op.after.attrs["user_name"])
     if now is None:
         raise exc
@@ -284,6 +284,8 @@ async def exists_as_desired(p: "ScimProvider", op: Operation, exc: ProviderError
                          if now.attrs.get(k) != v)
         raise ScimError(f"{exc}; {op.label} already exists and differs: {diff}; run plan again",
                         status=exc.status, code=exc.code) from None
+    raise ScimError(f"{op.label} exists as {now.display} (read back after the uniqueness refusal)",
+                    status=exc.status, code=exc.code, already_done=True)
 
 
 async def delete_user(p: "ScimProvider", op: Operation) -> None:
@@ -319,7 +321,6 @@ async def create_group(p: "ScimProvider", op: Operation) -> None:
         if exc.status != 409:
             raise
         await exists_as_desired(p, op, exc)
-        return
     remember(p, GROUP, op.key, _answer(response).get("id") or _location_id(response), _etag_of(response))
 
 
@@ -494,7 +495,6 @@ async def _bulk_result(p: "ScimProvider", op: Operation, result: dict[str, Any] 
         await exists_as_desired(p, op, error)
     except ProviderError as exc:
         return exc
-    return None
 
 
 async def _one_by_one(p: "ScimProvider", ops: Sequence[Operation]) -> list[BaseException | None]:
@@ -558,4 +558,4 @@ async def verify(p: "ScimProvider", op: Operation) -> bool:
     return (member in present) == (op.action == "create")
 
 
-__all__ = ["ScimError", "apply", "apply_batch", "verify", "describe", "copy"]
+__all__ = ["ScimError", "apply", "apply_batch", "verify", "describe"]

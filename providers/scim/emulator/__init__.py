@@ -59,16 +59,39 @@ _ROOTS = {"v2", "Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Sc
 _VERSION = re.compile(r'^W/"(\d+)"$')
 
 
-@lru_cache(maxsize=8)
-def _description(config_json: str):
-    """scim2-server's description of the service (schemas, resource types, config): built once per
-    config, as building one takes a good part of a second."""
-    from scim2_models import ServiceProviderConfig
+@lru_cache(maxsize=1)
+def _models():
+    """scim2-server's default schemas and resource types as models (RFC 7643: User with the
+    enterprise extension, Group), built once: building them takes a good part of a second."""
     from scim2_server.utils import load_default_provider
 
-    default = load_default_provider()
-    return type(default).from_discovery(default.schemas, default.resource_types,
-                                        config=ServiceProviderConfig.model_validate(json.loads(config_json)))
+    return load_default_provider()
+
+
+#: generic models scim2-server parametrizes on each request; pydantic caches them only while
+#: something holds them, and rebuilding one costs tens of milliseconds: held here
+_HELD: list[Any] = []
+
+
+@lru_cache(maxsize=8)
+def _description(config_json: str):
+    """scim2-server's description of the service (schemas, resource types, this config)."""
+    from typing import Union
+
+    from scim2_models import (BulkRequest, BulkResponse, ListResponse, PatchOp, ResourceType,
+                              ResponseParameters, Schema, SearchRequest, ServiceProviderConfig)
+
+    base = _models()
+    description = type(base)(models=base.models, resource_types=base.resource_types,
+                             config=ServiceProviderConfig.model_validate(json.loads(config_json)))
+    if not _HELD:
+        models = [description.model_for(rt) for rt in description.resource_types]
+        every = Union[tuple(models)]  # noqa: UP007 - as scim2-server spells it
+        _HELD.extend([ListResponse[ResourceType], ListResponse[Schema], ListResponse[every],
+                      SearchRequest[every], BulkRequest[every], BulkResponse[every]])
+        for model in models:
+            _HELD.extend([SearchRequest[Union[(model,)]], PatchOp[model], ResponseParameters[model]])  # noqa: UP007
+    return description
 
 
 def _application(storage: Any, description: Any, token: str):
