@@ -97,7 +97,11 @@ class ScimProvider(Provider):
     def batch_size(self, key: str) -> int:
         if key.startswith("members:"):
             return self.settings.max_members_per_patch
-        return self.caps.bulk_max_operations if self.caps and self.caps.bulk else 50
+        if self.caps and self.caps.bulk:
+            return self.caps.bulk_max_operations
+        # one POST each, limits.concurrency at a time; all in one batch so that the members of a
+        # group become ready together and go out in as few PATCHes as the per-request maximum allows
+        return 1000
 
     async def apply_batch(self, ops: Sequence[Operation]) -> list[BaseException | None]:
         return await write.apply_batch(self, ops)

@@ -22,7 +22,10 @@ def check(p: "ScimProvider", desired: State, live: State) -> list[Finding]:
     users = desired.of_kind(USER)
     for user in users:
         manager = user.attrs.get("manager")
-        if manager and not manager.startswith("id:") and Ref(USER, manager) not in desired:
+        have = live.get(user.ref)
+        if manager == user.key and not (have and have.attrs.get("manager") == manager):
+            issues.append(error(f"{user.label} cannot be their own manager", user.label))
+        elif manager and not manager.startswith("id:") and Ref(USER, manager) not in desired:
             issues.append(error(f"{user.label}'s manager {manager} is not a user of this service in the file "
                                 "(list them under users, or change manager)", user.label))
     caps = p.caps

@@ -163,9 +163,9 @@ def group_resource(item: dict[str, Any]) -> Resource:
 
 def member_resource(group_key: str, group_name: str, user_key: str, person: str | None,
                     user_id: str | None = None) -> Resource:
+    meta = {"group": group_name, **({"user_id": user_id} if user_id else {})}
     return Resource(MEMBER, f"{group_key}/{user_key}", {}, (Ref(GROUP, group_key), Ref(USER, user_key)),
-                    person=person, display=f"{person or user_key} in {group_name}",
-                    meta={"user_id": user_id} if user_id else {})
+                    person=person, display=f"{person or user_key} in {group_name}", meta=meta)
 
 
 def _check_group(item: Any) -> dict[str, Any]:

@@ -343,10 +343,9 @@ async def delete_group(p: "ScimProvider", op: Operation) -> None:
 
 # ---- group members --------------------------------------------------------------------------
 def _group_of(op: Operation) -> tuple[str, str]:
-    res = op.resource
-    key = next(r.key for r in res.refs if r.kind == GROUP)
-    name = (res.display or "").rsplit(" in ", 1)[-1] if res.display else key
-    return key, name
+    """The key and the displayName of a member operation's group."""
+    key = next(r.key for r in op.resource.refs if r.kind == GROUP)
+    return key, op.resource.meta.get("group") or key
 
 
 async def _member_id(p: "ScimProvider", op: Operation) -> str:
