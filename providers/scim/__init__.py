@@ -112,3 +112,10 @@ class ScimProvider(Provider):
     # ---- import -------------------------------------------------------------------------
     def export(self, live: State) -> dict[str, Any]:
         return read.export(live)
+
+    def export_people(self, live: State) -> dict[str, dict[str, str]]:
+        """Both name parts of every user with a name, an empty one included: the importer gives a
+        person with one part a ``name`` of that part, which ``people:`` then splits into both."""
+        return {r.person: {"first_name": r.attrs["first_name"] or "", "last_name": r.attrs["last_name"] or ""}
+                for r in live.of_kind(USER)
+                if r.person and (r.attrs.get("first_name") or r.attrs.get("last_name"))}

@@ -25,8 +25,9 @@ def live_states(draw):
     emails = draw(st.lists(st.sampled_from(PEOPLE), unique=True, max_size=len(PEOPLE)))
     users = []
     for i, email in enumerate(emails):
-        named = draw(st.sampled_from(["as people says", "otherwise", "not at all"]))
+        named = draw(st.sampled_from(["as people says", "otherwise", "given only", "family only", "not at all"]))
         given, family = {"as people says": (_name(email), "Example"), "otherwise": ("Someone", "Else"),
+                         "given only": ("Solo", None), "family only": (None, "Solo"),
                          "not at all": (None, None)}[named]
         users.append(user(f"u{i}", email.upper() if draw(st.booleans()) else email, given, family,
                           active=draw(st.booleans()), title=draw(st.sampled_from([None, "CTO", "Engineer"])),

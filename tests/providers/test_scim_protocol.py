@@ -427,3 +427,12 @@ async def test_two_scim_services_side_by_side():
     assert zoom.user("dave@example.com")["active"] is False and zoom.group("Hosts")
     assert sorted(u["userName"] for u in slack.users()) == ["bob", "carol"] and not slack.groups()
     assert not (await make_plan(cfg, {"zoom": zoom, "slack": slack})).operations
+
+
+async def test_a_group_left_to_policy_ignore_keeps_its_members_but_not_those_who_leave():
+    emu = emulator([person("alice"), person("trent")],
+                   [group("g1", "Everyone", ["u-alice", "u-trent"]), group("g2", "Old", ["u-alice"])])
+    cfg = config(users=[{"who": "alice@example.com"}], policy={"ignore": ["everyone"], "max_removals": 5})
+    plan = await make_plan(cfg, {"svc": emu})
+    assert ops(plan) == [("delete", "group", "old"), ("delete", "member", "everyone/trent@example.com"),
+                         ("delete", "member", "old/alice@example.com"), ("delete", "user", "trent@example.com")]
