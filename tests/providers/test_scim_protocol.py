@@ -383,6 +383,12 @@ async def test_a_uniqueness_refusal_is_read_back_and_done_when_as_desired(profil
     carol = result["user[carol@example.com]"]
     assert carol.status == "failed" and "uniqueness" in carol.message
     assert "already exists and differs: active False (desired True)" in carol.message
+    filtered = [e.query for e in emu.calls("GET", r"/Users$") if "filter" in e.query]
+    if profile == "full":  # one user read back by a filter; the weak service reads the whole list
+        assert filtered == ["filter=userName+eq+%22bob%40example.com%22",
+                            "filter=userName+eq+%22carol%40example.com%22"]
+    else:
+        assert not filtered
 
 
 # ---- enterprise attributes and ordering -----------------------------------------------------
