@@ -21,6 +21,10 @@ def check(p: "DebriefProvider", desired: State, live: State) -> list[Finding]:
             issues.append(error(f"{where}: {res.person} is on application '{res.display.rsplit('/', 1)[0]}' but "
                                 f"not in services.{p.ctx.instance}.members; Debrief adds only team users to "
                                 f"applications: add them to members", res.person))
+    for res in desired.of_kind(APPLICATION):
+        if Ref(APPLICATION, res.key) not in live and not res.attrs["description"]:
+            issues.append(error(f"{where}: application '{res.display}' is new and has no description; Debrief "
+                                f"requires a name, a description and an icon to create one: add a description"))
     by_person: dict[str, list[str]] = {}
     for email, app in p.skipped:
         by_person.setdefault(email, []).append(app)

@@ -104,7 +104,10 @@ async def _invite_token(p: "DebriefProvider", user_id: str) -> str | None:
 
 # ---- applications ---------------------------------------------------------------------
 async def _create_application(p: "DebriefProvider", op: Operation) -> None:
-    created = await p.call("POST", api.APPS, json=dict(op.after.attrs))
+    """The document requires name, description and icon; teamform does not manage icons (no
+    answer shows one) and sends ``api.DEFAULT_ICON``."""
+    body = {"name": op.after.attrs["name"], "description": op.after.attrs["description"], "icon": api.DEFAULT_ICON}
+    created = await p.call("POST", api.APPS, json=body)
     p.ids.by_key[(APPLICATION, op.key)] = created["id"]
 
 

@@ -257,3 +257,26 @@ def test_bad_sections_get_located_errors(section, message):
     with pytest.raises(ConfigError) as err:
         load(text)
     assert message in str(err.value) and "services.debrief" in str(err.value)
+
+
+async def test_a_new_application_is_created_with_the_fields_the_document_requires():
+    """name, description and icon: teamform sends its default icon (it does not manage icons)."""
+    emu = emulator()
+    await plan_apply(load(state_file(lines(OPS), application("Fresh", description="Does things"))), {"debrief": emu})
+    [created] = emu.state["applications"]
+    assert (created["name"], created["description"], created["icon"]) == ("Fresh", "Does things", "default.png")
+
+
+async def test_a_new_application_without_a_description_is_a_plan_error_not_a_refused_apply():
+    emu = emulator(apps=[app("a1", "Old", "")])
+    text = state_file(lines(OPS), "      - {name: New}\n      - {name: Old}")
+    plan = await make_plan(load(text), {"debrief": emu})
+    assert len(plan.errors) == 1 and "'New' is new and has no description" in plan.errors[0]
+
+
+@pytest.mark.parametrize("entry, where", [("{name: ' '}", "applications[0].name"),
+                                          ("{name: A, description: ''}", "applications[0].description")])
+def test_blank_application_names_and_descriptions_get_located_errors(entry, where):
+    with pytest.raises(ConfigError) as err:
+        load(state_file(lines(OPS), f"      - {entry}"))
+    assert f"services.debrief.{where}" in str(err.value) and "must not be blank" in str(err.value)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from teamform.emulator import Emulator
 
 from .. import api
-from . import applications, seed, tokens, users
+from . import account, applications, credentials, seed, tokens, users
 from .common import Endpoint, Refusal, read_json, refusal_response
 from .seed import app, user
 
@@ -31,7 +31,9 @@ LIFETIME_ENV = "DEBRIEF_SANDBOX_TOKEN_LIFETIME"   # seconds an access token live
 STEP_ENV = "DEBRIEF_SANDBOX_SECONDS_PER_REQUEST"  # simulated seconds each request takes (default 0)
 
 #: in the order Starlette tries them (GET /user/me before PATCH /user/{user_id})
-ENDPOINTS: tuple[Endpoint, ...] = (*tokens.ROUTES, *users.ROUTES, *applications.ROUTES)
+ENDPOINTS: tuple[Endpoint, ...] = (*tokens.ROUTES, *account.ROUTES, *users.ROUTES, *applications.ROUTES,
+                                   *credentials.ROUTES)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class DebriefEmulator(Emulator):
@@ -67,7 +69,12 @@ class DebriefEmulator(Emulator):
         return refusal_response(Refusal(status, "message", message), retry_after)
 
     def routes(self) -> list[Route]:
-        return [Route(e.path, self._run(e), methods=[e.method]) for e in ENDPOINTS]
+        """Every endpoint, then one that answers anything else as Debrief answers a thing not
+        found: 404 with an empty body (not Starlette's text 404 or 405)."""
+        async def not_found(request: Request) -> Response:
+            return refusal_response(Refusal(404))
+        return [*(Route(e.path, self._run(e), methods=[e.method]) for e in ENDPOINTS),
+                Route("/{path:path}", not_found, methods=ALL_METHODS)]
 
     def _run(self, endpoint: Endpoint):
         """The Starlette endpoint: check the bearer token, read the body, answer or refuse."""
