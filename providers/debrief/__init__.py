@@ -69,3 +69,6 @@ class DebriefProvider(Provider):
 
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
+
+    async def verify(self, op: Operation) -> bool:
+        return await write.verify(self, op)

@@ -53,6 +53,14 @@ CRED = "/application/{app_id}/creds/{creds_id}"   # GET, PATCH {label}, DELETE (
 #: shows it, so teamform neither reads nor changes icons (set yours in the Developer Portal)
 DEFAULT_ICON = "default.png"
 
+# Lists: the document shows bare arrays and no paging. teamform asks for pages anyway, in the
+# names Sails (the service's framework, by its headers) pages with, so a server that pages after
+# all is read to its end; one that ignores them answers the same list twice, which ends the read.
+# A first answer shorter than any plausible page is the whole list: no second request.
+PAGE_SIZE_PARAM, PAGE_SKIP_PARAM = "limit", "skip"
+PAGE_LIMIT = 1000
+SMALLEST_PAGE = 10
+
 CRED_ENVIRONMENTS = ("sandbox", "production")    # a credential's ``environment``
 ROLES = ("developer", "admin", "owner")           # team roles, lowest first
 APP_ROLES = ("developer", "admin")                # application roles, lowest first

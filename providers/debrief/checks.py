@@ -33,6 +33,13 @@ def check(p: "DebriefProvider", desired: State, live: State) -> list[Finding]:
             f"{where}: {email} is a team admin or owner; Debrief gives them every application and does "
             f"not list them as application users, so their entries ({', '.join(apps)}) are not planned. "
             f"Remove the entries, or make them a developer on the team", email))
+    issues += [warning(message) for message in live.facts.get("warnings", [])]
+    leaving = sorted(email for email in live.facts.get("tokenless", []) if Ref(TEAM_USER, email) not in desired)
+    if leaving:
+        issues.append(warning(
+            f"Debrief's user list shows no invitation token for {', '.join(leaving)} (the document does not "
+            f"show the field): their invitations cannot be cancelled by token, so they are removed from the "
+            f"team instead (DELETE /team/:team_id/user/:user_id)"))
     if p.settings.applications is None and live.of_kind(APPLICATION):
         issues.append(note(f"{where} is not in the file: the team's applications and their users are left "
                            "as they are"))

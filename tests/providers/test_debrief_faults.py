@@ -148,3 +148,110 @@ async def test_a_write_that_fails_is_not_sent_again_by_the_provider():
         with pytest.raises(httpx.ReadError):
             await provider_on(client).call("POST", api.APPS, json={"name": "A", "description": "d", "icon": "i"})
     assert len(emu.calls("POST", "^/application$")) == 1 and not emu.state["applications"]
+
+
+# ---- a write whose outcome is unknown is read back, never repeated blind ----------------
+APP_FILE = state_file(OPS + "\n" + BOB, "      - {name: One, description: d, users: [{who: bob@example.com, role: admin}]}")
+WRITES = [("POST", "^/team/team-1/add$", "^/user$"), ("POST", "^/application$", "^/application$"),
+          ("POST", "^/application/a1/users/u2$", "^/application/a1/users$")]
+
+
+def start(kind: str) -> DebriefEmulator:
+    """One write of ``kind`` to make: Bob joins the team, application One is created, or Bob
+    joins One."""
+    bob = [user("u2", "bob@example.com", "Bob", "Doe")]
+    one = [app("a1", "One", "d")]
+    return {"team": lambda: emulator(Garbled), "application": lambda: emulator(Garbled, users=bob),
+            "app_user": lambda: emulator(Garbled, users=bob, apps=one)}[kind]()
+
+
+class Garbled(Flaky):
+    """Makes the change, then answers ``body`` instead (for the next request matching)."""
+
+    garble: tuple | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and self.garble and scope["method"] == self.garble[0] \
+                and re.search(self.garble[1], scope["path"]):
+            body, self.garble = self.garble[2], None
+
+            async def swallow(message) -> None:
+                pass
+            await super().__call__(scope, receive, swallow)
+            await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await super().__call__(scope, receive, send)
+
+
+def made(emu) -> tuple[int, int, int]:
+    return (len(emu.state["users"]), len(emu.state["applications"]), len(emu.state["app_users"]))
+
+
+@pytest.mark.parametrize("kind, write", list(zip(["team", "application", "app_user"], WRITES)))
+async def test_a_lost_answer_is_read_back_with_one_list_not_a_whole_fetch(kind, write):
+    method, path, listing = write
+    emu = start(kind)
+    config = load(APP_FILE)
+    plan = await make_plan(config, {"debrief": emu})
+    emu.inject(kind="drop", method=method, path=path)
+    async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
+        emu.log.clear()
+        report = await s.apply(plan)
+    assert report.ok, report.by_status("failed")
+    assert len(emu.calls(method, path)) == 1 and made(emu) == (2, 1, 1)
+    assert "read back" in " ".join(r.message for r in report.results)
+    dropped = next(i for i, e in enumerate(emu.log) if e.method == method and re.search(path, e.path))
+    after = [e.path for e in emu.log[dropped + 1:] if e.method == "GET"]
+    assert re.search(listing, after[0]) and "/user/me" not in after, after  # the one list, not a fetch
+    assert not (await make_plan(config, {"debrief": emu})).operations
+
+
+@pytest.mark.parametrize("kind, write", list(zip(["team", "application", "app_user"], WRITES)))
+async def test_a_lost_answer_whose_read_back_fails_finds_the_existing_one_instead_of_a_second(kind, write):
+    """The create is sent again; Debrief refuses it as taken; the existing one is the one
+    planned, brought to the planned values: never two, never a failure."""
+    method, path, listing = write
+    emu = start(kind)
+    config = load(APP_FILE)
+    plan = await make_plan(config, {"debrief": emu})
+    emu.inject(kind="drop", method=method, path=path)
+    emu.inject(kind="status", status=503, method="GET", path=listing, times=6)  # one whole read-back
+    async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
+        report = await s.apply(plan)
+    assert report.ok, report.by_status("failed")
+    assert len(emu.calls(method, path)) == 2 and made(emu) == (2, 1, 1)
+    assert emu.state["app_users"][0]["role"] == "admin"
+    assert not (await make_plan(config, {"debrief": emu})).operations
+
+
+async def test_a_taken_email_on_another_team_is_a_clear_failure():
+    emu = emulator()
+    emu.state["users"].append(user("x9", "bob@example.com", "Bob", "Doe", team_id="team-2"))
+    plan, report = await plan_apply(load(state_file(OPS + "\n" + BOB)), {"debrief": emu})
+    [failed] = report.by_status("failed")
+    assert "bob@example.com is not on this team" in failed.message and "another team" in failed.message
+
+
+@pytest.mark.parametrize("body", [b"<html>created</html>", b"[]", b'{"ok": true}', b'{"id": ["a9"]}'])
+@pytest.mark.parametrize("kind, write", list(zip(["team", "application"], WRITES)))
+async def test_a_malformed_answer_to_a_create_is_read_back_not_a_crash(kind, write, body):
+    method, path, _ = write
+    emu = start(kind)
+    emu.garble = (method, path, body)
+    config = load(APP_FILE)
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert report.ok, report.by_status("failed")
+    assert len(emu.calls(method, path)) == 1 and made(emu) == (2, 1, 1)
+    assert not (await make_plan(config, {"debrief": emu})).operations
+
+
+@pytest.mark.parametrize("method, path", [("PATCH", "^/user/u2$"), ("PATCH", "^/application/a1$"),
+                                          ("POST", "^/application/a1/users/u2$")])
+async def test_a_malformed_answer_to_a_write_whose_answer_is_not_needed_is_done(method, path):
+    emu = emulator(Garbled, users=[user("u2", "bob@example.com", "Robert", "Doe")], apps=[app("a1", "One", "old")])
+    emu.garble = (method, path, b"<html>ok</html>")
+    config = load(APP_FILE)
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert report.ok, report.by_status("failed")
+    assert not (await make_plan(config, {"debrief": emu})).operations
