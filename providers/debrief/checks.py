@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from teamform.provider import Finding, Operation, Ref, State, error, note, warning
 
+from . import api
 from .read import APP_USER, APPLICATION, TEAM_USER, email_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +34,15 @@ def check(p: "DebriefProvider", desired: State, live: State) -> list[Finding]:
             f"{where}: {email} is a team admin or owner; Debrief gives them every application and does "
             f"not list them as application users, so their entries ({', '.join(apps)}) are not planned. "
             f"Remove the entries, or make them a developer on the team", email))
+    promoted: dict[str, list[str]] = {}
+    for res in live.of_kind(APP_USER):
+        wanted = desired.get(Ref(TEAM_USER, email_of(res)))
+        if res.ref not in desired and wanted is not None and wanted.attrs.get("role") in api.SEES_EVERY_APP:
+            promoted.setdefault(res.person or email_of(res), []).append(res.display.rsplit("/", 1)[0])
+    for person, apps in promoted.items():
+        issues.append(note(f"{where}: {person} becomes a team admin or owner and will see every application; "
+                           f"Debrief does not list admins on applications, so their roles on {', '.join(apps)} "
+                           f"are removed first", person))
     issues += [warning(message) for message in live.facts.get("warnings", [])]
     leaving = sorted(email for email in live.facts.get("tokenless", []) if Ref(TEAM_USER, email) not in desired)
     if leaving:

@@ -206,7 +206,7 @@ def desired(p: "DebriefProvider", live: State) -> State:
     p.skipped = []
     _desired_users(p, state, live)
     if p.settings.applications is None:
-        _keep_applications(state, live)
+        _keep_applications(p, state, live)
     else:
         for app in p.settings.applications:
             _desired_app(p, state, live, app)
@@ -248,22 +248,27 @@ def _desired_app(p: "DebriefProvider", state: State, live: State, app: DebriefAp
                            person=spelled, display=f"{app.name}/{spelled}"))
 
 
-def _keep_applications(state: State, live: State) -> None:
+def _keep_applications(p: "DebriefProvider", state: State, live: State) -> None:
     """No ``applications:`` key: applications stay as they are; people who leave the team leave
-    its applications too."""
+    its applications too, and so do people who become team admins or owners: Debrief stops
+    listing them on applications (they see every one), so their roles there are removed first,
+    in the plan, rather than vanish from view as a side effect of the promotion."""
     for res in live.of_kind(APPLICATION):
         state.add(Resource(res.kind, res.key, dict(res.attrs), display=res.display))
     for res in live.of_kind(APP_USER):
-        if Ref(TEAM_USER, email_of(res)) in state:
+        email = email_of(res)
+        if Ref(TEAM_USER, email) in state and not _sees_every_app(p, email, state, live):
             state.add(Resource(res.kind, res.key, dict(res.attrs), res.refs, res.person, res.display))
 
 
 # ---- live -> the file (import) --------------------------------------------------------
 def export(live: State) -> dict[str, Any]:
+    """An application without a description (one made before Debrief required it) is exported
+    without one: the file cannot say "blank", and leaving it out keeps the live one."""
     members = [{"who": r.key, "role": r.attrs["role"]} for r in sorted(live.of_kind(TEAM_USER), key=lambda r: r.key)]
     apps = []
     for a in sorted(live.of_kind(APPLICATION), key=lambda r: r.key):
         users = [{"who": email_of(r), "role": r.attrs["role"]} for r in live.of_kind(APP_USER) if app_of(r) == a.key]
-        apps.append({"name": a.attrs["name"], "description": a.attrs["description"],
-                     "users": sorted(users, key=lambda u: u["who"])})
+        described = {"description": a.attrs["description"]} if a.attrs["description"].strip() else {}
+        apps.append({"name": a.attrs["name"], **described, "users": sorted(users, key=lambda u: u["who"])})
     return {"members": members, "applications": apps}

@@ -280,3 +280,18 @@ def test_blank_application_names_and_descriptions_get_located_errors(entry, wher
     with pytest.raises(ConfigError) as err:
         load(state_file(lines(OPS), f"      - {entry}"))
     assert f"services.debrief.{where}" in str(err.value) and "must not be blank" in str(err.value)
+
+
+@pytest.mark.parametrize("applications", [None, application("One")])
+async def test_a_promotion_removes_the_persons_application_roles_first_and_the_plan_says_so(applications):
+    """Debrief stops listing a team admin on applications: their roles are removed in the plan,
+    before the promotion, not hidden by it (found by the conformance kit)."""
+    emu = emulator(users=[user("u2", "bob@example.com", "Bob", "Doe")], apps=[app("a1", "One", "d")],
+                   rows=[("a1", "u2", "developer")])
+    config = load(state_file(lines(OPS, "{who: bob@example.com, role: admin}"), applications))
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert position(plan, "delete", "application_user", "one/bob@example.com") < \
+        position(plan, "update", "team_user", "bob@example.com")
+    assert any("bob@example.com becomes a team admin or owner" in n for n in plan.services[0].notes)
+    assert report.ok and not emu.state["app_users"]
+    assert not (await make_plan(config, {"debrief": emu})).operations
