@@ -4,9 +4,14 @@ What it enforces, from the document and NOTES.md: the password grant with client
 access tokens that expire (lifetime configurable, clock injectable) and refresh tokens that
 rotate (``tokens.py``); the ``{"errorType", "response": {field: message}}`` error shape (400
 validation, 401 authorization, 403 forbidden, 404 with an empty body; ``common.py``); team user
-roles, invitations, unique team names and a team that keeps an owner (``users.py``); unique
-application names, application roles only for team users, admins and owners on every application
-unlisted, developers limited to theirs (``applications.py``). The sandbox's state is ``seed.py``.
+roles, invitations, unique team names and a team that keeps an owner (``users.py``); name,
+description and icon required to create an application, unique application names, application
+roles only for team users, admins and owners on every application unlisted, developers limited to
+theirs (``applications.py``); credentials in a sandbox or production environment, revoked with
+their application (``credentials.py``); password reset and client credentials (``account.py``).
+Lists are bare arrays and never paged. Anything else answers 404 with an empty body; dashboard,
+billing and monitoring are not emulated. Where the document is silent the choices are the
+provider README's. The sandbox's state is ``seed.py``.
 """
 
 from __future__ import annotations
