@@ -9,7 +9,7 @@ import httpx
 
 from teamform.provider import Finding, Guard, KindSpec, Operation, Provider, State
 
-from . import api, checks, read, write
+from . import api, checks, read, transient, write
 from .auth import DebriefAuth
 from .emulator import DebriefEmulator
 from .read import APP_USER, APPLICATION, TEAM_USER
@@ -45,6 +45,13 @@ class DebriefProvider(Provider):
     def auth(self) -> httpx.Auth:
         return DebriefAuth(self.ctx.credentials, base_path=httpx.URL(self.base_url()).path)
 
+    async def request(self, method: str, path: str, *, ok: Iterable[int] | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """The base's request, sent again on what the HTTP layer cannot retry: a network error
+        on a read, any transient failure of the login or refresh (``transient.py``)."""
+        return await transient.send(self, lambda: super(DebriefProvider, self).request(method, path, ok=ok, **kwargs),
+                                    method)
+
     async def fetch(self) -> State:
         return await read.fetch(self)
 
@@ -62,3 +69,6 @@ class DebriefProvider(Provider):
 
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
+
+    async def verify(self, op: Operation) -> bool:
+        return await write.verify(self, op)

@@ -17,8 +17,14 @@ LOGIN = "/login"                                  # POST password grant -> acces
 REFRESH = "/oauth/token"                          # POST {client_id, client_secret, refresh_token}
 LOGOUT = "/logout"                                # POST
 
+# accounts (the emulator serves them; teamform never calls them)
+FORGOT_PASSWORD = "/forgot-password"              # POST {email} -> {email, token}
+RESET_PASSWORD = "/reset-password"                # POST {token, password}
+CHANGE_PASSWORD = "/change-password"              # POST {old_password, new_password}
+CLIENT = "/client"                                # POST {name, redirectURI, trusted} -> client credentials
+
 # teams
-TEAMS = "/team"                                   # POST create a team and its owner (no auth)
+TEAMS = "/team"                                   # GET the current team; POST create a team and its owner (no auth)
 TEAM_EXISTS = "/team-exists"                      # POST {team}
 TEAM = "/team/{team_id}"                          # GET, PATCH {name}
 TEAM_ADD = "/team/{team_id}/add"                  # POST {email, first_name, last_name, role[, password]}
@@ -28,6 +34,7 @@ TEAM_USER = "/team/{team_id}/user/{user_id}"      # DELETE (heading says /add/, 
 INVITE_ACCEPT = "/invite/{token}/accept"          # POST {password} (no auth)
 SECRET_PATH = re.compile(r"(?<=/invite/)[^/?]+")  # the invitation token: it accepts an invite unauthenticated
 INVITE_CANCEL = "/invite/{token}/cancel"          # POST (the doc shows the accept URL)
+RESEND_EMAIL = "/resend-email"                    # POST {email}
 USER_EXISTS = "/user-exists"                      # POST {email}
 USERS = "/user"                                   # GET bare array of the team's users
 ME = "/user/me"                                   # GET the login user (the doc shows /user)
@@ -35,11 +42,26 @@ USER = "/user/{user_id}"                          # PATCH {first_name, last_name
 USER_APPS = "/user/{user_id}/applications"        # GET
 
 # applications
-APPS = "/application"                             # GET bare array; POST {name, description[, icon]}
-APP = "/application/{app_id}"                     # GET, PATCH {name, description}, DELETE
+APPS = "/application"                             # GET bare array; POST {name, description, icon} (all required)
+APP = "/application/{app_id}"                     # GET, PATCH {name, description[, icon]} (answers [app]), DELETE
 APP_USERS = "/application/{app_id}/users"         # GET bare array (team admins/owners not listed)
 APP_USER = "/application/{app_id}/users/{user_id}"  # POST/PATCH {role}, DELETE
+CREDS = "/application/{app_id}/creds"             # GET, POST {label, environment}, PATCH {id, label} (served only)
+CRED = "/application/{app_id}/creds/{creds_id}"   # GET, PATCH {label}, DELETE (served only)
 
+#: the icon sent when teamform creates an application: the document requires one and no answer
+#: shows it, so teamform neither reads nor changes icons (set yours in the Developer Portal)
+DEFAULT_ICON = "default.png"
+
+# Lists: the document shows bare arrays and no paging. teamform asks for pages anyway, in the
+# names Sails (the service's framework, by its headers) pages with, so a server that pages after
+# all is read to its end; one that ignores them answers the same list twice, which ends the read.
+# A first answer shorter than any plausible page is the whole list: no second request.
+PAGE_SIZE_PARAM, PAGE_SKIP_PARAM = "limit", "skip"
+PAGE_LIMIT = 1000
+SMALLEST_PAGE = 10
+
+CRED_ENVIRONMENTS = ("sandbox", "production")    # a credential's ``environment``
 ROLES = ("developer", "admin", "owner")           # team roles, lowest first
 APP_ROLES = ("developer", "admin")                # application roles, lowest first
 SEES_EVERY_APP = frozenset({"admin", "owner"})    # never listed as application users

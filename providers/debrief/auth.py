@@ -24,7 +24,13 @@ RENEW_MARGIN = 60.0
 
 
 class LoginRefused(ProviderError):
-    pass
+    """The token endpoint said no. ``retryable`` when it was the service failing (429, 5xx), not
+    the credentials: nothing was sent but the login, so the request may simply be sent again."""
+
+
+def is_token_call(request: httpx.Request, base_path: str = "") -> bool:
+    """Is this one of the auth flow's own requests (a login or a refresh)?"""
+    return request.method == "POST" and request.url.path in {base_path.rstrip("/") + p for p in (api.LOGIN, api.REFRESH)}
 
 
 class DebriefAuth(httpx.Auth):
@@ -86,8 +92,9 @@ class DebriefAuth(httpx.Auth):
             "client_secret": self._credentials["client_secret"]})
         if not response.is_success:
             self._access = self._refresh = None
-            raise LoginRefused(_refusal(response, self._credentials.get("username", "")),
-                               status=response.status_code, retryable=response.status_code >= 500)
+            status = response.status_code
+            raise LoginRefused(_refusal(response, self._credentials.get("username", "")), status=status,
+                               retryable=status == 429 or status >= 500)
         self.logins += 1
         self._take(response)
         yield None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from teamform.provider import BaseURL, ProviderSettings, Strict, Who
@@ -34,6 +34,16 @@ class DebriefApplication(Strict):
         default_factory=list,
         description="developers on this application; team admins and owners see every application "
                     "and are not listed")
+
+    @field_validator("name", "description")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        """Debrief requires both to create an application: blanks are refused here, with a
+        location, not by the service halfway through an apply. (A validator, not a schema
+        constraint, so the JSON Schema stays as it was.)"""
+        if value is not None and not value.strip():
+            raise PydanticCustomError("blank", "must not be blank: Debrief requires it", {})
+        return value
 
 
 class DebriefSettings(ProviderSettings):

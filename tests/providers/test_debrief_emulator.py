@@ -171,13 +171,13 @@ async def test_team_admins_and_owners_are_not_listed_as_application_users(http):
 
 async def test_applications_crud_and_unique_names(http, emu):
     await as_ops(http)
-    created = await http.post(api.APPS, json={"name": "New App", "description": "d"})
+    created = await http.post(api.APPS, json={"name": "New App", "description": "d", "icon": "i.png"})
     assert created.status_code == 201
     app_id = created.json()["id"]
-    refused(await http.post(api.APPS, json={"name": "new app", "description": "x"}), 400, "name")
-    refused(await http.post(api.APPS, json={"description": "no name"}), 400, "name")
+    refused(await http.post(api.APPS, json={"name": "new app", "description": "x", "icon": "i.png"}), 400, "name")
+    refused(await http.post(api.APPS, json={"description": "no name", "icon": "i.png"}), 400, "name")
     refused(await http.patch(api.APP.format(app_id=app_id), json={"name": "Support Bot"}), 400, "name")
-    assert (await http.patch(api.APP.format(app_id=app_id), json={"description": "e"})).json()["description"] == "e"
+    assert (await http.patch(api.APP.format(app_id=app_id), json={"description": "e"})).json()[0]["description"] == "e"
     assert (await http.delete(api.APP.format(app_id="a2"))).json() == {"status": "ok"}
     assert (await http.get(api.APP.format(app_id="a2"))).status_code == 404
     assert all(r["app_id"] != "a2" for r in emu.state["app_users"])  # its users went with it

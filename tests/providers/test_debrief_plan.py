@@ -257,3 +257,41 @@ def test_bad_sections_get_located_errors(section, message):
     with pytest.raises(ConfigError) as err:
         load(text)
     assert message in str(err.value) and "services.debrief" in str(err.value)
+
+
+async def test_a_new_application_is_created_with_the_fields_the_document_requires():
+    """name, description and icon: teamform sends its default icon (it does not manage icons)."""
+    emu = emulator()
+    await plan_apply(load(state_file(lines(OPS), application("Fresh", description="Does things"))), {"debrief": emu})
+    [created] = emu.state["applications"]
+    assert (created["name"], created["description"], created["icon"]) == ("Fresh", "Does things", "default.png")
+
+
+async def test_a_new_application_without_a_description_is_a_plan_error_not_a_refused_apply():
+    emu = emulator(apps=[app("a1", "Old", "")])
+    text = state_file(lines(OPS), "      - {name: New}\n      - {name: Old}")
+    plan = await make_plan(load(text), {"debrief": emu})
+    assert len(plan.errors) == 1 and "'New' is new and has no description" in plan.errors[0]
+
+
+@pytest.mark.parametrize("entry, where", [("{name: ' '}", "applications[0].name"),
+                                          ("{name: A, description: ''}", "applications[0].description")])
+def test_blank_application_names_and_descriptions_get_located_errors(entry, where):
+    with pytest.raises(ConfigError) as err:
+        load(state_file(lines(OPS), f"      - {entry}"))
+    assert f"services.debrief.{where}" in str(err.value) and "must not be blank" in str(err.value)
+
+
+@pytest.mark.parametrize("applications", [None, application("One")])
+async def test_a_promotion_removes_the_persons_application_roles_first_and_the_plan_says_so(applications):
+    """Debrief stops listing a team admin on applications: their roles are removed in the plan,
+    before the promotion, not hidden by it (found by the conformance kit)."""
+    emu = emulator(users=[user("u2", "bob@example.com", "Bob", "Doe")], apps=[app("a1", "One", "d")],
+                   rows=[("a1", "u2", "developer")])
+    config = load(state_file(lines(OPS, "{who: bob@example.com, role: admin}"), applications))
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert position(plan, "delete", "application_user", "one/bob@example.com") < \
+        position(plan, "update", "team_user", "bob@example.com")
+    assert any("bob@example.com becomes a team admin or owner" in n for n in plan.services[0].notes)
+    assert report.ok and not emu.state["app_users"]
+    assert not (await make_plan(config, {"debrief": emu})).operations

@@ -4,9 +4,14 @@ What it enforces, from the document and NOTES.md: the password grant with client
 access tokens that expire (lifetime configurable, clock injectable) and refresh tokens that
 rotate (``tokens.py``); the ``{"errorType", "response": {field: message}}`` error shape (400
 validation, 401 authorization, 403 forbidden, 404 with an empty body; ``common.py``); team user
-roles, invitations, unique team names and a team that keeps an owner (``users.py``); unique
-application names, application roles only for team users, admins and owners on every application
-unlisted, developers limited to theirs (``applications.py``). The sandbox's state is ``seed.py``.
+roles, invitations, unique team names and a team that keeps an owner (``users.py``); name,
+description and icon required to create an application, unique application names, application
+roles only for team users, admins and owners on every application unlisted, developers limited to
+theirs (``applications.py``); credentials in a sandbox or production environment, revoked with
+their application (``credentials.py``); password reset and client credentials (``account.py``).
+Lists are bare arrays and never paged. Anything else answers 404 with an empty body; dashboard,
+billing and monitoring are not emulated. Where the document is silent the choices are the
+provider README's. The sandbox's state is ``seed.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from starlette.routing import Route
 from teamform.emulator import Emulator
 
 from .. import api
-from . import applications, seed, tokens, users
+from . import account, applications, credentials, seed, tokens, users
 from .common import Endpoint, Refusal, read_json, refusal_response
 from .seed import app, user
 
@@ -31,7 +36,9 @@ LIFETIME_ENV = "DEBRIEF_SANDBOX_TOKEN_LIFETIME"   # seconds an access token live
 STEP_ENV = "DEBRIEF_SANDBOX_SECONDS_PER_REQUEST"  # simulated seconds each request takes (default 0)
 
 #: in the order Starlette tries them (GET /user/me before PATCH /user/{user_id})
-ENDPOINTS: tuple[Endpoint, ...] = (*tokens.ROUTES, *users.ROUTES, *applications.ROUTES)
+ENDPOINTS: tuple[Endpoint, ...] = (*tokens.ROUTES, *account.ROUTES, *users.ROUTES, *applications.ROUTES,
+                                   *credentials.ROUTES)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class DebriefEmulator(Emulator):
@@ -67,7 +74,12 @@ class DebriefEmulator(Emulator):
         return refusal_response(Refusal(status, "message", message), retry_after)
 
     def routes(self) -> list[Route]:
-        return [Route(e.path, self._run(e), methods=[e.method]) for e in ENDPOINTS]
+        """Every endpoint, then one that answers anything else as Debrief answers a thing not
+        found: 404 with an empty body (not Starlette's text 404 or 405)."""
+        async def not_found(request: Request) -> Response:
+            return refusal_response(Refusal(404))
+        return [*(Route(e.path, self._run(e), methods=[e.method]) for e in ENDPOINTS),
+                Route("/{path:path}", not_found, methods=ALL_METHODS)]
 
     def _run(self, endpoint: Endpoint):
         """The Starlette endpoint: check the bearer token, read the body, answer or refuse."""

@@ -22,7 +22,8 @@ def _visible(db: dict[str, Any], caller) -> list[dict[str, Any]]:
     return [a for a in db["applications"] if a["team_id"] == caller["team_id"] and (admin or a["id"] in mine)]
 
 
-def _app(db: dict[str, Any], caller, app_id: str) -> dict[str, Any]:
+def visible_app(db: dict[str, Any], caller, app_id: str) -> dict[str, Any]:
+    """An application of the caller's team that the caller sees, or 404."""
     found = next((a for a in _visible(db, caller) if a["id"] == app_id), None)
     if found is None:
         raise Refusal(404)
@@ -41,37 +42,39 @@ def list_apps(emu: Emulator, params, body: Body, caller) -> Any:
 
 
 def create_app(emu: Emulator, params, body: Body, caller) -> Any:
+    """"All apps require a name, description and icon" (the document)."""
     require_admin(caller)
-    name = text(body, "name")
-    description = text(body, "description", required=False) or ""
+    name, description, icon = text(body, "name"), text(body, "description"), text(body, "icon")
     _check_name(emu.state, caller, name)
     new = {"id": new_id(emu, "a"), "team_id": caller["team_id"], "name": name,
-           "description": description, "icon": text(body, "icon", required=False)}
+           "description": description, "icon": icon}
     emu.state["applications"].append(new)
     return app_view(new)
 
 
 def get_app(emu: Emulator, params, body: Body, caller) -> Any:
-    return app_view(_app(emu.state, caller, params["app_id"]))
+    return app_view(visible_app(emu.state, caller, params["app_id"]))
 
 
 def patch_app(emu: Emulator, params, body: Body, caller) -> Any:
-    target = _app(emu.state, caller, params["app_id"])
+    """Fields sent must be non-empty, as on create; the document shows the answer as a
+    one-element array."""
+    target = visible_app(emu.state, caller, params["app_id"])
     require_admin(caller)
-    if "name" in body:
-        _check_name(emu.state, caller, text(body, "name"), but=target["id"])
-        target["name"] = body["name"]
-    if "description" in body:
-        target["description"] = text(body, "description", required=False) or ""
-    return app_view(target)
+    changes = {key: text(body, key) for key in ("name", "description", "icon") if key in body}
+    if "name" in changes:
+        _check_name(emu.state, caller, changes["name"], but=target["id"])
+    target.update(changes)
+    return [app_view(target)]
 
 
 def delete_app(emu: Emulator, params, body: Body, caller) -> Any:
     db = emu.state
-    target = _app(db, caller, params["app_id"])
+    target = visible_app(db, caller, params["app_id"])
     require_admin(caller)
     db["applications"].remove(target)
     db["app_users"] = [r for r in db["app_users"] if r["app_id"] != target["id"]]
+    db["credentials"] = [c for c in db.get("credentials", []) if c["app_id"] != target["id"]]  # revoked
     return {"status": "ok"}
 
 
@@ -81,7 +84,7 @@ def _row(db: dict[str, Any], app_id: str, user_id: str) -> dict[str, Any] | None
 
 
 def _existing_row(db: dict[str, Any], params, caller) -> dict[str, Any]:
-    target = _app(db, caller, params["app_id"])
+    target = visible_app(db, caller, params["app_id"])
     require_admin(caller)
     row = _row(db, target["id"], params["user_id"])
     if row is None:
@@ -91,7 +94,7 @@ def _existing_row(db: dict[str, Any], params, caller) -> dict[str, Any]:
 
 def list_app_users(emu: Emulator, params, body: Body, caller) -> Any:
     db = emu.state
-    target = _app(db, caller, params["app_id"])
+    target = visible_app(db, caller, params["app_id"])
     out = []
     for r in db["app_users"]:
         member = user_by_id(db, r["user_id"]) if r["app_id"] == target["id"] else None
@@ -102,7 +105,7 @@ def list_app_users(emu: Emulator, params, body: Body, caller) -> Any:
 
 def add_app_user(emu: Emulator, params, body: Body, caller) -> Any:
     db = emu.state
-    target = _app(db, caller, params["app_id"])
+    target = visible_app(db, caller, params["app_id"])
     require_admin(caller)
     member = user_by_id(db, params["user_id"])
     if member is None or member["team_id"] != caller["team_id"]:

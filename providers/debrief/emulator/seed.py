@@ -14,8 +14,8 @@ def user(uid: str, email: str, first: str, last: str, role: str = "developer", *
             "invite_token": f"invite-{uid}" if status == api.INVITED else None}
 
 
-def app(aid: str, name: str, description: str = "", team_id: str = "team-1") -> dict[str, Any]:
-    return {"id": aid, "team_id": team_id, "name": name, "description": description, "icon": None}
+def app(aid: str, name: str, description: str = "", team_id: str = "team-1", icon: str = "app.png") -> dict[str, Any]:
+    return {"id": aid, "team_id": team_id, "name": name, "description": description, "icon": icon}
 
 
 def sandbox(credentials: dict[str, str]) -> dict[str, Any]:
@@ -37,5 +37,5 @@ def sandbox(credentials: dict[str, str]) -> dict[str, Any]:
             {"app_id": "a1", "user_id": "u5", "role": "developer"},
             {"app_id": "a2", "user_id": "u5", "role": "admin"}]
     return {"teams": [{"id": "team-1", "team_name": "Example Co", "email": ops["username"]}],
-            "users": users, "applications": apps, "app_users": rows, "next_id": 100,
+            "users": users, "applications": apps, "app_users": rows, "credentials": [], "next_id": 100,
             "clients": [{"client_id": ops["client_id"], "client_secret": ops["client_secret"]}]}

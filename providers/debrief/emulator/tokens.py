@@ -20,13 +20,12 @@ def _issue(emu: "DebriefEmulator", user_id: str) -> dict[str, Any]:
     access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     emu.tokens[access] = (user_id, emu.clock() + emu.token_lifetime)
     emu.refresh_tokens[refresh] = user_id
-    return {"expires_in": f"{emu.token_lifetime:g}", "refresh_token": refresh, "access_token": access,
-            "token_type": "Bearer"}
+    return {"expires_in": f"{emu.token_lifetime:g}", "refresh_token": refresh, "access_token": access}
 
 
 def _check_client(emu: "DebriefEmulator", body: Body) -> None:
-    pair = {"client_id": body.get("client_id"), "client_secret": body.get("client_secret")}
-    if pair not in emu.state["clients"]:
+    pair = (body.get("client_id"), body.get("client_secret"))
+    if pair not in {(c["client_id"], c["client_secret"]) for c in emu.state["clients"]}:
         raise Refusal(401, "client", "invalid client credentials")
 
 

@@ -67,11 +67,22 @@ def team_exists(emu: Emulator, params, body: Body, caller) -> Any:
     return {"exists": name_taken(emu.state["teams"], "team_name", text(body, "team"))}
 
 
+def _team_view(team: dict[str, Any]) -> dict[str, Any]:
+    return {k: team[k] for k in ("id", "team_name", "email")}
+
+
+def current_team(emu: Emulator, params, body: Body, caller) -> Any:
+    """``GET /team``: "the current team" (the heading; the example URL has an id)."""
+    return _team_view(_own_team(emu.state, caller, caller["team_id"]))
+
+
 def get_team(emu: Emulator, params, body: Body, caller) -> Any:
-    return dict(_own_team(emu.state, caller, params["team_id"]))
+    return _team_view(_own_team(emu.state, caller, params["team_id"]))
 
 
 def patch_team(emu: Emulator, params, body: Body, caller) -> Any:
+    """Only the name changes; the document's example also sends the read-only email (and a
+    password): they are ignored, not refused."""
     team = _own_team(emu.state, caller, params["team_id"])
     require_admin(caller)
     name = text(body, "name", required=False)
@@ -79,7 +90,7 @@ def patch_team(emu: Emulator, params, body: Body, caller) -> Any:
         if name_taken(emu.state["teams"], "team_name", name, but=team["id"]):
             raise Refusal(400, "team_name", TEAM_NAME_TAKEN)
         team["team_name"] = name
-    return dict(team)
+    return _team_view(team)
 
 
 def team_add(emu: Emulator, params, body: Body, caller) -> Any:
@@ -125,6 +136,17 @@ def invite_cancel(emu: Emulator, params, body: Body, caller) -> Any:
     return {"status": "ok"}
 
 
+def resend_email(emu: Emulator, params, body: Body, caller) -> Any:
+    """Re-sends a pending user their invitation (no token needed, like /user-exists)."""
+    email = text(body, "email").lower()
+    found = next((u for u in emu.state["users"] if u["email"].lower() == email), None)
+    if found is None:
+        raise Refusal(404)
+    if found["status"] != api.INVITED:
+        raise Refusal(400, "email", "this user has already accepted their invitation")
+    return {"status": "ok"}
+
+
 def user_exists(emu: Emulator, params, body: Body, caller) -> Any:
     return {"exists": _email_taken(emu.state, text(body, "email"))}
 
@@ -142,9 +164,13 @@ def patch_user(emu: Emulator, params, body: Body, caller) -> Any:
     target = team_user(emu.state, caller, params["user_id"])
     if target["id"] != caller["id"] or "role" in body:
         require_admin(caller)
-    for key in ("first_name", "last_name"):
+    for key in ("first_name", "last_name", "avatar", "bio"):
         if key in body:
             target[key] = text(body, key, required=False) or ""
+    if "password" in body:
+        if target["id"] != caller["id"]:
+            raise Refusal(403, "password", "only the user may change their password")
+        target["password"] = text(body, "password")
     if "role" in body:
         role = role_of(body, api.ROLES)
         if target["role"] == "owner" and role != "owner" and not _owners_left(emu.state, target["team_id"], target["id"]):
@@ -161,6 +187,7 @@ def user_apps(emu: Emulator, params, body: Body, caller) -> Any:
 
 ROUTES = [
     Endpoint("POST", api.TEAMS, create_team, auth=False, status=201),
+    Endpoint("GET", api.TEAMS, current_team),
     Endpoint("POST", api.TEAM_EXISTS, team_exists, auth=False),
     Endpoint("GET", api.TEAM, get_team),
     Endpoint("PATCH", api.TEAM, patch_team),
@@ -168,6 +195,7 @@ ROUTES = [
     Endpoint("DELETE", api.TEAM_USER, team_remove),
     Endpoint("POST", api.INVITE_ACCEPT, invite_accept, auth=False),
     Endpoint("POST", api.INVITE_CANCEL, invite_cancel),
+    Endpoint("POST", api.RESEND_EMAIL, resend_email, auth=False),
     Endpoint("POST", api.USER_EXISTS, user_exists, auth=False),
     Endpoint("GET", api.USERS, list_users),
     Endpoint("GET", api.ME, me),
