@@ -1,12 +1,11 @@
 """Retries the shared HTTP layer cannot make for Debrief.
 
-The layer retries a GET on a 5xx or a timeout, and any request on a 429. Two transient failures
-escape it: a connection reset (or any network error) on a GET, and every failure of the OAuth
-login or refresh, which is a POST sent from inside ``DebriefAuth``'s flow (the layer never
-repeats a POST: it cannot know that this one changes nothing). Both are safe to repeat: a read
-changes nothing, and a failed token call means the request it was made for was never sent (or
-was refused with a 401, undone). ``DebriefProvider.request`` repeats them here, with the
-service's own retry policy.
+The layer retries a GET on a 5xx, a timeout or a dropped connection, and any request on a 429.
+One transient failure escapes it: every failure of the OAuth login or refresh, which is a POST
+sent from inside ``DebriefAuth``'s flow (the layer never repeats a POST: it cannot know that this
+one changes nothing). It is safe to repeat: a failed token call means the request it was made
+for was never sent (or was refused with a 401, undone). ``DebriefProvider.request`` repeats it
+here, with the service's own retry policy.
 """
 
 from __future__ import annotations
@@ -22,9 +21,6 @@ from .auth import LoginRefused, is_token_call
 if TYPE_CHECKING:  # pragma: no cover
     from . import DebriefProvider
 
-SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 def transient(method: str, exc: BaseException, base_path: str = "") -> bool:
     """May the request that failed with ``exc`` be sent again as it is?"""
     if isinstance(exc, LoginRefused):
@@ -37,8 +33,8 @@ def transient(method: str, exc: BaseException, base_path: str = "") -> bool:
         return False
     if is_token_call(failed, base_path):
         return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
-    # a GET's timeouts were already retried below us; a network error (a reset) was not
-    return method.upper() in SAFE and isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError))
+    # a GET's timeouts, resets and dropped connections were already retried below us
+    return False
 
 
 class _Policy:
