@@ -149,27 +149,46 @@ class ProviderConformance:
             assert not plan.operations, text + "\n" + render(plan, "text")
         self._run(body, self.live_states())
 
+    async def chaos_scenario(self, live: dict, section: dict, seed: int, rate: float | None = None) -> "Scenario | None":
+        """One fault scenario: up to three plan-and-apply rounds with faults on a share of requests,
+        then a clean plan. ``None`` when the states make no feasible plan (nothing to test)."""
+        emulator, config = self.emulator(live), self.config(section)
+        first = await self.plan(config, emulator)
+        if first.errors or not first.operations:
+            return None
+        before = await self.live(config, emulator)
+        out = Scenario()
+        shown: set[str] = set()
+        emulator.chaos = Chaos(rate=self.fault_rate if rate is None else rate, seed=seed)
+        for _ in range(3):
+            async with self.session(config, emulator) as s:
+                plan, _ = await s.make_plan(allow_mass_removal=True)
+                out.refused += [f.message for sp in plan.services for f in sp.findings
+                                if f.level == "error" and f.code != "failed_read"]
+                shown |= {str(op.resource.ref) for op in plan.operations}
+                report = await s.apply(plan)
+            out.applies += 1
+            emulator.chaos, chaos = None, emulator.chaos
+            now = await self.live(config, emulator)
+            emulator.chaos = chaos
+            by_id = {op.id: op for op in plan.operations}
+            out.false_done += [r.op_id for r in report.results if r.status == "done" and r.op_id in by_id
+                               and not by_id[r.op_id].holds_in(now)]
+        out.faults = emulator.chaos.injected
+        emulator.chaos = None
+        after = await self.plan(config, emulator)
+        out.left = [op.id for op in after.operations]
+        out.unplanned = sorted(_changed(before, await self.live(config, emulator)) - shown)
+        return out
+
     def test_faults_converge_within_three_applies_and_write_only_what_was_planned(self) -> None:
         async def body(live: dict, section: dict, seed: int) -> None:
-            emulator, config = self.emulator(live), self.config(section)
-            first = await self.plan(config, emulator)
-            assume(not first.errors and first.operations)
-            before = await self.live(config, emulator)
-            shown: set[str] = set()
-            emulator.chaos = Chaos(rate=self.fault_rate, seed=seed)
-            for _ in range(3):
-                async with self.session(config, emulator) as s:
-                    plan, _ = await s.make_plan(allow_mass_removal=True)
-                    refused = [f for sp in plan.services for f in sp.findings
-                               if f.level == "error" and f.code != "failed_read"]
-                    assert not refused, refused  # faults may stop a read, never change the verdict
-                    shown |= {str(op.resource.ref) for op in plan.operations}
-                    await s.apply(plan)
-            emulator.chaos = None
-            after = await self.plan(config, emulator)
-            assert not after.operations, "did not converge in three applies:\n" + render(after, "text")
-            changed = _changed(before, await self.live(config, emulator))
-            assert changed <= shown, f"changed without being planned: {sorted(changed - shown)}"
+            out = await self.chaos_scenario(live, section, seed)
+            assume(out is not None)
+            assert not out.refused, out.refused  # faults may stop a read, never change the verdict
+            assert not out.left, f"did not converge in three applies: {out.left}"
+            assert not out.unplanned, f"changed without being planned: {out.unplanned}"
+            assert not out.false_done, f"reported done but not so: {out.false_done}"
         self._run(body, self.live_states(), self.sections(), st.integers(0, 2**16))
 
     def test_delete_of_something_already_gone_is_done(self) -> None:
@@ -220,6 +239,19 @@ class ProviderConformance:
                 for text in outputs:
                     assert secret not in text
         self._run(body, self.live_states(), self.sections(), st.integers(0, 2**16))
+
+
+@dataclasses.dataclass
+class Scenario:
+    """What one fault scenario did: applies run, faults injected, and what went wrong (empty lists
+    when nothing did)."""
+
+    applies: int = 0
+    faults: int = 0
+    refused: list[str] = dataclasses.field(default_factory=list)     # verdicts faults changed
+    left: list[str] = dataclasses.field(default_factory=list)        # not converged after three applies
+    unplanned: list[str] = dataclasses.field(default_factory=list)   # changed, though no plan showed it
+    false_done: list[str] = dataclasses.field(default_factory=list)  # "done" that did not hold
 
 
 def _changed(before: State, after: State) -> set[str]:
