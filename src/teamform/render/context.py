@@ -7,8 +7,10 @@ workflow step that renders the comment:
 - ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY``, ``GITHUB_RUN_ID``: the link to the run;
 - ``GITHUB_EVENT_PATH``: on ``pull_request`` events, the pull request's number, head commit and
   base branch (what was planned: the head merged into the base); otherwise ``GITHUB_SHA``;
+- ``TEAMFORM_PLANNED_COMMIT``: the commit planned, when it is not the event's (the apply workflow
+  shows the plan of a pull request's head);
 - ``TEAMFORM_ARTIFACT`` and ``TEAMFORM_ARTIFACT_URL``: the artifact that holds the full plan
-  (the upload step's ``artifact-url`` output);
+  (the upload step's ``artifact-url`` output); ``TEAMFORM_ARTIFACT`` set but empty: none;
 - ``TEAMFORM_ON_MERGE``: what the apply workflow does on merge (``apply``: the reviewed plan;
   ``replan``: a plan made at merge), for the sentence that says what merging will do.
 
@@ -87,12 +89,13 @@ class Where:
         event = _event(env.get("GITHUB_EVENT_PATH"))
         pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else {}
         head = (pr.get("head") or {}).get("sha") if isinstance(pr.get("head"), dict) else None
-        commit = head if isinstance(head, str) else env.get("GITHUB_SHA")
+        commit = env.get("TEAMFORM_PLANNED_COMMIT") or (head if isinstance(head, str) else env.get("GITHUB_SHA"))
         commit = commit if isinstance(commit, str) and _SHA.fullmatch(commit) else None
         number = pr.get("number")
         base = (pr.get("base") or {}).get("ref") if isinstance(pr.get("base"), dict) else None
 
-        artifact = env.get("TEAMFORM_ARTIFACT") or (artifact_name(state_file, kind) if state_file else None)
+        artifact = env["TEAMFORM_ARTIFACT"] if "TEAMFORM_ARTIFACT" in env else \
+            artifact_name(state_file, kind) if state_file else None
         artifact_url = env.get("TEAMFORM_ARTIFACT_URL") or ""
         ok_url = run_url and re.fullmatch(re.escape(run_url) + r"/artifacts/\d+", artifact_url)
         on_merge = env.get("TEAMFORM_ON_MERGE") or None
