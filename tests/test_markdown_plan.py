@@ -294,3 +294,18 @@ def test_cli_markdown_format(tmp_path, monkeypatch):
     assert "will be removed" in rendered and "<details>" in rendered
     hostile = github_html(render_markdown(hostile_plan(), environ={}))
     assert "will be created" in hostile and "will be updated in place" in hostile
+
+
+def test_the_preview_tool_colours_diff_lines_as_github_does():
+    """tools/comment-preview.py (for looking at the comment in a browser) colours what GitHub does."""
+    import importlib.util
+
+    from gitops_harness import ROOT
+
+    spec = importlib.util.spec_from_file_location("comment_preview", ROOT / "tools" / "comment-preview.py")
+    preview = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(preview)
+    page = preview.page(render_markdown(small_plan(), environ={}))
+    assert '<span class="pl-mi1">+ member[erin@example.com] will be created</span>' in page
+    assert '<span class="pl-md">- member[mallory@example.com] will be removed</span>' in page
+    assert "<details open>" in page and page.startswith("<!doctype html>")

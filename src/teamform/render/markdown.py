@@ -17,8 +17,9 @@ emoji filters, which leave ``code`` and ``pre`` alone):
 - names and values are code spans (``code``) or lines of a code block: copied, they give back
   exactly the original text;
 - free text (warnings, errors, notes) is ``prose``: markdown syntax characters become character
-  references, and a word that GitHub would turn into a mention, an issue or commit reference, an
-  emoji or a link (``@``, ``#``, ``GH-1``, ``:x:``, ``www.``, ``://``, a hex run) becomes a code span;
+  references, and a resource's label (``member[…]``) or a word that GitHub would turn into a
+  mention, an issue or commit reference, an emoji or a link (``@``, ``#``, ``GH-1``, ``:x:``,
+  ``www.``, ``://``, a hex run) becomes a code span;
 - invisible characters in the data (control and format characters: zero-width spaces, bidi
   overrides) are shown as ``\\uXXXX`` escapes, and none are added.
 """
@@ -89,6 +90,9 @@ def code(text: object, *, table: bool = False) -> str:
 # emoji shortcode, URL or www. autolink, commit SHA (7+ hex digits)
 _HAZARD = re.compile(r"[@#]|://|(?i:www\.)|(?i:\bgh-\d)|:[^\s:]+:|\b[0-9A-Fa-f]{7,}\b")
 _PLAIN = re.compile(r"[A-Za-z0-9 ,.;:/=?%+'-]")
+#: a resource's label (``member[Engineering/#5 (Lee Gacy)]``): one name, one code span, spaces and all
+_LABEL = re.compile(r"[A-Za-z_][\w-]*\[[^\[\]]*\]")
+_WORDS = re.compile(r"(" + _LABEL.pattern + r"|\s+)")
 
 
 def _chars(word: str) -> str:
@@ -101,12 +105,12 @@ def prose(text: object, *, table: bool = False) -> str:
     breaks become spaces, and each word GitHub would link, mention or turn into an emoji is a code
     span. Never at the start of a line (where ``1.`` or ``-`` would be syntax): callers prefix it."""
     out = []
-    for part in re.split(r"(\s+)", visible(text, newlines=" ")):
+    for part in _WORDS.split(visible(text, newlines=" ")):
         if not part:
             continue
         if part.isspace():
             out.append(part)
-        elif _HAZARD.search(part):
+        elif _LABEL.fullmatch(part) or _HAZARD.search(part):
             out.append(code(part, table=table))
         else:
             out.append(_chars(part))
