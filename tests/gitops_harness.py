@@ -970,6 +970,11 @@ class Runner:
         context.pop("identity", None)
         prefix = f"{job_id} / "
         caller_permissions = spec.get("permissions")
+        level = {"none": 0, "read": 1, "write": 2}
+        for cid, cspec in called["jobs"].items():  # GitHub refuses a called job that asks for more
+            for scope, want in (cspec.get("permissions") or {}).items():
+                granted = (caller_permissions or {}).get(scope, "none")
+                assert level[granted] >= level[want], f"{job_id} grants {scope}: {granted}; {cid} needs {want}"
         for called_id in self._order(called["jobs"]):
             cspec = called["jobs"][called_id]
             cctx = {**ctx, "inputs": inputs, "secrets": passed, "env": dict(called.get("env") or {}),

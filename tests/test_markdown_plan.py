@@ -20,7 +20,7 @@ from teamform.findings import error, note, warning
 from teamform.model import Ref, Resource
 from teamform.plan.ops import Operation, Plan, ServicePlan
 from teamform.render.context import Where, artifact_name, marker, slug
-from teamform.render.markdown import GITHUB_LIMIT, MARKER, code, prose, render_markdown, visible
+from teamform.render.markdown import GITHUB_LIMIT, MARKER, code, esc, prose, render_markdown, visible
 from teamform.testing import load, make_plan
 from teamform_krisp.emulator import KrispEmulator, seat
 
@@ -71,12 +71,13 @@ ALLOWED_TAGS = {"h2", "h3", "p", "strong", "em", "code", "pre", "ul", "li", "tab
                 "td", "details", "summary", "blockquote", "sub", "a"}
 
 
-def assert_inert(rendered: str, services: int, links: tuple[str, ...] = ()) -> None:
+def assert_inert(rendered: str, services: int, links: tuple[str, ...] = (), also: set[str] = frozenset()) -> None:
     parser = Texts()
     parser.feed(rendered)
     outside = "".join(parser.outside)
     assert not ACTIONABLE.search(outside), ACTIONABLE.search(outside)
-    assert {tag for tag, _ in parser.tags} <= ALLOWED_TAGS, {tag for tag, _ in parser.tags} - ALLOWED_TAGS
+    tags = {tag for tag, _ in parser.tags}
+    assert tags <= ALLOWED_TAGS | also, tags - ALLOWED_TAGS - also
     assert [a["href"] for tag, a in parser.tags if tag == "a"] == list(links), "no link is made from data"
     assert rendered.count("<details>") == rendered.count("</details>") == services
     assert "\u200b" not in rendered and "&#8203;" not in rendered, "no invisible characters are added"
@@ -132,6 +133,19 @@ def test_invisible_characters_in_data_are_shown_not_passed_on():
     assert visible("a\u200bb\u202ec\nd") == "a\\u200bb\\u202ec\\nd"
     assert visible("a\nb\tc", newlines=" ") == "a b c"
     assert visible("naïve ✓ 名前") == "naïve ✓ 名前"
+
+
+def test_the_journals_escape_is_inert_copyable_and_adds_no_invisible_character():
+    """esc is what `teamform journal --markdown` (the apply's failure comment) writes: it must also keep
+    the raw markdown free of the address (its callers clip before escaping, at most 13 characters each)."""
+    for text in NASTY + ["the plan is stale: krisp: member[dave@example.com] changed.", "@", "#", ":"]:
+        escaped = esc(text)
+        rendered = github_html(f"- x {escaped}\n")
+        assert_inert(rendered, services=0, also={"wbr"})  # <wbr>: an element, copied as nothing
+        assert text_of(rendered).strip() == f"x {visible(text, newlines=' ')}".strip()
+        assert len(escaped) <= 13 * len(visible(text, newlines=" "))
+    assert "dave@example" not in esc("member[dave@example.com]")
+    assert esc("Alice Doe, admin") == "Alice Doe, admin"
 
 
 async def test_a_real_krisp_plan_with_hostile_live_data_renders_inert():

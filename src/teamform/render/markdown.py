@@ -48,7 +48,6 @@ DIFF = {"create": "+", "update": "!", "delete": "-", "replace": "-/+"}
 VERB = {"create": "add", "update": "change", "delete": "remove", "replace": "replace"}
 DONE = {"create": "will be created", "update": "will be updated in place", "delete": "will be removed",
         "replace": "must be replaced"}
-ZWSP = "&#8203;"  # only ``esc`` (the journal's markdown) still uses it
 
 
 # ---- showing text exactly and inertly ----------------------------------------------------------
@@ -122,24 +121,36 @@ def _html_code(text: object) -> str:
     return f"<code>{html.escape(visible(text), quote=False)}</code>"
 
 
-# kept for the journal's markdown (``teamform journal --markdown``): inert, but it puts a zero-width
-# space after @ # : and inside ://, www., GH-; the plan comment uses ``code`` and ``prose`` instead
+# the journal's markdown (``teamform journal --markdown``, the apply's failure comment) writes a
+# text that ``teamform journal`` clips by length first: ``esc`` never writes more than 13 characters
+# for one, and keeps even the raw markdown free of ``@``, ``:`` and ``#`` runs
 _SAFE = re.compile(r"[A-Za-z0-9 ,.;/=?%+'-]")
-_AUTOLINK = re.compile(r"(?i)(://|www\.|gh-)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_ESC_HAZARD = re.compile(r"@[A-Za-z0-9]|#\d|(?i:\bgh-\d)|:[^\s:]+:|://|(?i:www\.)|\b[0-9A-Fa-f]{7,}\b")
+
+
+def _esc_code(ch: str) -> str:
+    if ch.isalnum() or ord(ch) > 127:
+        return ch
+    # an element, not a character: it splits the text cmark-gfm's autolinker reads (an email, a
+    # URL, www.) and copies as nothing
+    return f"<wbr>&#{ord(ch)};" if ch in "@:." else f"&#{ord(ch)};"
 
 
 def esc(text: object) -> str:
-    """Make any string inert in GitHub markdown: every ASCII character that could be syntax
-    becomes a numeric character reference, newlines become spaces, and a zero-width space follows
-    ``@``, ``#`` and ``:`` and splits ``://``, ``www.`` and ``GH-``."""
-    s = _CONTROL.sub(" ", str(text)).replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    s = _AUTOLINK.sub(lambda m: m.group(1)[:-1] + "\u200b" + m.group(1)[-1], s)
+    """Make any string inert in GitHub markdown, with no invisible character added: every ASCII
+    character that could be syntax becomes a numeric character reference, line breaks become
+    spaces, control characters are shown as escapes, and a word GitHub would turn into a mention,
+    reference, emoji or link goes in ``<code>`` (which GitHub's filters leave alone) with every
+    punctuation character a reference and a ``<wbr>`` before ``@ : .`` (so that cmark-gfm's
+    autolinker sees no address either). Copied, the rendered text is the original."""
     out: list[str] = []
-    for ch in s:
-        out.append(ch if _SAFE.match(ch) or ord(ch) > 127 else f"&#{ord(ch)};")
-        if ch in "@#:":
-            out.append(ZWSP)
+    for part in re.split(r"(\s+)", visible(text, newlines=" ")):
+        if not part or part.isspace():
+            out.append(part)
+        elif _ESC_HAZARD.search(part):
+            out.append("<code>" + "".join(_esc_code(ch) for ch in part) + "</code>")
+        else:
+            out.append("".join(ch if _SAFE.match(ch) or ord(ch) > 127 else f"&#{ord(ch)};" for ch in part))
     return "".join(out)
 
 
