@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,22 @@ def adopter(tmp_path):
     runner.close()
 
 
+def planned(repo: Repo, runner: Runner, pr: PullRequest) -> dict:
+    """What the plan workflow leaves for a pull request, made directly (the apply side is the point):
+    its merge ref planned against live state, uploaded as the artifact of a run of its head."""
+    event = repo.pr_event(pr)
+    work = runner.checkout(event.sha)
+    if runner.live.exists():
+        shutil.copytree(runner.live, work / ".teamform" / "sandbox", dirs_exist_ok=True)
+    done = subprocess.run([str(runner.bin / "teamform"), "plan", "-f", "teams.yaml", "--out", "plan.json"], cwd=work,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shutil.copytree(work / ".teamform" / "sandbox", runner.live, dirs_exist_ok=True)  # the services, seeded
+    state = RunState(repo.fake.next_run_id(), pr.head_sha, f"pr-{pr.number}")
+    return repo.fake.upload(state, "teamform-plan-teams.yaml", {"plan.json": (work / "plan.json").read_bytes(),
+                                                               "plan.txt": done.stdout.encode()}, overwrite=False)
+
+
 def krisp_live(runner: Runner) -> dict:
     return json.loads((runner.live / "krisp.json").read_text())
 
@@ -222,7 +239,7 @@ def test_a_stale_plan_is_refused_at_merge_and_the_pull_request_says_what_to_do(a
 def test_the_file_changed_on_main_since_the_plan_is_refused(adopter):
     repo, runner = adopter
     pr = repo.open_pr({"teams.yaml": WITH_ERIN})
-    assert runner.run(".github/workflows/plan.yml", repo.pr_event(pr)).conclusion == "success"
+    planned(repo, runner, pr)
     # another pull request changed the file and was merged first (its own apply is not the point here)
     repo.commit({"teams.yaml": STATE.replace("nickname: Alice", "nickname: Al")}, "Merge pull request #99")
     apply = runner.run(".github/workflows/apply.yml", repo.merge(pr))  # git merges both changes
@@ -279,8 +296,7 @@ def test_a_plan_file_that_leaves_changes_out_is_caught_after_the_apply(adopter):
     and the check after the apply fails and says so on the pull request."""
     repo, runner = adopter
     pr = repo.open_pr({"teams.yaml": WITH_ERIN})
-    assert runner.run(".github/workflows/plan.yml", repo.pr_event(pr)).conclusion == "success"
-    [artifact] = repo.fake.artifacts
+    artifact = planned(repo, runner, pr)
     plan = json.loads(artifact["files"]["plan.json"])
     ops = plan["services"][0]["operations"]
     plan["services"][0]["operations"] = [op for op in ops if op["key"] != "erin@example.com"]
@@ -309,8 +325,8 @@ def test_re_planning_at_merge_is_an_opt_in(adopter):
 
 
 def test_two_state_files_side_by_side_never_share_a_comment_an_artifact_or_a_lock(tmp_path):
-    """The docs' two-file callers: each state file gets its own comment (updated in place), plan
-    artifact, concurrency groups and environment; a merge that changes one file applies only it."""
+    """The docs' two-file callers: each state file gets its own comment, plan artifact, concurrency
+    groups, secrets and environment."""
     docs = (ROOT / "docs" / "gitops.md").read_text()
     callers = {path: body for body, path in re.findall(
         r"```yaml\n(# (\.github/workflows/[\w.-]+\.yml), for two state files\n.*?)```", docs, re.S)}
@@ -345,16 +361,7 @@ def test_two_state_files_side_by_side_never_share_a_comment_an_artifact_or_a_loc
         for store in ("krisp.json", "krisp-staging.krisp.json"):
             assert "erin@example.com" in emails(json.loads((runner.live / store).read_text())), store
 
-        # a pull request that changes one file: the other file's apply has nothing to do
-        only = repo.open_pr({"teams/staging.yaml": staging})
-        planned = runner.run(".github/workflows/plan.yml", repo.pr_event(only))
-        assert planned.job("prod / plan").result == "skipped" and planned.job("staging / plan").result == "success"
-        apply = runner.run(".github/workflows/apply.yml", repo.merge(only))
-        assert apply.conclusion == "success", apply.log
-        assert apply.job("prod / the plan to apply").outputs["source"] == "none"
-        assert apply.job("prod / apply").result == "skipped" and apply.job("staging / apply").result == "success"
-        assert "erin@example.com" not in emails(json.loads((runner.live / "krisp-staging.krisp.json").read_text()))
-        assert len(repo.comments(only.number)) == 1, "only the staging plan comment: nothing went wrong"
+        # (a merge that changes one file: the other's apply has nothing to do: test_gitops_workflow_steps)
     finally:
         runner.close()
 

@@ -73,7 +73,7 @@ def test_markdown_length(saved, tmp_path):
     path, _ = saved
     plan = json.loads(path.read_text())
     op = plan["services"][0]["operations"][0]
-    plan["services"][0]["operations"] = [dict(op, key=f"user{i}@example.com", id=f"x{i}") for i in range(3000)]
+    plan["services"][0]["operations"] = [dict(op, key=f"user{i}@example.com", id=f"x{i}") for i in range(1200)]
     big = tmp_path / "big.json"
     big.write_text(json.dumps(plan))
     short = show(str(big), "--format", "markdown").output
