@@ -1,11 +1,20 @@
-"""Shared helpers for the workflow tests: read the workflows, and run their steps the way
-GitHub Actions would (bash -e for run:, a node stand-in for actions/github-script)."""
+"""Shared helpers for the workflow tests: read the workflows, run one step the way GitHub Actions
+would (bash -e for run:, a node stand-in for actions/github-script), or whole workflows (Runner)."""
 
 from __future__ import annotations
 
+import http.server
+import itertools
+import json
+import os
+import re
 import shutil
 import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -38,8 +47,6 @@ def index(workflow: str, job: str, name_part: str) -> int:
 
 def bash(script: str, cwd: Path, env: dict[str, str], path_dir: Path | None = None) -> subprocess.CompletedProcess:
     """Run a `run:` script the way Actions does when no shell is given: bash -e."""
-    import os
-
     full = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
     if path_dir:
         full["PATH"] = f"{path_dir}:{full['PATH']}"
@@ -56,44 +63,27 @@ def fake(tmp: Path, name: str, body: str) -> Path:
     return bin_dir
 
 
-# A stand-in for actions/github-script: runs the body as an async function with mocked github,
-# context and core; every REST call and core call is recorded and printed as JSON.
-HARNESS = r"""
-const fs = require('fs');
-const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const calls = [];
-const rec = (name) => async (params) => { calls.push([name, params]); return { data: spec.responses[name] ?? [] }; };
-const rest = new Proxy({}, { get: (_, ns) => new Proxy({}, { get: (_, fn) => {
-  const f = rec(`${ns}.${fn}`); f.key = `${ns}.${fn}`; return f; } }) });
-const github = { rest, paginate: async (fn, params) => (await fn(params)).data };
-const core = new Proxy({}, { get: (_, fn) => (...args) => { calls.push([`core.${fn}`, args]); } });
-const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
-(async () => {
-  await new AsyncFunction('require', 'github', 'context', 'core', spec.script)(require, github, spec.context, core);
-  console.log(JSON.stringify(calls));
-})().catch(e => { console.error(e); process.exit(1); });
-"""
+_SCRIPTS: dict[str, Any] = {}
 
 
 def github_script(script: str, cwd: Path, env: dict[str, str], responses: dict | None = None,
                   context: dict | None = None, path_dir: Path | None = None) -> list:
-    import json
-    import os
+    """Run a github-script body with canned REST answers; every REST and core call, in order."""
+    import atexit
+    import tempfile
 
-    node = shutil.which("node")
-    if not node:
-        pytest.skip("node is not available to run the workflow's github-script")
+    if "server" not in _SCRIPTS:
+        _SCRIPTS["server"] = ScriptServer(Path(tempfile.mkdtemp(prefix="github-script-")))
+        atexit.register(_SCRIPTS["server"].close)
     ctx = {"repo": {"owner": "o", "repo": "r"}, "runId": 4242, "sha": "a" * 40,
            "serverUrl": "https://github.com", "payload": {}, **(context or {})}
-    (cwd / "harness.cjs").write_text(HARNESS)
-    (cwd / "spec.json").write_text(json.dumps({"script": script, "context": ctx, "responses": responses or {}}))
     full = {"PATH": os.environ["PATH"], **env}
     if path_dir:
         full["PATH"] = f"{path_dir}:{full['PATH']}"
-    done = subprocess.run([node, "harness.cjs", "spec.json"], cwd=cwd, env=full, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    answer = _SCRIPTS["server"].ask({"script": script, "context": ctx, "env": full, "cwd": str(cwd),
+                                     "responses": responses or {}})
+    assert answer["ok"], answer["output"]
+    return answer["calls"]
 
 
 def created_bodies(calls: list) -> list[str]:
@@ -118,15 +108,6 @@ def git(cwd: Path, *args: str) -> str:
 # against FakeGitHub over HTTP), upload-/download-artifact (FakeGitHub's artifact store, with
 # v4's hidden-file, overwrite and cross-run rules).
 # =================================================================================================
-import http.server
-import itertools
-import json
-import os
-import re
-import sys
-import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 # ---- expressions ----------------------------------------------------------------------------------
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|"
@@ -566,31 +547,41 @@ const reply = process.stdout.write.bind(process.stdout);
 const lines = readline.createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on('line', line => { queue = queue.then(() => serve(JSON.parse(line))); });
+function canned(responses, calls) {
+  // every REST and core call recorded; REST answers from `responses` (the unit tests' mode)
+  const rec = name => async (params) => { calls.push([name, params]); return { data: responses[name] ?? [] }; };
+  const rest = new Proxy({}, { get: (_, ns) => new Proxy({}, { get: (_, fn) => rec(`${ns}.${fn}`) }) });
+  const core = new Proxy({}, { get: (_, fn) => (...args) => { calls.push([`core.${fn}`, args]); } });
+  return { github: { rest, paginate: async (fn, params) => (await fn(params)).data }, core };
+}
 async function serve(spec) {
   const out = [];
+  const calls = [];
   let failed = false;
   const log = (...args) => out.push(args.map(String).join(' '));
-  const core = {
+  let core = {
     setOutput: (n, v) => append(process.env.GITHUB_OUTPUT, n, v),
     exportVariable: (n, v) => { append(process.env.GITHUB_ENV, n, v); process.env[n] = String(v); },
     setFailed: m => { log(`::error::${m}`); failed = true; },
     info: m => log(m), debug: () => {},
     notice: m => log(`::notice::${m}`), warning: m => log(`::warning::${m}`), error: m => log(`::error::${m}`),
   };
+  let gh = github;
+  if (spec.responses) ({ github: gh, core } = canned(spec.responses, calls));
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, spec.env);
   process.chdir(spec.cwd);
   const console_log = console.log;
   console.log = log;
   try {
-    await new AsyncFunction('require', 'github', 'context', 'core', spec.script)(require, github, spec.context, core);
+    await new AsyncFunction('require', 'github', 'context', 'core', spec.script)(require, gh, spec.context, core);
   } catch (e) {
     log(`::error::Unhandled error: ${e.stack || e}`);
     failed = true;
   } finally {
     console.log = console_log;
   }
-  reply(JSON.stringify({ ok: !failed, output: out.join('\n') }) + '\n');
+  reply(JSON.stringify({ ok: !failed, output: out.join('\n'), calls }) + '\n');
 }
 """
 
@@ -606,13 +597,16 @@ class ScriptServer:
         path.write_text(LIVE_SCRIPT)
         self.proc = subprocess.Popen([node, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def run(self, script: str, context: dict, env: dict, cwd: Path) -> tuple[bool, str]:
+    def ask(self, request: dict) -> dict:
         assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps({"script": script, "context": context, "env": env, "cwd": str(cwd)}) + "\n")
+        self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         assert line, "the github-script server stopped"
-        answer = json.loads(line)
+        return json.loads(line)
+
+    def run(self, script: str, context: dict, env: dict, cwd: Path) -> tuple[bool, str]:
+        answer = self.ask({"script": script, "context": context, "env": env, "cwd": str(cwd)})
         return answer["ok"], answer["output"]
 
     def close(self) -> None:
