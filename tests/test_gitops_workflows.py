@@ -55,9 +55,16 @@ def lint(command: list[str], files: list[Path]) -> subprocess.CompletedProcess:
     return subprocess.run([*command, *map(str, files)], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-def test_workflows_pass_actionlint(actionlint):
+def test_workflows_pass_actionlint(actionlint, tmp_path):
+    """This repository's workflows, and the caller files docs/gitops.md tells other repositories to copy."""
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert files
+    docs = (ROOT / "docs" / "gitops.md").read_text()
+    callers = re.findall(r"```yaml\n(# \.github/workflows/[\w.-]+\.yml.*?\n.*?)```", docs, re.S)
+    assert len(callers) == 5  # plan, apply, drift; plan and apply for two state files
+    for n, body in enumerate(callers):
+        (tmp_path / f"docs-caller-{n}.yml").write_text(body)
+        files.append(tmp_path / f"docs-caller-{n}.yml")
     result = lint(actionlint, files)
     assert result.returncode == 0, result.stdout + result.stderr
 
