@@ -20,7 +20,7 @@ from ..sandbox import SANDBOX_DIR, sandbox_store
 from ..session import Session
 from ..render import render, render_report
 from ..render.text import render_result_line
-from . import gitops
+from . import gitops, show
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -271,6 +271,7 @@ def sandbox_serve(state_file: str, port: int) -> None:
 
 
 gitops.register(cli)
+show.register(cli)
 
 
 def main() -> None:
