@@ -16,6 +16,7 @@ from .apply import Report, Result, Settings as ApplySettings, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import open_client
+from .lock import Account
 from .retry import RetryPolicy
 from .findings import error
 from .errors import IncompleteRead
@@ -92,6 +93,29 @@ class Session:
         self._clients.append(client)
         provider.client = client
         return provider
+
+    def accounts(self) -> list[Account]:
+        """The target account of each selected service, for the apply lock: the provider, where
+        it writes (the base URL; a sandbox service's emulator state file) and who it writes as
+        (the credentials that identify the account; every credential when none is declared)."""
+        out = []
+        for svc in self.selected:
+            provider = self.providers[svc.name]
+            credentials = provider.ctx.credentials
+            public = tuple(type(provider).public_credentials)
+            identity = {k: v for k, v in credentials.items() if k in public} if public else dict(credentials)
+            emulator = self.emulators.get(svc.name)
+            if emulator is not None:
+                where = (f"sandbox:{Path(emulator.store).resolve()}" if emulator.store is not None
+                         else f"in-process emulator {id(emulator):x}")
+                locator = where
+            else:
+                url = httpx.URL(provider.base_url())
+                port = f":{url.port}" if url.port else ""
+                where = f"{url.scheme}://{url.host}{port}{url.path.rstrip('/')}"
+                locator = str(url.copy_with(fragment=None)).rstrip("/")
+            out.append(Account(svc.name, svc.provider, where, locator, identity))
+        return out
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)

@@ -13,6 +13,7 @@ import click
 
 from .. import config as cfg
 from ..apply import Report, Result
+from ..lock import ApplyLock, LockError, LockHeld, parse_duration
 from ..plan import stale
 from ..plan.ops import Plan
 from ..provider.registry import installed
@@ -130,32 +131,46 @@ def _load_saved(path: str) -> Plan:
 
 
 async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | None, auto_approve: bool,
-                 allow_mass_removal: bool, allow_stale_unrelated: bool, journal: gitops.JournalTarget) -> int:
+                 allow_mass_removal: bool, allow_stale_unrelated: bool, journal: gitops.JournalTarget,
+                 lock_timeout: float = 0.0) -> int:
     color = _color()
     async with Session(config, services or (tuple(s.name for s in saved.services) if saved else ())) as session:
-        plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
-        skipped: list = []
+        lock = ApplyLock(session.accounts(), state_file=config.file, on_wait=_say, on_takeover=_say)
+        plan: Plan | None = None
         try:
-            if saved is not None:
-                plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
-            click.echo(render(plan, "text", color=color), nl=False)
-            if plan.errors:
-                raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
-                              detail="the plan has errors: " + "; ".join(plan.errors))
-            if not plan.has_changes and not skipped:
-                journal.record(session, saved or plan, Report())  # nothing to do is an outcome too
-                return EXIT_OK
-            if saved is None:
-                _confirm(auto_approve)
-        except Failure as exc:
-            journal.refused(exc.detail, plan=saved or plan, session=session)
-            exc.journaled = True
-            raise
-        report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
-        report.results += skipped
-        click.echo(render_report(report, color=color), nl=False)
-        journal.record(session, saved or plan, report)
-        return EXIT_OK if report.ok else EXIT_ERROR
+            try:
+                try:
+                    lock.acquire(lock_timeout)  # before reading: the plan is made from a state nobody else changes
+                except (LockHeld, LockError) as exc:
+                    raise Failure(str(exc)) from None
+                plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
+                skipped: list = []
+                if saved is not None:
+                    plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
+                click.echo(render(plan, "text", color=color), nl=False)
+                if plan.errors:
+                    raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
+                                  detail="the plan has errors: " + "; ".join(plan.errors))
+                if not plan.has_changes and not skipped:
+                    journal.record(session, saved or plan, Report())  # nothing to do is an outcome too
+                    return EXIT_OK
+                if saved is None:
+                    _confirm(auto_approve)
+            except Failure as exc:
+                journal.refused(exc.detail, plan=saved or plan, session=session)
+                exc.journaled = True
+                raise
+            report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
+            report.results += skipped
+            click.echo(render_report(report, color=color), nl=False)
+            journal.record(session, saved or plan, report)
+            return EXIT_OK if report.ok else EXIT_ERROR
+        finally:
+            lock.release()
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list[Result]]:
@@ -193,21 +208,28 @@ def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
 @mass_option
 @click.option("--allow-stale-unrelated", is_flag=True,
               help="with a stale saved plan, apply the operations whose own preconditions still hold")
+@click.option("--lock-timeout", default="0", show_default=True, metavar="DURATION",
+              help="wait this long (30s, 5m) for another apply to the same account to finish; 0: fail at once")
 @gitops.journal_option
 def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
-          allow_mass_removal: bool, allow_stale_unrelated: bool, journal_path: str) -> None:
+          allow_mass_removal: bool, allow_stale_unrelated: bool, lock_timeout: str, journal_path: str) -> None:
     """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since.
     Every run is journaled, a refused one too (with the reason)."""
     journal = gitops.JournalTarget(journal_path, plan_file)
     saved = None
     try:
+        try:
+            wait = parse_duration(lock_timeout)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
         saved = _only(_load_saved(plan_file), services) if plan_file else None
         if saved is not None and saved.state_file and state_file == "teams.yaml":
             state_file = saved.state_file
         config = _load(state_file)
         if saved is not None and saved.state_hash != config.hash:
             raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
-        code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal))
+        code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal,
+                           wait))
     except Failure as exc:
         if not exc.journaled:
             journal.refused(exc.detail, plan=saved, services=services)
