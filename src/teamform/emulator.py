@@ -134,6 +134,9 @@ class Emulator:
         self.chaos: Chaos | None = None
         self.log: list[LogEntry] = []
         self.rate_limit = rate_limit if rate_limit is not None else self.default_rate_limit()
+        #: seconds every request takes: half before it is handled, half after (the change is made,
+        #: the answer is not back yet), to make an apply slow enough to interrupt
+        self.latency = 0.0
         self._hits: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self.clock = time.monotonic
@@ -235,6 +238,8 @@ class Emulator:
         if chaos in ("timeout", "reset"):
             self._record(scope, 0, body)
             raise (httpx.ReadTimeout if chaos == "timeout" else httpx.ReadError)(f"injected {chaos}")
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         early = self._rate_limited(scope) or self._chaos_response(chaos) or await self._fault_before(method, path)
         if early is not None:
             await early(scope, receive, send)
@@ -246,6 +251,8 @@ class Emulator:
             status, drop = await self._handle(scope, receive, send if not dropped else None)
             if method in MUTATING and self.store is not None:
                 self._save_if_changed()
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         self._record(scope, status, body)
         if drop:
             raise httpx.ReadTimeout("the emulator dropped the response after making the change")

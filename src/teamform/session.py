@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
-from .apply import Report, Result, Settings as ApplySettings, apply_plan
+from .apply import Report, Result, Settings as ApplySettings, Stop, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import open_client
@@ -24,6 +25,18 @@ from .model import DuplicateResource, State
 from .plan import Plan, ServicePlan, failed_read, plan_service
 from .provider.base import Context, Provider
 from .sandbox import SANDBOX_DIR, SANDBOX_ORIGIN, sandbox_store
+
+#: seconds each request to a sandbox emulator takes (a float; unset: none), to try Ctrl-C and the
+#: lock on an apply slow enough to interrupt
+SANDBOX_LATENCY_ENV = "TEAMFORM_SANDBOX_LATENCY"
+
+
+def sandbox_latency() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SANDBOX_LATENCY_ENV) or 0))
+    except ValueError:
+        return 0.0
+
 
 class UnknownService(ConfigError):
     pass
@@ -81,6 +94,7 @@ class Session:
                 raise ConfigError([self.config.doc.problem(("services", svc.name, "sandbox"),
                                                            f"provider {cls.name} has no emulator")])
             emulator = cls.emulator_class(store=sandbox_store(self.sandbox_dir, svc.name, svc.provider))
+            emulator.latency = sandbox_latency()
             self.emulators[svc.name] = emulator
         if emulator is not None:
             inner = emulator.transport()
@@ -159,7 +173,8 @@ class Session:
         live = await self.fetch()
         return self.plan(live, allow_mass_removal=allow_mass_removal), live
 
-    async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None) -> Report:
+    async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None,
+                    stop: Stop | None = None) -> Report:
         services = {s.name: s for s in self.selected}
         settings = ApplySettings(
             concurrency={n: services[n].entry.limits.concurrency for n in self.providers},
@@ -168,4 +183,4 @@ class Session:
         )
         runnable = Plan(services=[s for s in plan.services if not s.errors and s.name in self.providers],
                         state_file=plan.state_file, state_hash=plan.state_hash)
-        return await apply_plan(runnable, self.providers, settings, on_result)
+        return await apply_plan(runnable, self.providers, settings, on_result, stop)

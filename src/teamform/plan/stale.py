@@ -2,12 +2,20 @@
 operations no longer hold, and what ``--allow-stale-unrelated`` may still apply.
 
 The CLI only prints what ``check`` returns; the refusal itself is decided here.
+
+Resuming (``check(..., done=...)``): after an interrupted or failed apply of a saved plan, the
+journal says which of its operations were done. Those are not run again, and the changes they
+made do not make the plan stale, as long as live state still shows each of them. An operation
+whose result was lost (in flight when the run was killed) and whose outcome live state already
+shows, where a plan made now would not do it, counts as done too. Everything else is checked as
+for any saved plan: each remaining operation against its own preconditions, every other live
+change is named, and what remains must be what a plan made now would do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ..model import Ref, State, fingerprint_of
 from .ops import Operation, Plan
@@ -27,12 +35,16 @@ class StalePlan(Exception):
 @dataclass
 class StaleCheck:
     """What a stale saved plan still applies: ``plan`` minus ``skipped`` (each with its reason);
-    ``broken``: services that cannot be planned now, with why."""
+    ``broken``: services that cannot be planned now, with why. When resuming, ``done`` are the
+    operations earlier runs did (taken out) and ``verified`` those whose outcome live state shows
+    although no run recorded it (taken out, to be recorded as done)."""
 
     plan: Plan
     changes: list[str] = field(default_factory=list)
     skipped: list[tuple[Operation, str]] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
+    done: list[Operation] = field(default_factory=list)
+    verified: list[Operation] = field(default_factory=list)
 
     @property
     def stale(self) -> bool:
@@ -40,11 +52,15 @@ class StaleCheck:
 
 
 def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *,
-          allow_unrelated: bool) -> StaleCheck:
+          allow_unrelated: bool, done: Iterable[str] = ()) -> StaleCheck:
     """The saved plan, checked against live state and the plan made now. Unchanged: applied as it
     is. Changed: ``StalePlan``, unless ``allow_unrelated``, when the stale operations (and what
     depends on them) are taken out; what is kept must also be what a plan made now would do, in
-    the same order, so the guards (last owner, last admin) hold against today's live state."""
+    the same order, so the guards (last owner, last admin) hold against today's live state.
+    ``done``: ids of the operations earlier runs of this plan did (resuming: see the module)."""
+    done_ids = set(done) & {op.id for op in saved.operations}
+    if done_ids:
+        return _resume(saved, fresh, live, allow_unrelated, done_ids)
     changes, stale = stale_operations(saved, live)
     unsafe = unsafe_now(saved, fresh)
     changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
@@ -60,9 +76,44 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
     return StaleCheck(saved, changes, skipped, broken)
 
 
-def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> tuple[list[str], list[str]]:
+def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], allow_unrelated: bool,
+            done_ids: set[str]) -> StaleCheck:
+    done = [op for op in saved.operations if op.id in done_ids]
+    fresh_ids = {op.id for op in fresh.operations}
+    changes: list[str] = []
+    for op in done:
+        state = live.get(op.service)
+        if isinstance(state, State) and not op.holds_in(state):
+            changes.append(f"{op.service}: {op.resource.ref} was done by an earlier run of this plan "
+                           "(the journal says), but live state no longer shows it")
+    verified = [op for op in saved.operations if op.id not in done_ids and op.id not in fresh_ids
+                and isinstance(live.get(op.service), State) and op.holds_in(live[op.service])]  # type: ignore[arg-type]
+    taken = done_ids | {op.id for op in verified}
+    explained = {(op.service, str(op.resource.ref)) for op in saved.operations if op.id in taken}
+    for sp in saved.services:
+        sp.operations = [op for op in sp.operations if op.id not in taken]
+    more, stale = stale_operations(saved, live, explained)
+    changes += more
+    unsafe = unsafe_now(saved, fresh)
+    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
+                if op_id not in stale]
+    found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified)
+    if not found.changes:
+        return found
+    if not allow_unrelated:
+        raise StalePlan(found.changes)
+    dropped = drop_stale(saved, stale + unsafe, fresh)
+    found.broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
+    found.skipped = [(op, f"skipped: {op.service} cannot be planned now ({found.broken[op.service]})"
+                      if op.service in found.broken else STALE_REASON) for op in dropped]
+    return found
+
+
+def stale_operations(plan: Plan, live: Mapping[str, State | BaseException],
+                     explained: set[tuple[str, str]] = frozenset()) -> tuple[list[str], list[str]]:  # type: ignore[assignment]
     """Compare a saved plan with the live state now: (changes seen, ids of operations whose
-    own preconditions no longer hold)."""
+    own preconditions no longer hold). ``explained``: (service, ref) of the resources that
+    operations already done changed, as expected: not a change, and not a broken precondition."""
     changes: list[str] = []
     stale: list[str] = []
     for sp in plan.services:
@@ -74,12 +125,16 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException]) -> t
         now = state.fingerprints()
         named: set[str] = set()
         if fingerprint_of(now) != sp.live_fingerprint:
-            seen = _changed_resources(sp.live_resources, now)
+            seen = [(ref, how) for ref, how in _changed_resources(sp.live_resources, now)
+                    if (sp.name, ref) not in explained]
             named = {ref for ref, _ in seen}
-            changes += [f"{sp.name}: {ref} {how}" for ref, how in seen] or [
-                f"{sp.name}: live state changed since the plan was made"]
+            if seen or not explained or not sp.live_resources:  # resuming: what done operations changed is expected
+                changes += [f"{sp.name}: {ref} {how}" for ref, how in seen] or [
+                    f"{sp.name}: live state changed since the plan was made"]
         for op in sp.operations:
             for ref, fingerprint in op.precondition.items():
+                if (sp.name, ref) in explained:
+                    continue  # changed by an operation already done, which still holds (checked)
                 kind, _, key = ref.partition("[")
                 current = state.get(Ref(kind, key[:-1]))
                 now = "absent" if current is None else "present" if fingerprint == "present" else current.fingerprint()
