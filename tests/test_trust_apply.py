@@ -366,3 +366,36 @@ async def test_an_operation_whose_result_was_lost_but_took_effect_is_verified_no
         found = stale.check(saved, fresh, live, allow_unrelated=False, done={ops[0].id: "r1", ops[1].id: "r1"})
     assert [op.id for op in found.verified] == [ops[2].id]
     assert [op.id for op in found.plan.operations] == [op.id for op in ops[3:]] and not found.changes
+
+
+def _cancel_half(emulator, team: str, email: str) -> None:
+    """What the first half of a Teams API replace does: the membership is cancelled."""
+    state = emulator.state
+    tid = next(t["id"] for t in state["teams"] if t["name"] == team)
+    uid = next(u["id"] for u in state["users"] if u["email"].lower() == email)
+    state["memberships"] = [m for m in state["memberships"] if not (m["teamId"] == tid and m["userId"] == uid)]
+    emulator.save()
+
+
+async def test_resume_continues_a_replace_cut_in_half_and_ignores_what_a_deleted_team_took_with_it(
+        tmp_path, example_text):
+    """Teams API: a role change is a replace (cancel, then invite again). Killed between the two,
+    the member is gone: resuming adds them (as a plan made now would), not 'stale'. Old Project
+    was deleted with its memberships, which no operation names: not drift either."""
+    config = load(example_text)
+    async with Session(config, ["teamsapi"], sandbox_dir=tmp_path, sleep=no_sleep) as session:
+        saved, _ = await session.make_plan()
+        ops = {op.id: op for op in saved.operations}
+        old_project = ops["teamsapi:team[Old Project]:delete"]
+        await session.providers["teamsapi"].apply(old_project)
+        _cancel_half(session.emulators["teamsapi"], "Engineering", "bob@example.com")
+        fresh, live = await session.make_plan()
+        saved_copy = type(saved).from_dict(json.loads(render_json(saved)))
+        found = stale.check(saved_copy, fresh, live, allow_unrelated=False, done={old_project.id: "r1"})
+    assert [op.id for op in found.halves] == ["teamsapi:member[Engineering/bob@example.com]:create"]
+    assert found.left_behind == ["teamsapi: member[Old Project/alice@example.com]"] and not found.changes
+    remaining = [op.id for op in found.plan.operations]
+    assert "teamsapi:member[Engineering/bob@example.com]:create" in remaining and old_project.id not in remaining
+    # without the journal's word for Old Project, the same live state is drift
+    with pytest.raises(stale.StalePlan):
+        stale.check(type(saved).from_dict(json.loads(render_json(saved))), fresh, live, allow_unrelated=False)

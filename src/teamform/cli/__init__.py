@@ -242,6 +242,11 @@ def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,
                    err=True)
     for op in found.verified:
         click.echo(f"  already applied (live state shows it; its result was not recorded): {op.id}", err=True)
+    for op in found.halves:
+        click.echo(f"  half done: {op.resource.ref} was removed and not yet added again; it is added now ({op.id})",
+                   err=True)
+    for ref in found.left_behind:
+        click.echo(f"  gone with what was done: {ref}", err=True)
     if found.stale:
         click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
     for name, why in found.broken.items():

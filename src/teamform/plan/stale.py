@@ -7,15 +7,18 @@ Resuming (``check(..., done=...)``): after an interrupted or failed apply of a s
 journal says which of its operations were done. Those are not run again, and the changes they
 made do not make the plan stale, as long as live state still shows each of them. An operation
 whose result was lost (in flight when the run was killed) and whose outcome live state already
-shows, where a plan made now would not do it, counts as done too. Everything else is checked as
-for any saved plan: each remaining operation against its own preconditions, every other live
+shows, where a plan made now would not do it, counts as done too; a replace cut in half (the old
+one removed, the new one not added) continues with its create half, where a plan made now would
+do exactly that; and live resources that the done operations took with them (a deleted team's
+memberships), which no operation touches, are not drift. Everything else is checked as for any
+saved plan: each remaining operation against its own preconditions, every other live
 change is named, and what remains must be what a plan made now would do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import AbstractSet as Set, Iterable, Mapping
 
 from ..model import Ref, State, fingerprint_of
 from .ops import Operation, Plan
@@ -45,6 +48,10 @@ class StaleCheck:
     broken: dict[str, str] = field(default_factory=dict)
     done: list[Operation] = field(default_factory=list)
     verified: list[Operation] = field(default_factory=list)
+    #: replaces an interruption cut in half: what is left of each is its create half
+    halves: list[Operation] = field(default_factory=list)
+    #: "service: ref" of live resources the done operations took with them (not drift)
+    left_behind: list[str] = field(default_factory=list)
 
     @property
     def stale(self) -> bool:
@@ -79,25 +86,29 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
 def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], allow_unrelated: bool,
             done_ids: set[str]) -> StaleCheck:
     done = [op for op in saved.operations if op.id in done_ids]
-    fresh_ids = {op.id for op in fresh.operations}
+    fresh_by_id = {op.id: op for op in fresh.operations}
+    states = {name: state for name, state in live.items() if isinstance(state, State)}
     changes: list[str] = []
     for op in done:
-        state = live.get(op.service)
-        if isinstance(state, State) and not op.holds_in(state):
+        if op.service in states and not op.holds_in(states[op.service]):
             changes.append(f"{op.service}: {op.resource.ref} was done by an earlier run of this plan "
                            "(the journal says), but live state no longer shows it")
-    verified = [op for op in saved.operations if op.id not in done_ids and op.id not in fresh_ids
-                and isinstance(live.get(op.service), State) and op.holds_in(live[op.service])]  # type: ignore[arg-type]
+    verified = [op for op in saved.operations if op.id not in done_ids and op.id not in fresh_by_id
+                and op.service in states and op.holds_in(states[op.service])]
     taken = done_ids | {op.id for op in verified}
     explained = {(op.service, str(op.resource.ref)) for op in saved.operations if op.id in taken}
+    halves = _second_halves(saved, fresh_by_id, states, taken)
+    explained |= {(op.service, str(op.resource.ref)) for op in halves.values()}
+    tolerated = _left_behind(saved, fresh, states, taken)
     for sp in saved.services:
-        sp.operations = [op for op in sp.operations if op.id not in taken]
-    more, stale = stale_operations(saved, live, explained)
+        sp.operations = [halves.get(op.id, op) for op in sp.operations if op.id not in taken]
+    more, stale = stale_operations(saved, live, explained, tolerated)
     changes += more
     unsafe = unsafe_now(saved, fresh)
     changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
                 if op_id not in stale]
-    found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified)
+    found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified,
+                       halves=list(halves.values()), left_behind=sorted(f"{s}: {r}" for s, r in tolerated))
     if not found.changes:
         return found
     if not allow_unrelated:
@@ -109,11 +120,51 @@ def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException],
     return found
 
 
+def _second_halves(saved: Plan, fresh_by_id: Mapping[str, Operation], states: Mapping[str, State],
+                   taken: set[str]) -> dict[str, Operation]:
+    """Replaces cut in half by the interruption (the old one removed, the new one not yet added),
+    by saved id: their create half, where a plan made now would do exactly that."""
+    out = {}
+    for op in saved.operations:
+        if op.action != "replace" or op.id in taken or op.service not in states:
+            continue
+        if states[op.service].get(op.resource.ref) is not None:
+            continue
+        now = fresh_by_id.get(Operation.derive(op, "create").id)
+        if now is not None and now.after is not None and op.after is not None and _what(now.after) == _what(op.after):
+            out[op.id] = now  # as planned now: the old one's id and provider data are gone with it
+    return out
+
+
+def _what(resource) -> tuple:
+    """A resource as the file wants it, whatever the service calls it."""
+    return (resource.kind, resource.key, sorted(resource.attrs.items(), key=repr), sorted(resource.refs))
+
+
+def _left_behind(saved: Plan, fresh: Plan, states: Mapping[str, State], taken: set[str]) -> set[tuple[str, str]]:
+    """Live resources gone since the plan in a service where operations were done, that no saved
+    operation and no plan made now touches: what those operations took with them (a team's
+    memberships go with the team). Their going is not drift; an operation that needs one of them
+    still finds its precondition broken."""
+    services = {op.service for op in saved.operations if op.id in taken}
+    touched = {(op.service, str(op.resource.ref)) for op in [*saved.operations, *fresh.operations]}
+    out = set()
+    for sp in saved.services:
+        if sp.name not in services or sp.name not in states:
+            continue
+        now = states[sp.name].fingerprints()
+        out |= {(sp.name, ref) for ref, how in _changed_resources(sp.live_resources, now)
+                if how == "is gone" and (sp.name, ref) not in touched}
+    return out
+
+
 def stale_operations(plan: Plan, live: Mapping[str, State | BaseException],
-                     explained: set[tuple[str, str]] = frozenset()) -> tuple[list[str], list[str]]:  # type: ignore[assignment]
+                     explained: Set[tuple[str, str]] = frozenset(),
+                     tolerated: Set[tuple[str, str]] = frozenset()) -> tuple[list[str], list[str]]:
     """Compare a saved plan with the live state now: (changes seen, ids of operations whose
     own preconditions no longer hold). ``explained``: (service, ref) of the resources that
-    operations already done changed, as expected: not a change, and not a broken precondition."""
+    operations already done changed, as expected: not a change, and not a broken precondition.
+    ``tolerated``: not a change, but still a broken precondition."""
     changes: list[str] = []
     stale: list[str] = []
     for sp in plan.services:
@@ -126,9 +177,9 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException],
         named: set[str] = set()
         if fingerprint_of(now) != sp.live_fingerprint:
             seen = [(ref, how) for ref, how in _changed_resources(sp.live_resources, now)
-                    if (sp.name, ref) not in explained]
+                    if (sp.name, ref) not in explained and (sp.name, ref) not in tolerated]
             named = {ref for ref, _ in seen}
-            if seen or not explained or not sp.live_resources:  # resuming: what done operations changed is expected
+            if seen or not (explained or tolerated) or not sp.live_resources:  # resuming: expected changes
                 changes += [f"{sp.name}: {ref} {how}" for ref, how in seen] or [
                     f"{sp.name}: live state changed since the plan was made"]
         for op in sp.operations:
