@@ -163,8 +163,9 @@ async def test_sigint_stops_gracefully_and_sigterm_too():
 async def test_a_second_signal_stops_at_once_naming_what_may_be_half_done():
     plan, report, said, _ = await _signalled([signal.SIGINT, signal.SIGINT], latency=0.4)
     (first, done_then), (second, _) = said
-    assert report.interrupted and len(report.in_doubt) == _in_flight(first) >= 1
-    assert report.counts()["done"] == done_then
+    assert report.interrupted and 1 <= len(report.in_doubt) <= _in_flight(first)
+    # of those in flight at the first signal, what finished before the second is done, the rest in doubt
+    assert report.counts()["done"] == done_then + _in_flight(first) - len(report.in_doubt)
     assert second.startswith(f"Stopping at once (SIGINT again). {len(report.in_doubt)} operation(s) in flight may "
                              "be half-done:")
     assert all(f"? {op_id}" in second for op_id in report.in_doubt)
@@ -208,7 +209,7 @@ def test_each_result_is_on_disk_when_it_completes_and_an_unclosed_run_reads_as_i
 
 
 # ---- through the CLI: Ctrl-C, the summary, the journal, resume ----------------------------------
-USERS = 30
+USERS = 20
 
 
 def crankwheel_file(n: int = USERS) -> str:
@@ -254,7 +255,7 @@ def interrupt_after(results: int, sig: int = signal.SIGINT) -> threading.Thread:
 
 
 def test_ctrl_c_prints_the_summary_journals_it_exits_130_and_resume_finishes(sandbox, monkeypatch):
-    monkeypatch.setenv("TEAMFORM_SANDBOX_LATENCY", "0.05")
+    monkeypatch.setenv("TEAMFORM_SANDBOX_LATENCY", "0.2")
     planned = plan_ids("plan.json")
     assert len(planned) == USERS
     interrupt_after(4)
@@ -309,7 +310,7 @@ def test_ctrl_c_while_planning_changes_nothing_and_exits_130(sandbox, monkeypatc
 def test_resume_refuses_when_something_done_was_undone_since(sandbox, monkeypatch):
     from teamform_crankwheel.emulator import CrankWheelEmulator
 
-    monkeypatch.setenv("TEAMFORM_SANDBOX_LATENCY", "0.05")
+    monkeypatch.setenv("TEAMFORM_SANDBOX_LATENCY", "0.2")
     plan_ids("plan.json")
     interrupt_after(3)
     assert invoke("apply", "plan.json").exit_code == 130

@@ -33,7 +33,7 @@ def test_two_writers_on_one_store_lose_nothing_and_leave_no_temporary_file(tmp_p
 
     def run(i: int) -> None:
         try:
-            statuses[i] = asyncio.run(_add(writers[i], [f"w{i}-{n}@example.com" for n in range(40)]))
+            statuses[i] = asyncio.run(_add(writers[i], [f"w{i}-{n}@example.com" for n in range(25)]))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -43,9 +43,9 @@ def test_two_writers_on_one_store_lose_nothing_and_leave_no_temporary_file(tmp_p
     for t in threads:
         t.join()
     assert not errors
-    assert all(s == [201] * 40 for s in statuses)
+    assert all(s == [201] * 25 for s in statuses)
     emails = {m["email"] for m in json.loads(store.read_text())["members"]}
-    assert len(emails) == 1 + 4 * 40  # the seeded Admin and every writer's 40
+    assert len(emails) == 1 + 4 * 25  # the seeded Admin and every writer's 25
     ids = [m["id"] for m in json.loads(store.read_text())["members"]]
     assert len(ids) == len(set(ids))  # ids handed out from the shared counter, never twice
     assert sorted(p.name for p in store.parent.iterdir()) == ["fake.json", "fake.json.lock"]

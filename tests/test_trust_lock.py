@@ -200,3 +200,27 @@ def test_apply_refuses_while_another_holds_the_account_and_plan_does_not_wait(tm
     assert runner.invoke(cli, ["apply", "--auto-approve", "--journal", "j.jsonl"]).exit_code == 0
     bad = runner.invoke(cli, ["apply", "--auto-approve", "--lock-timeout", "soon"])
     assert bad.exit_code == 2 and "not a duration" in bad.output
+
+
+def test_ctrl_c_while_waiting_for_the_lock_stops_at_once(tmp_path, monkeypatch):
+    import teamform.cli as cli_module
+
+    monkeypatch.chdir(tmp_path)
+    Path("teams.yaml").write_text(FILE)
+    waiting = threading.Event()
+    say = cli_module._say
+    monkeypatch.setattr(cli_module, "_say", lambda m: (say(m), m.startswith("Waiting") and waiting.set()))
+
+    def interrupt():
+        if waiting.wait(30):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with ApplyLock([_sandbox_account(tmp_path)], directory=Path(os.environ["TEAMFORM_LOCK_DIR"])) as held:
+        held.acquire(0)
+        threading.Thread(target=interrupt, daemon=True).start()
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["apply", "--auto-approve", "--lock-timeout", "60s", "--journal", "j.jsonl"])
+    assert result.exit_code == 130, result.output
+    assert time.monotonic() - started < 30
+    assert "interrupted (SIGINT) before anything was applied; nothing was changed" in result.output
+    assert json.loads(Path("j.jsonl").read_text())["outcome"] == "refused"

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .apply import DONE, FAILED, SKIPPED, Report, Result
+from .lock import pid_alive
 from .model import digest
 from .plan.ops import Plan
 
@@ -212,7 +213,7 @@ plan_hash_of = plan_hash  # for the functions whose parameter is called plan_has
 
 
 def start(plan: Plan, *, run: str, plan_hash: str | None = None, saved_plan: str | None = None,
-          resumes: str | None = None, done_before: int = 0, secrets: Iterable[str] = (),
+          planned: int | None = None, resumes: str | None = None, done_before: int = 0, secrets: Iterable[str] = (),
           environ: Mapping[str, str] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """The event that opens an apply: what it applies (``planned`` operations; ``done_before`` of
     the saved plan were done by the runs it resumes), who runs it, and the CI context."""
@@ -225,7 +226,8 @@ def start(plan: Plan, *, run: str, plan_hash: str | None = None, saved_plan: str
         "state_file": plan.state_file, "state_hash": plan.state_hash,
         "plan_hash": plan_hash or plan_hash_of(plan), "saved_plan": saved_plan,
         "services": [s.name for s in plan.services],
-        "planned": len(plan.operations), "resumes": resumes, "done_before": done_before,
+        "planned": len(plan.operations) if planned is None else planned,
+        "resumes": resumes, "done_before": done_before,
         "who": who(environ),
         "ci": ci_context(environ),
     }
@@ -239,12 +241,11 @@ def result(run: str, r: Result, op: Any = None, *, secrets: Iterable[str] = ()) 
 def end(run: str, report: Report, *, not_started: int = 0, now: dt.datetime | None = None) -> dict[str, Any]:
     """The event that closes an apply: the counts, and whether it was interrupted (Ctrl-C or
     SIGTERM) with operations ``not_started``."""
-    interrupted = bool(getattr(report, "interrupted", False))
     return {"event": END, "run": run,
             "finished": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
-            "outcome": INTERRUPTED if interrupted else APPLIED,
-            "ok": report.ok and not interrupted, "counts": report.counts(), "seconds": report.seconds,
-            "not_started": not_started, "signal": getattr(report, "signal", None)}
+            "outcome": INTERRUPTED if report.interrupted else APPLIED,
+            "ok": report.ok, "counts": report.counts(), "seconds": report.seconds,
+            "not_started": not_started, "signal": report.signal}
 
 
 def refusal(reason: str, *, plan: Plan | None = None, services: Iterable[str] = (),
@@ -379,19 +380,7 @@ def _unclosed(entry: dict[str, Any]) -> None:
     entry["not_started"] = max(0, planned - len(statuses)) if isinstance(planned, int) else None
     runner = entry.get("who") or {}
     entry["running"] = bool(runner.get("host") == socket.gethostname() and isinstance(runner.get("pid"), int)
-                            and _alive(runner["pid"]))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+                            and pid_alive(runner["pid"]))
 
 
 # ---- resume ---------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ class Holder:
         """Is the process still running? ``None`` when it ran on another host."""
         if self.host != socket.gethostname():
             return None
-        return _pid_alive(self.pid)
+        return pid_alive(self.pid)
 
     def describe(self, now: dt.datetime | None = None) -> str:
         age = ""
@@ -147,7 +147,8 @@ def _command() -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is this process (on this host) running?"""
     if pid <= 0:
         return False
     try:

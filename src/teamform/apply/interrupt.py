@@ -1,7 +1,7 @@
 """Ctrl-C and SIGTERM during `teamform apply`.
 
-- Before the apply begins (locking, reading, planning, the confirmation prompt): nothing has been
-  changed, so the run stops at once.
+- Before the apply begins (waiting for the lock, reading, planning, the confirmation prompt):
+  nothing has been changed, so the run stops at once.
 - While applying, the first signal stops new operations from starting and lets those in flight
   finish, for at most ``grace`` seconds; then the summary is printed and journaled as usual.
 - A second signal, or the end of the grace period, cancels what is still in flight: each such
@@ -45,7 +45,7 @@ class Interrupts:
         self.received: list[str] = []
         self.stop: Stop | None = None
         self.finished = False
-        self._prompting = False
+        self._blocking = False
         self._old: dict[int, object] = {}
         self._timer: asyncio.TimerHandle | None = None
 
@@ -67,13 +67,14 @@ class Interrupts:
 
     # ---- phases -------------------------------------------------------------------------
     @contextlib.contextmanager
-    def prompt(self) -> Iterator[None]:
-        """A blocking prompt: a signal raises KeyboardInterrupt in it, as usual."""
-        self._prompting = True
+    def blocking(self) -> Iterator[None]:
+        """A call that blocks the event loop (a prompt, waiting for the lock): a signal raises
+        KeyboardInterrupt in it, as usual, instead of waiting for the loop."""
+        self._blocking = True
         try:
             yield
         finally:
-            self._prompting = False
+            self._blocking = False
 
     def applying(self, stop: Stop) -> None:
         self.stop = stop
@@ -90,7 +91,7 @@ class Interrupts:
     # ---- the handler --------------------------------------------------------------------
     def _handler(self, signum: int, frame: object) -> None:
         self.received.append(signal.Signals(signum).name)
-        if self._prompting:
+        if self._blocking:
             raise KeyboardInterrupt
         self.loop.call_soon_threadsafe(self._react, signal.Signals(signum).name)
 

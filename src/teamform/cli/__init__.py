@@ -154,15 +154,16 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
             try:
                 try:
                     try:
-                        lock.acquire(lock_timeout)  # before reading: the plan is made from a state nobody else changes
+                        with interrupts.blocking():
+                            lock.acquire(lock_timeout)  # before reading: the plan is made from a state nobody else changes
                     except (LockHeld, LockError) as exc:
                         raise Failure(str(exc)) from None
                     plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
                     before: list[Result] = []  # results known before anything runs: stale skips, verified outcomes
-                    progress = J.Progress()
+                    progress, done_before = J.Progress(), 0
                     if saved is not None:
                         progress = journal.progress()
-                        plan, before = _check_stale(saved, plan, live, allow_stale_unrelated, progress)
+                        plan, before, done_before = _check_stale(saved, plan, live, allow_stale_unrelated, progress)
                     click.echo(render(plan, "text", color=color), nl=False)
                     if plan.errors:
                         raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
@@ -173,27 +174,31 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
                         journal.record(session, saved or plan, Report(), plan_hash=saved_hash, resumes=resumes)
                         return EXIT_OK
                     if saved is None:
-                        with interrupts.prompt():
+                        with interrupts.blocking():
                             _confirm(auto_approve)
-                except asyncio.CancelledError:
+                except (asyncio.CancelledError, KeyboardInterrupt):
                     raise Interrupted(f"interrupted ({interrupts.signal or 'cancelled'}) before anything was "
                                       "applied; nothing was changed") from None
                 except Failure as exc:
                     journal.refused(exc.detail, plan=saved or plan, session=session, plan_hash=saved_hash)
                     exc.journaled = True
                     raise
-                return await _run_apply(session, saved or plan, plan, before, progress, journal, interrupts, color,
-                                        plan_hash=saved_hash or J.plan_hash(plan))
+                return await _run_apply(session, saved or plan, plan, before, journal, interrupts, color,
+                                        plan_hash=saved_hash or J.plan_hash(plan), resumes=resumes,
+                                        done_before=done_before)
             finally:
                 lock.release()
 
 
-async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Result], progress: J.Progress,
-                     journal: gitops.JournalTarget, interrupts: Interrupts, color: bool, *, plan_hash: str) -> int:
-    """Apply ``plan`` (of ``whole``, the plan as shown or saved), journaling as it goes."""
+async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Result], journal: gitops.JournalTarget,
+                     interrupts: Interrupts, color: bool, *, plan_hash: str, resumes: str | None,
+                     done_before: int) -> int:
+    """Apply ``plan`` (of ``whole``, the plan as shown or saved), journaling as it goes. ``before``:
+    results known already; ``resumes``: the run this one resumes, in which ``done_before``
+    operations of the plan were done."""
     planned = len(plan.operations) + len(before)
-    run = journal.begin(session, whole, plan_hash=plan_hash, planned=planned,
-                        resumes=progress.last["run"] if progress.last else None, done_before=len(progress.done))
+    run = journal.begin(session, whole, plan_hash=plan_hash, planned=planned, resumes=resumes,
+                        done_before=done_before)
     for r in before:
         click.echo(render_result_line(r, color=color))
         run.result(r)
@@ -208,7 +213,7 @@ async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Res
     interrupts.done()
     report.results = [r for r in before if r.status == DONE] + report.results + [
         r for r in before if r.status != DONE]
-    click.echo(render_report(report, color=color, done_before=len(progress.done)), nl=False)
+    click.echo(render_report(report, color=color, done_before=done_before), nl=False)
     run.end(report, planned)
     if report.interrupted:
         again = f"teamform apply {journal.plan_file}" if journal.plan_file else "teamform apply"
@@ -224,9 +229,10 @@ def _say(message: str) -> None:
 
 
 def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,
-                 progress: J.Progress | None = None) -> tuple[Plan, list[Result]]:
+                 progress: J.Progress | None = None) -> tuple[Plan, list[Result], int]:
     """The saved plan, minus what earlier runs did (resuming) and what is stale (as skipped
-    results, when that is allowed); and the results known already (skipped, verified as done)."""
+    results, when that is allowed); the results known already (skipped, verified as done); and
+    how many of its operations earlier runs did."""
     progress = progress or J.Progress()
     total = len(saved.operations)
     try:
@@ -255,7 +261,7 @@ def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,
         click.echo(f"  skipped (stale): {op.id}", err=True)
     verified = [Result(op.id, op.service, op.action, op.label, DONE,
                        "already applied: live state shows it, though no run recorded its result") for op in found.verified]
-    return found.plan, verified + [Result.skipped(op, reason) for op, reason in found.skipped]
+    return found.plan, verified + [Result.skipped(op, reason) for op, reason in found.skipped], len(found.done)
 
 
 def _only(saved: Plan, services: tuple[str, ...]) -> Plan:

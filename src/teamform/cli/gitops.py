@@ -79,9 +79,8 @@ class JournalTarget:
         if self.path == "-":
             run.off = True
             return run
-        start = J.start(plan, run=run.id, plan_hash=plan_hash, saved_plan=self.plan_file, resumes=resumes,
-                        done_before=done_before, secrets=run.secrets)
-        start["planned"] = planned
+        start = J.start(plan, run=run.id, plan_hash=plan_hash, saved_plan=self.plan_file, planned=planned,
+                        resumes=resumes, done_before=done_before, secrets=run.secrets)
         if self.plan_file:
             start["plan_file_sha256"] = self.plan_file_sha256
         try:
