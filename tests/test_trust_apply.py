@@ -364,9 +364,18 @@ async def test_an_operation_whose_result_was_lost_but_took_effect_is_verified_no
             await session.providers["svc"].apply(op)
         await session.providers["svc"].apply(ops[2])
         fresh, live = await session.make_plan()
-        found = stale.check(saved, fresh, live, allow_unrelated=False, done={ops[0].id: "r1", ops[1].id: "r1"})
+        text = render_json(saved)  # check() takes operations out of the plan it is given
+
+        def copy():
+            return type(saved).from_dict(json.loads(text))
+        found = stale.check(copy(), fresh, live, allow_unrelated=False, done={ops[0].id: "r1", ops[1].id: "r1"})
+        # a run killed before it recorded anything: all three are verified, none is sent again
+        killed_early = stale.check(copy(), fresh, live, allow_unrelated=False, done=set())
+        with pytest.raises(stale.StalePlan):  # and with no run of this plan known, that is drift
+            stale.check(copy(), fresh, live, allow_unrelated=False)
     assert [op.id for op in found.verified] == [ops[2].id]
     assert [op.id for op in found.plan.operations] == [op.id for op in ops[3:]] and not found.changes
+    assert [op.id for op in killed_early.verified] == [op.id for op in ops[:3]] and not killed_early.changes
 
 
 def _cancel_half(emulator, team: str, email: str) -> None:

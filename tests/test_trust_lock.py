@@ -224,3 +224,32 @@ def test_ctrl_c_while_waiting_for_the_lock_stops_at_once(tmp_path, monkeypatch):
     assert time.monotonic() - started < 30
     assert "interrupted (SIGINT) before anything was applied; nothing was changed" in result.output
     assert json.loads(Path("j.jsonl").read_text())["outcome"] == "refused"
+
+
+def test_two_files_naming_one_served_account_share_its_lock():
+    """The issue's case: two state files against one `teamform sandbox serve` CrankWheel."""
+    from teamform.session import Session
+    from teamform.testing import load
+
+    def accounts(service: str, key: str, url: str = "http://127.0.0.1:8702/") -> list[Account]:
+        text = f"""
+version: 1
+people: {{alice@example.com: {{}}}}
+services:
+  {service}:
+    provider: crankwheel
+    base_url: {url}
+    credentials: {{api_key: env:CW_KEY}}
+    members: [{{who: alice@example.com, privilege: owner}}]
+"""
+        session = Session(load(text), environ={"CW_KEY": key})
+        session.providers = {s.name: session._open(s) for s in session.selected}
+        return session.accounts()
+
+    salt = "s"
+    [a] = accounts("crankwheel", "key-123456")
+    [b] = accounts("cw-prod", "key-123456", "http://127.0.0.1:8702")  # another name, the same account
+    [c] = accounts("crankwheel", "key-other-99")  # another API key: another account
+    [d] = accounts("crankwheel", "key-123456", "http://127.0.0.1:8703/")  # another server
+    assert a.key(salt) == b.key(salt) and len({a.key(salt), c.key(salt), d.key(salt)}) == 3
+    assert a.where == "http://127.0.0.1:8702" and "key-123456" not in repr(a)

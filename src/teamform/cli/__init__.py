@@ -196,6 +196,8 @@ async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Res
     """Apply ``plan`` (of ``whole``, the plan as shown or saved), journaling as it goes. ``before``:
     results known already; ``resumes``: the run this one resumes, in which ``done_before``
     operations of the plan were done."""
+    stop = Stop()
+    interrupts.applying(stop)  # from here a signal stops the apply (it may not have begun: then nothing runs)
     planned = len(plan.operations) + len(before)
     run = journal.begin(session, whole, plan_hash=plan_hash, planned=planned, resumes=resumes,
                         done_before=done_before)
@@ -207,8 +209,6 @@ async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Res
         click.echo(render_result_line(r, color=color))
         run.result(r)
 
-    stop = Stop()
-    interrupts.applying(stop)
     report = await session.apply(plan, on_result=on_result, stop=stop)
     interrupts.done()
     report.results = [r for r in before if r.status == DONE] + report.results + [
@@ -236,10 +236,11 @@ def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,
     progress = progress or J.Progress()
     total = len(saved.operations)
     try:
-        found = stale.check(saved, fresh, live, allow_unrelated=allow_unrelated, done=progress.done)
+        found = stale.check(saved, fresh, live, allow_unrelated=allow_unrelated,
+                            done=progress.done if progress.runs else None)
     except stale.StalePlan as exc:
         raise Failure(str(exc)) from None
-    if found.done:
+    if progress.runs:
         last = progress.last or {}
         by = (f"run {last.get('run')}" if len(progress.runs) == 1
               else f"{len(progress.runs)} earlier runs (the last: {last.get('run')})")

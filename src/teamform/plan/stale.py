@@ -59,15 +59,15 @@ class StaleCheck:
 
 
 def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *,
-          allow_unrelated: bool, done: Iterable[str] = ()) -> StaleCheck:
+          allow_unrelated: bool, done: Iterable[str] | None = None) -> StaleCheck:
     """The saved plan, checked against live state and the plan made now. Unchanged: applied as it
     is. Changed: ``StalePlan``, unless ``allow_unrelated``, when the stale operations (and what
     depends on them) are taken out; what is kept must also be what a plan made now would do, in
     the same order, so the guards (last owner, last admin) hold against today's live state.
-    ``done``: ids of the operations earlier runs of this plan did (resuming: see the module)."""
-    done_ids = set(done) & {op.id for op in saved.operations}
-    if done_ids:
-        return _resume(saved, fresh, live, allow_unrelated, done_ids)
+    ``done``: resuming after earlier runs of this plan, the ids of the operations they did (see
+    the module); ``None`` when no run of it is known."""
+    if done is not None:
+        return _resume(saved, fresh, live, allow_unrelated, set(done) & {op.id for op in saved.operations})
     changes, stale = stale_operations(saved, live)
     unsafe = unsafe_now(saved, fresh)
     changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
