@@ -10,7 +10,7 @@ Run on demand (not part of the test suite):
 instead of a CrankWheel roster of ``--users`` new people. Prints one line per kill point:
 the signal, how many results had been printed when it was sent, what the journal recorded, what
 the next plan held (``exact``: exactly the saved plan minus what the journal records as done;
-``N in flight, N verified``: operations that had taken effect without being journaled, in
+``N unrecorded, N verified``: operations that had taken effect without being journaled, in
 flight at a kill or done as a side effect of another (a team's owner added with the team), which
 resuming verified and recorded as done; ``half replace``: a replace cut in half by a kill, whose
 create half the next plan holds), and whether resuming finished it. Exits 1
@@ -145,7 +145,7 @@ def main() -> int:
         finally:
             os.chdir(home)
         held = ("exact: saved - done" if row["exact"] else
-                f"saved - done - {row['unrecorded']} in flight")
+                f"saved - done - {row['unrecorded']} unrecorded")
         if row["verified"]:
             held += f", {row['verified']} verified"
         if row["halves"]:
