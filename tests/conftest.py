@@ -11,3 +11,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "teams.example.yaml"
 def example_text() -> str:
     """The README's example state file (every service, sandbox mode)."""
     return EXAMPLE.read_text()
+
+
+@pytest.fixture(autouse=True)
+def _apply_lock_dir(tmp_path_factory, monkeypatch):
+    """Apply locks of this test run in its own folder: not the user's, not another run's."""
+    monkeypatch.setenv("TEAMFORM_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "apply-locks"))

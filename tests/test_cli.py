@@ -175,7 +175,9 @@ def test_an_apply_with_nothing_to_do_is_journaled_too(tf, tmp_path):
     assert tf("apply", "--auto-approve", "--journal", "j.jsonl").exit_code == 0
     again = tf("apply", "--auto-approve", "--journal", "j.jsonl")
     assert again.exit_code == 0 and "No changes" in again.output
-    entries = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+    from teamform import journal as J
+
+    entries = J.read(tmp_path / "j.jsonl")
     assert len(entries) == 2 and entries[1]["ok"] and entries[1]["operations"] == []
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from teamform import journal as J
 from teamform.cli import cli
 from teamform_krisp.emulator import KrispEmulator, seat
 
@@ -99,7 +100,7 @@ def test_allow_stale_unrelated_applies_the_rest_and_names_the_skipped(sandbox):
     assert "1 skipped" in result.output
     after = invoke("plan")
     assert "member[dave@example.com]" in after.output and "mallory" not in after.output
-    entry = json.loads((sandbox / "journal.jsonl").read_text().splitlines()[-1])
+    entry = J.read(sandbox / "journal.jsonl")[-1]
     skipped = [op for op in entry["operations"] if op["status"] == "skipped"]
     assert [op["id"] for op in skipped] == ["krisp:member[dave@example.com]:update"]
     assert skipped[0]["message"].startswith("stale")

@@ -90,7 +90,9 @@ def test_cli_apply_appends_an_entry_naming_commit_pr_and_approvers(tmp_path, mon
     result = runner.invoke(cli, ["apply", "plan.json"], env=env)
     assert result.exit_code == 0, result.output
     journal = Path(".teamform/journal.jsonl")
-    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]  # written as the apply went
+    assert [line["event"] for line in lines] == ["start"] + ["result"] * (len(lines) - 2) + ["end"]
+    entries = J.read(journal)  # put back together: one entry per apply
     assert len(entries) == 1
     e = entries[0]
     assert e["ok"] and e["plan_hash"] and e["saved_plan"] == "plan.json" and e["plan_file_sha256"]
@@ -250,7 +252,7 @@ services:
     result = CliRunner().invoke(cli, ["apply", "--auto-approve", "--journal", "j.jsonl"])
     assert result.exit_code == 0, result.output
     text = Path("j.jsonl").read_text()
-    entry = json.loads(text)
+    [entry] = J.read("j.jsonl")
     assert DebriefEmulator.sandbox_credentials["username"] == "ops@example.com"
     assert any(op["id"].startswith("crankwheel:") and "ops@example.com" in op["id"] for op in entry["operations"])
     assert "[***]" not in text

@@ -2,7 +2,11 @@
 
 An emulator is a Starlette (ASGI) app over a plain JSON-able ``state`` dict. The base gives it:
 
-- persistence to a JSON file (the sandbox keeps its state under ``.teamform/sandbox/``);
+- persistence to a JSON file (the sandbox keeps its state under ``.teamform/sandbox/``), safe
+  when several processes use the same file at once (``teamform plan`` while another terminal
+  applies, ``sandbox serve`` beside the CLI): a request reads the file again if another process
+  wrote it since, and a change is written atomically (a temporary file of its own, renamed over
+  the old one), both while holding a lock on the file, so no process loses another's change;
 - a request log (``emulator.log``), to see which calls an apply made;
 - fault injection: latency, error statuses (429 with Retry-After, 5xx), and *dropped
   responses*, where the change is made but the answer is lost (the client sees a timeout);
@@ -16,10 +20,13 @@ overrides ``error_response()`` to answer in the service's own error shape.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
+import os
 import random
 import re
+import tempfile
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -28,6 +35,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
+from filelock import FileLock
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -112,21 +120,27 @@ class Emulator:
     def __init__(self, state: dict[str, Any] | None = None, *, store: str | Path | None = None,
                  rate_limit: RateLimit | None = None) -> None:
         self.store = Path(store) if store else None
-        if state is not None:
-            self.state = copy.deepcopy(state)
-        elif self.store and self.store.exists():
-            self.state = json.loads(self.store.read_text())
-        else:
-            self.state = self.seed()
+        self._store_lock = FileLock(str(self.store) + ".lock") if self.store else None
+        self._seen: tuple[int, int, int] | None = None  # the store file as this process last read or wrote it
+        self._text: str | None = None  # and its text
+        with self._holding_store():
+            if state is not None:
+                self.state = copy.deepcopy(state)
+                self.save()
+            elif not self._refresh():
+                self.state = self.seed()
+                self.save()
         self.faults: list[Fault] = []
         self.chaos: Chaos | None = None
         self.log: list[LogEntry] = []
         self.rate_limit = rate_limit if rate_limit is not None else self.default_rate_limit()
+        #: seconds every request takes: half before it is handled, half after (the change is made,
+        #: the answer is not back yet), to make an apply slow enough to interrupt
+        self.latency = 0.0
         self._hits: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self.clock = time.monotonic
         self.app = Starlette(routes=[*self._control_routes(), *self.routes()])
-        self.save()
 
     # ---- to implement -------------------------------------------------------------------
     def seed(self) -> dict[str, Any]:
@@ -145,11 +159,55 @@ class Emulator:
 
     # ---- helpers ------------------------------------------------------------------------
     def save(self) -> None:
-        if self.store is not None:
-            self.store.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.store.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.state, indent=1, sort_keys=True))
-            tmp.replace(self.store)
+        """Write the state to the store (when there is one), atomically: into a temporary file of
+        this writer's own in the same folder, then renamed over the store. A reader sees the old
+        state or the new one, never half of one, and two writers never share a temporary file."""
+        if self.store is None:
+            return
+        with self._holding_store():
+            self._write(json.dumps(self.state, indent=1, sort_keys=True))
+
+    def _write(self, text: str) -> None:
+        assert self.store is not None
+        fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=f".{self.store.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, self.store)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self._text, self._seen = text, _signature(self.store)
+
+    def _save_if_changed(self) -> None:
+        text = json.dumps(self.state, indent=1, sort_keys=True)
+        if text != self._text:
+            self._write(text)
+
+    @contextlib.contextmanager
+    def _holding_store(self):
+        """The lock on the store file (reentrant within this emulator), or nothing without a store."""
+        if self._store_lock is None:
+            yield
+            return
+        assert self.store is not None
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        with self._store_lock:
+            yield
+
+    def _refresh(self) -> bool:
+        """Read the store again if another process wrote it since this one last read or wrote it.
+        False when there is no store file (yet, or any more: a reset keeps the state in memory)."""
+        if self.store is None:
+            return False
+        seen = _signature(self.store)
+        if seen is None:
+            return False
+        if seen != self._seen:
+            text = self.store.read_text(encoding="utf-8")
+            self.state, self._text, self._seen = json.loads(text), text, seen
+        return True
 
     def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
         fault = fault or Fault(**kwargs)
@@ -180,15 +238,21 @@ class Emulator:
         if chaos in ("timeout", "reset"):
             self._record(scope, 0, body)
             raise (httpx.ReadTimeout if chaos == "timeout" else httpx.ReadError)(f"injected {chaos}")
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         early = self._rate_limited(scope) or self._chaos_response(chaos) or await self._fault_before(method, path)
         if early is not None:
             await early(scope, receive, send)
             self._record(scope, early.status_code, body)
             return
         dropped = chaos == "drop" or self._drops(method, path)
-        status, drop = await self._handle(scope, receive, send if not dropped else None)
-        if method in MUTATING:
-            self.save()
+        with self._holding_store():  # another process's change is seen, and ours is not lost
+            self._refresh()
+            status, drop = await self._handle(scope, receive, send if not dropped else None)
+            if method in MUTATING and self.store is not None:
+                self._save_if_changed()
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         self._record(scope, status, body)
         if drop:
             raise httpx.ReadTimeout("the emulator dropped the response after making the change")
@@ -268,11 +332,22 @@ class Emulator:
             return Response(status_code=204)
 
         async def get_state(request: Request) -> Response:
-            return JSONResponse(self.state)
+            with self._holding_store():
+                self._refresh()
+                return JSONResponse(self.state)
 
         return [Route("/_emulator/log", get_log), Route("/_emulator/faults", post_fault, methods=["POST"]),
                 Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
                 Route("/_emulator/state", get_state)]
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: a rename makes a new inode every write."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 async def _read_body(receive) -> bytes:

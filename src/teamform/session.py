@@ -9,15 +9,17 @@ import asyncio
 import dataclasses
 import json
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
-from .apply import Report, Result, Settings as ApplySettings, apply_plan
+from .apply import Report, Result, Settings as ApplySettings, Stop, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import open_client
+from .lock import Account
 from .retry import RetryPolicy
 from .findings import error
 from .errors import IncompleteRead
@@ -27,6 +29,18 @@ from .redact import Redactor
 from .plan import Plan, ServicePlan, failed_read, plan_service
 from .provider.base import Context, Provider
 from .sandbox import SANDBOX_DIR, SANDBOX_ORIGIN, sandbox_store
+
+#: seconds each request to a sandbox emulator takes (a float; unset: none), to try Ctrl-C and the
+#: lock on an apply slow enough to interrupt
+SANDBOX_LATENCY_ENV = "TEAMFORM_SANDBOX_LATENCY"
+
+
+def sandbox_latency() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SANDBOX_LATENCY_ENV) or 0))
+    except ValueError:
+        return 0.0
+
 
 class UnknownService(ConfigError):
     pass
@@ -84,6 +98,7 @@ class Session:
                 raise ConfigError([self.config.doc.problem(("services", svc.name, "sandbox"),
                                                            f"provider {cls.name} has no emulator")])
             emulator = cls.emulator_class(store=sandbox_store(self.sandbox_dir, svc.name, svc.provider))
+            emulator.latency = sandbox_latency()
             self.emulators[svc.name] = emulator
         if emulator is not None:
             inner = emulator.transport()
@@ -96,6 +111,29 @@ class Session:
         self._clients.append(client)
         provider.client = client
         return provider
+
+    def accounts(self) -> list[Account]:
+        """The target account of each selected service, for the apply lock: the provider, where
+        it writes (the base URL; a sandbox service's emulator state file) and who it writes as
+        (the credentials that identify the account; every credential when none is declared)."""
+        out = []
+        for svc in self.selected:
+            provider = self.providers[svc.name]
+            credentials = provider.ctx.credentials
+            public = tuple(type(provider).public_credentials)
+            identity = {k: v for k, v in credentials.items() if k in public} if public else dict(credentials)
+            emulator = self.emulators.get(svc.name)
+            if emulator is not None:
+                where = (f"sandbox:{Path(emulator.store).resolve()}" if emulator.store is not None
+                         else f"in-process emulator {id(emulator):x}")
+                locator = where
+            else:
+                url = httpx.URL(provider.base_url())
+                port = f":{url.port}" if url.port else ""
+                where = f"{url.scheme}://{url.host}{port}{url.path.rstrip('/')}"
+                locator = str(url.copy_with(fragment=None)).rstrip("/")
+            out.append(Account(svc.name, svc.provider, where, locator, identity))
+        return out
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)
@@ -163,7 +201,8 @@ class Session:
         live = await self.fetch()
         return self.plan(live, allow_mass_removal=allow_mass_removal), live
 
-    async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None) -> Report:
+    async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None,
+                    stop: Stop | None = None) -> Report:
         services = {s.name: s for s in self.selected}
         settings = ApplySettings(
             concurrency={n: services[n].entry.limits.concurrency for n in self.providers},
@@ -178,7 +217,7 @@ class Session:
             result.message = redact.text(result.message)
             if on_result is not None:
                 on_result(result)
-        return await apply_plan(runnable, self.providers, settings, masked)
+        return await apply_plan(runnable, self.providers, settings, masked, stop)
 
 
 def _unplannable(service: str, provider: str, exc: BaseException) -> ServicePlan:
@@ -205,4 +244,3 @@ def _check_shapes(provider: Provider, state: State) -> None:
             if not isinstance(value, SCALARS):
                 raise IncompleteRead(f"{provider.name} answered {attr} {json.dumps(value, default=str)[:60]} for "
                                      f"{res.label}, not a single value")
-

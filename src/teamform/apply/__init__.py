@@ -1,5 +1,10 @@
 """Execute a plan's DAG: independent operations concurrently, per-service caps, batches where a
-provider offers them, retries that read back before repeating a write, and a report."""
+provider offers them, retries that read back before repeating a write, and a report.
+
+An apply can be stopped (``Stop``, driven by Ctrl-C and SIGTERM in the CLI: see ``interrupt``):
+``stop()`` starts no new operation and lets those in flight finish; ``abort()`` cancels those in
+flight too, and records each as failed and possibly half-done. The report then says it was
+interrupted and how many operations were not started."""
 
 from __future__ import annotations
 
@@ -40,17 +45,28 @@ class Result:
         return cls(op.id, op.service, op.action, op.label, SKIPPED, reason)
 
 
+#: the message of an operation cancelled while in flight
+IN_DOUBT = ("interrupted while in flight: it may have been applied, in part or whole; "
+            "a plan made now shows what is left")
+
+
 @dataclass
 class Report:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
+    #: stopped before the end (Ctrl-C, SIGTERM): ``not_started`` operations never ran
+    interrupted: bool = False
+    not_started: int = 0
+    signal: str | None = None  # what stopped it ("SIGINT", "SIGTERM")
+    #: ops cancelled in flight by an abort: they may be half-done
+    in_doubt: list[str] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[Result]:
         return [r for r in self.results if r.status == status]
 
     @property
     def ok(self) -> bool:
-        return all(r.status == DONE for r in self.results)
+        return not self.interrupted and all(r.status == DONE for r in self.results)
 
     def counts(self) -> dict[str, int]:
         return {s: len(self.by_status(s)) for s in (DONE, FAILED, SKIPPED)}
@@ -66,9 +82,34 @@ class Settings:
         return self.retry.get(service) or RetryPolicy(attempts=3, sleep=self.sleep)
 
 
+class Stop:
+    """Asks a running apply to stop: ``stop()`` lets what is in flight finish, ``abort()`` does not.
+    The CLI's signal handling holds one; the applier attaches itself to it."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.aborted = False
+        self.reason: str | None = None
+        self._applier: "Applier | None" = None
+
+    def stop(self, reason: str | None = None) -> None:
+        self.stopping = True
+        self.reason = self.reason or reason
+
+    def abort(self, reason: str | None = None) -> None:
+        self.stop(reason)
+        self.aborted = True
+        if self._applier is not None:
+            self._applier.cancel_in_flight()
+
+    def in_flight(self) -> list[Operation]:
+        """Operations started and not finished."""
+        return self._applier.in_flight() if self._applier is not None else []
+
+
 class Applier:
     def __init__(self, plan: Plan, providers: Mapping[str, Provider], settings: Settings | None = None,
-                 on_result: Callable[[Result], None] | None = None) -> None:
+                 on_result: Callable[[Result], None] | None = None, stop: Stop | None = None) -> None:
         self.ops = {op.id: op for op in plan.operations}
         self.providers = providers
         self.settings = settings or Settings()
@@ -76,6 +117,17 @@ class Applier:
         self.status: dict[str, str] = {}
         self.report = Report()
         self.sems = {name: asyncio.Semaphore(self.settings.concurrency.get(name, 4)) for name in providers}
+        self.stop = stop or Stop()
+        self.stop._applier = self
+        self.started: set[str] = set()  # ids of operations that were sent (or are being sent)
+        self._running: dict[asyncio.Task, list[str]] = {}
+
+    def in_flight(self) -> list[Operation]:
+        return [self.ops[i] for i in self.started if i not in self.status]
+
+    def cancel_in_flight(self) -> None:
+        for task in self._running:
+            task.cancel()
 
     # ---- bookkeeping --------------------------------------------------------------------
     def _record(self, op: Operation, status: str, message: str = "", seconds: float = 0.0,
@@ -97,27 +149,53 @@ class Applier:
         started = time.monotonic()
         sorter = TopologicalSorter({i: [d for d in op.depends_on if d in self.ops] for i, op in self.ops.items()})
         sorter.prepare()
-        running: dict[asyncio.Task, list[str]] = {}
+        running = self._running
         while sorter.is_active():
-            runnable = []
-            for op_id in sorter.get_ready():
-                op = self.ops[op_id]
-                blocker = self._blocked_by(op)
-                if blocker:
-                    self._record(op, SKIPPED, f"skipped: it needs {blocker}, which did not succeed")
-                    sorter.done(op_id)
-                else:
-                    runnable.append(op)
-            for group in self._groups(runnable):
-                running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
-            if not running:
-                continue
+            if self.stop.stopping:
+                if not running:
+                    break
+            else:
+                runnable = []
+                for op_id in sorter.get_ready():
+                    op = self.ops[op_id]
+                    blocker = self._blocked_by(op)
+                    if blocker:
+                        self._record(op, SKIPPED, f"skipped: it needs {blocker}, which did not succeed")
+                        sorter.done(op_id)
+                    else:
+                        runnable.append(op)
+                for group in self._groups(runnable):
+                    running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
+                if not running:
+                    continue
+            if self.stop.aborted:
+                self.cancel_in_flight()
             finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
-                for op_id in running.pop(task):
+                ids = running.pop(task)
+                if task.cancelled():
+                    self._cancelled(ids)
+                elif task.exception() is not None:  # a provider bug: the operations failed, the apply goes on
+                    self._crashed(ids, task.exception())
+                for op_id in ids:
                     sorter.done(op_id)
         self.report.seconds = round(time.monotonic() - started, 3)
+        if self.stop.stopping and (len(self.status) < len(self.ops) or self.report.in_doubt):
+            self.report.interrupted = True  # (a stop that came as the last operation finished changes nothing)
+            self.report.signal = self.stop.reason
+            self.report.not_started = len(self.ops) - len(self.status)
         return self.report
+
+    def _cancelled(self, ids: list[str]) -> None:
+        for op_id in ids:
+            if op_id in self.started and op_id not in self.status:
+                self.report.in_doubt.append(op_id)
+                self._record(self.ops[op_id], FAILED, IN_DOUBT)
+
+    def _crashed(self, ids: list[str], exc: BaseException) -> None:
+        for op_id in ids:
+            if op_id not in self.status:
+                self._record(self.ops[op_id], FAILED, _describe(exc))
 
     def _groups(self, ops: Sequence[Operation]) -> Iterable[list[Operation]]:
         batches: dict[tuple[str, str], list[Operation]] = {}
@@ -147,6 +225,10 @@ class Applier:
         started = time.monotonic()
         attempts = 0
         async with self.sems[op.service]:
+            if self.stop.stopping:
+                return  # not started: it stays for the next run
+            self.started.add(op.id)
+            started = time.monotonic()
             while True:
                 attempts += 1
                 try:
@@ -162,6 +244,10 @@ class Applier:
                     if outcome is Outcome.RETRY and attempts <= policy.attempts:
                         if await self._verified(provider, op):
                             self._record(op, DONE, "the answer was lost; read back: already applied",
+                                         time.monotonic() - started, attempts)
+                            return
+                        if self.stop.stopping:
+                            self._record(op, FAILED, f"not retried, the apply was interrupted: {_describe(exc)}",
                                          time.monotonic() - started, attempts)
                             return
                         try:
@@ -184,6 +270,10 @@ class Applier:
         provider = self.providers[group[0].service]
         started = time.monotonic()
         async with self.sems[group[0].service]:
+            if self.stop.stopping:
+                return
+            self.started.update(op.id for op in group)
+            started = time.monotonic()
             try:
                 results: list[BaseException | None] = list(await provider.apply_batch(group))
             except Exception as exc:  # noqa: BLE001 - the whole call failed: each op decides below
@@ -200,11 +290,15 @@ class Applier:
             elif outcome is Outcome.RETRY and await self._verified(provider, op):
                 self._record(op, DONE, "the answer was lost; read back: already applied", elapsed, 1, len(group))
             elif outcome is Outcome.RETRY:
-                retry.append(op)
+                retry.append((op, error))
             else:
                 self._record(op, FAILED, _describe(error), elapsed, 1, len(group))
-        for op in retry:  # one at a time, each with its own retries and read-back
-            await self._run_one(op)
+        for op, error in retry:  # one at a time, each with its own retries and read-back
+            if self.stop.stopping:
+                self._record(op, FAILED, f"not retried, the apply was interrupted: {_describe(error)}",
+                             elapsed, 1, len(group))
+            else:
+                await self._run_one(op)
 
 
 def _outcome(provider: Provider, op: Operation, exc: BaseException) -> Outcome:
@@ -221,5 +315,5 @@ def _describe(exc: BaseException) -> str:
 
 
 async def apply_plan(plan: Plan, providers: Mapping[str, Provider], settings: Settings | None = None,
-                     on_result: Callable[[Result], None] | None = None) -> Report:
-    return await Applier(plan, providers, settings, on_result).run()
+                     on_result: Callable[[Result], None] | None = None, stop: Stop | None = None) -> Report:
+    return await Applier(plan, providers, settings, on_result, stop).run()

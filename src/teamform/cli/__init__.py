@@ -12,7 +12,10 @@ from typing import Any
 import click
 
 from .. import config as cfg
-from ..apply import Report, Result
+from .. import journal as J
+from ..apply import DONE, Report, Result, Stop
+from ..apply.interrupt import Interrupts
+from ..lock import ApplyLock, LockError, LockHeld, parse_duration
 from ..plan import planfile, stale
 from ..plan.ops import Plan
 from ..provider.registry import installed
@@ -22,7 +25,7 @@ from ..render import render, render_report
 from ..render.text import render_result_line
 from . import gitops, show
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 file_option = click.option("-f", "--file", "state_file", default="teams.yaml", show_default=True,
                            type=click.Path(dir_okay=False), help="the state file")
@@ -42,6 +45,12 @@ class Failure(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(self.format_message(), err=True)
+
+
+class Interrupted(Failure):
+    """Ctrl-C or SIGTERM before anything was applied."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 def _color() -> bool:
@@ -116,7 +125,11 @@ def _confirm(auto_approve: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise Failure("refusing to apply without confirmation: not a terminal (use --auto-approve in CI)")
-    if not click.confirm("Apply these changes?", default=False):
+    try:
+        answer = click.confirm("Apply these changes?", default=False)
+    except click.Abort:  # Ctrl-C (or end of input) at the prompt
+        raise Interrupted("apply cancelled at the prompt; nothing was changed") from None
+    if not answer:
         raise Failure("apply cancelled; nothing was changed")
 
 
@@ -128,47 +141,126 @@ def _load_saved(path: str) -> Plan:
 
 
 async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | None, auto_approve: bool,
-                 allow_mass_removal: bool, allow_stale_unrelated: bool, journal: gitops.JournalTarget) -> int:
+                 allow_mass_removal: bool, allow_stale_unrelated: bool, journal: gitops.JournalTarget,
+                 lock_timeout: float = 0.0) -> int:
     color = _color()
     async with Session(config, services or (tuple(s.name for s in saved.services) if saved else ())) as session:
-        plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
-        skipped: list = []
-        try:
-            if saved is not None:
-                plan, skipped = _check_stale(saved, plan, live, allow_stale_unrelated)
-            click.echo(render(plan, "text", color=color), nl=False)
-            if plan.errors:
-                raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
-                              detail="the plan has errors: " + "; ".join(plan.errors))
-            if not plan.has_changes and not skipped:
-                journal.record(session, saved or plan, Report())  # nothing to do is an outcome too
-                return EXIT_OK
-            if saved is None:
-                _confirm(auto_approve)
-        except Failure as exc:
-            journal.refused(exc.detail, plan=saved or plan, session=session)
-            exc.journaled = True
-            raise
-        report = await session.apply(plan, on_result=lambda r: click.echo(render_result_line(r, color=color)))
-        report.results += skipped
-        click.echo(render_report(report, color=color), nl=False)
-        journal.record(session, saved or plan, report)
-        return EXIT_OK if report.ok else EXIT_ERROR
+        lock = ApplyLock(session.accounts(), state_file=config.file, on_wait=_say, on_takeover=_say)
+        plan: Plan | None = None
+        saved_hash = J.plan_hash(saved) if saved is not None else None  # before the checks take anything out
+        with Interrupts(_say) as interrupts:
+            try:
+                try:
+                    try:
+                        with interrupts.blocking():
+                            lock.acquire(lock_timeout)  # before reading: the plan is made from a state nobody else changes
+                    except (LockHeld, LockError) as exc:
+                        raise Failure(str(exc)) from None
+                    plan, live = await session.make_plan(allow_mass_removal=allow_mass_removal)
+                    before: list[Result] = []  # results known before anything runs: stale skips, verified outcomes
+                    progress, done_before = J.Progress(), 0
+                    if saved is not None:
+                        progress = journal.progress()
+                        plan, before, done_before = _check_stale(saved, plan, live, allow_stale_unrelated, progress)
+                    click.echo(render(plan, "text", color=color), nl=False)
+                    if plan.errors:
+                        raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
+                                      detail="the plan has errors: " + "; ".join(plan.errors))
+                    resumes = progress.last["run"] if progress.last else None
+                    if not plan.has_changes and not before:
+                        # nothing to do is an outcome too
+                        journal.record(session, saved or plan, Report(), plan_hash=saved_hash, resumes=resumes)
+                        return EXIT_OK
+                    if saved is None:
+                        with interrupts.blocking():
+                            _confirm(auto_approve)
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise Interrupted(f"interrupted ({interrupts.signal or 'cancelled'}) before anything was "
+                                      "applied; nothing was changed") from None
+                except Failure as exc:
+                    journal.refused(exc.detail, plan=saved or plan, session=session, plan_hash=saved_hash)
+                    exc.journaled = True
+                    raise
+                return await _run_apply(session, saved or plan, plan, before, journal, interrupts, color,
+                                        plan_hash=saved_hash or J.plan_hash(plan), resumes=resumes,
+                                        done_before=done_before)
+            finally:
+                lock.release()
 
 
-def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool) -> tuple[Plan, list[Result]]:
-    """The saved plan, minus what is stale (as skipped results) when that is allowed."""
+async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Result], journal: gitops.JournalTarget,
+                     interrupts: Interrupts, color: bool, *, plan_hash: str, resumes: str | None,
+                     done_before: int) -> int:
+    """Apply ``plan`` (of ``whole``, the plan as shown or saved), journaling as it goes. ``before``:
+    results known already; ``resumes``: the run this one resumes, in which ``done_before``
+    operations of the plan were done."""
+    stop = Stop()
+    interrupts.applying(stop)  # from here a signal stops the apply (it may not have begun: then nothing runs)
+    planned = len(plan.operations) + len(before)
+    run = journal.begin(session, whole, plan_hash=plan_hash, planned=planned, resumes=resumes,
+                        done_before=done_before)
+    for r in before:
+        click.echo(render_result_line(r, color=color))
+        run.result(r)
+
+    def on_result(r: Result) -> None:
+        click.echo(render_result_line(r, color=color))
+        run.result(r)
+
+    report = await session.apply(plan, on_result=on_result, stop=stop)
+    interrupts.done()
+    report.results = [r for r in before if r.status == DONE] + report.results + [
+        r for r in before if r.status != DONE]
+    click.echo(render_report(report, color=color, done_before=done_before), nl=False)
+    run.end(report, planned)
+    if report.interrupted:
+        again = f"teamform apply {journal.plan_file}" if journal.plan_file else "teamform apply"
+        tail = ("the operations done are not applied again" if journal.plan_file
+                else "a plan made now holds only what is left")
+        click.echo(f"To finish, run {again} ({tail}).", err=True)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,
+                 progress: J.Progress | None = None) -> tuple[Plan, list[Result], int]:
+    """The saved plan, minus what earlier runs did (resuming) and what is stale (as skipped
+    results, when that is allowed); the results known already (skipped, verified as done); and
+    how many of its operations earlier runs did."""
+    progress = progress or J.Progress()
+    total = len(saved.operations)
     try:
-        found = stale.check(saved, fresh, live, allow_unrelated=allow_unrelated)
+        found = stale.check(saved, fresh, live, allow_unrelated=allow_unrelated,
+                            done=progress.done if progress.runs else None)
     except stale.StalePlan as exc:
         raise Failure(str(exc)) from None
+    if progress.runs:
+        last = progress.last or {}
+        by = (f"run {last.get('run')}" if len(progress.runs) == 1
+              else f"{len(progress.runs)} earlier runs (the last: {last.get('run')})")
+        click.echo(f"Resuming this plan: {len(found.done)} of its {total} operations were done by {by}, "
+                   f"{last.get('outcome') or 'interrupted'} at {last.get('time', '?')}; they are not applied again.",
+                   err=True)
+    for op in found.verified:
+        click.echo(f"  already applied (live state shows it; its result was not recorded): {op.id}", err=True)
+    for op in found.halves:
+        click.echo(f"  half done: {op.resource.ref} was removed and not yet added again; it is added now ({op.id})",
+                   err=True)
+    for ref in found.left_behind:
+        click.echo(f"  gone with what was done: {ref}", err=True)
     if found.stale:
         click.echo("The plan is stale; applying only the operations whose preconditions still hold.", err=True)
     for name, why in found.broken.items():
         click.echo(f"  {name} cannot be planned now, so none of its operations run: {why}", err=True)
     for op, _ in found.skipped:
         click.echo(f"  skipped (stale): {op.id}", err=True)
-    return found.plan, [Result.skipped(op, reason) for op, reason in found.skipped]
+    verified = [Result(op.id, op.service, op.action, op.label, DONE,
+                       "already applied: live state shows it, though no run recorded its result") for op in found.verified]
+    return found.plan, verified + [Result.skipped(op, reason) for op, reason in found.skipped], len(found.done)
 
 
 def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
@@ -191,21 +283,28 @@ def _only(saved: Plan, services: tuple[str, ...]) -> Plan:
 @mass_option
 @click.option("--allow-stale-unrelated", is_flag=True,
               help="with a stale saved plan, apply the operations whose own preconditions still hold")
+@click.option("--lock-timeout", default="0", show_default=True, metavar="DURATION",
+              help="wait this long (30s, 5m) for another apply to the same account to finish; 0: fail at once")
 @gitops.journal_option
 def apply(plan_file: str | None, state_file: str, services: tuple[str, ...], auto_approve: bool,
-          allow_mass_removal: bool, allow_stale_unrelated: bool, journal_path: str) -> None:
+          allow_mass_removal: bool, allow_stale_unrelated: bool, lock_timeout: str, journal_path: str) -> None:
     """Plan and apply; or apply a saved PLAN_FILE exactly, if live state has not changed since.
     Every run is journaled, a refused one too (with the reason)."""
     journal = gitops.JournalTarget(journal_path, plan_file)
     saved = None
     try:
+        try:
+            wait = parse_duration(lock_timeout)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
         saved = _only(_load_saved(plan_file), services) if plan_file else None
         if saved is not None and saved.state_file and state_file == "teams.yaml":
             state_file = saved.state_file
         config = _load(state_file)
         if saved is not None and saved.state_hash != config.hash:
             raise Failure(f"the plan was made from a different version of {state_file}; run plan again")
-        code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal))
+        code = _run(_apply(config, services, saved, auto_approve, allow_mass_removal, allow_stale_unrelated, journal,
+                           wait))
     except Failure as exc:
         if not exc.journaled:
             journal.refused(exc.detail, plan=saved, services=services)

@@ -35,9 +35,14 @@ def _entry_lines(e: dict[str, Any]) -> list[str]:
     else:
         counts = e.get("counts") or {}
         status = click.style("ok", fg="green") if e.get("ok") else click.style("FAILED", fg="red", bold=True)
+        if e.get("outcome") == J.INTERRUPTED:
+            status = click.style("RUNNING" if e.get("running") else "INTERRUPTED", fg="yellow", bold=True)
+        not_started = f", {e['not_started']} not started" if e.get("outcome") == J.INTERRUPTED and e.get(
+            "not_started") is not None else ""
         lines = [f"{e.get('time', '?')}  {status}  plan {e.get('plan_hash', '?')}  "
                  f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped"
-                 + services]
+                 + not_started + services]
+        lines += _run_lines(e)
     ci = e.get("ci")
     if ci:
         pr = (ci.get("pull_request") or {}).get("number")
@@ -49,6 +54,26 @@ def _entry_lines(e: dict[str, Any]) -> list[str]:
     if e.get("saved_plan"):
         lines.append(f"    saved plan {e['saved_plan']}")
     return lines
+
+
+def _run_lines(e: dict[str, Any]) -> list[str]:
+    """Which run it was, who ran it, what it resumes, and how an interrupted one ended."""
+    out = []
+    who = e.get("who") or {}
+    if e.get("run"):
+        by = f"{who.get('user') or '?'}@{who.get('host') or '?'}" + (f", CI actor {who['actor']}" if who.get("actor") else "")
+        out.append(f"    run {e['run']} by {by}" + (f", resumes run {e['resumes']}" if e.get("resumes") else "")
+                   + (f" ({e['done_before']} operations done before)" if e.get("done_before") else ""))
+    if e.get("outcome") == J.INTERRUPTED:
+        if e.get("running"):
+            out.append(f"    still running as pid {who.get('pid')} on this host (no closing entry yet)")
+        elif e.get("closed"):
+            out.append(f"    stopped by {e.get('signal') or 'an interrupt'}; a plan made now shows what is left")
+        else:
+            out.append("    no closing entry: the process was killed or crashed; a plan made now shows what is left")
+    elif e.get("resumes") and not e.get("run"):
+        out.append(f"    resumes run {e['resumes']}")
+    return out
 
 
 def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
@@ -72,9 +97,15 @@ def entry_markdown(e: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
         budget = max(0, (limit - len(head) - 20) // 13)  # esc writes at most 13 characters for one
         return "\n".join([head, "", f"refused: {esc(_clip(e.get('reason') or '?', min(REASON_CHARS, budget)))}"])[:limit]
     counts = e.get("counts") or {}
-    lines = [f"**teamform apply {'succeeded' if e.get('ok') else 'failed'}** at {esc(e.get('time', '?'))}: "
-             f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped "
-             f"(plan {esc(e.get('plan_hash', '?'))}).", ""]
+    outcome = "succeeded" if e.get("ok") else "failed"
+    extra = ""
+    if e.get("outcome") == J.INTERRUPTED:
+        outcome = "is still running" if e.get("running") else "was interrupted"
+        if e.get("not_started") is not None:
+            extra = f", {e['not_started']} not started"
+    lines = [f"**teamform apply {outcome}** at {esc(e.get('time', '?'))}: "
+             f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped"
+             f"{extra} (plan {esc(e.get('plan_hash', '?'))}).", ""]
     ops = sorted((op for op in e.get("operations") or [] if isinstance(op, dict)),
                  key=lambda op: _ORDER.get(op.get("status"), 2))
     size = sum(len(line) + 1 for line in lines)

@@ -69,16 +69,28 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_report(report: Report, *, color: bool = False) -> str:
+def render_report(report: Report, *, color: bool = False, done_before: int = 0) -> str:
+    """The summary after an apply: what failed and was skipped, then one line of counts
+    (``done_before``: operations of a resumed plan that earlier runs did)."""
     out = []
     for r in report.by_status("failed"):
         out.append(_style(f"  failed  {r.op_id}: {r.message}", color, fg="red"))
     for r in report.by_status("skipped"):
         out.append(_style(f"  skipped {r.op_id}: {r.message}", color, fg="yellow"))
     c = report.counts()
-    line = f"Apply {'complete' if report.ok else 'incomplete'}: {c['done']} done, {c['failed']} failed, " \
-           f"{c['skipped']} skipped in {report.seconds:.1f}s."
+    state = "complete" if report.ok else "incomplete"
+    if report.interrupted:
+        state = f"interrupted ({report.signal})" if report.signal else "interrupted"
+    line = f"Apply {state}: {c['done']} done, {c['failed']} failed, {c['skipped']} skipped"
+    if report.interrupted:
+        line += f", {report.not_started} not started"
+    line += f" in {report.seconds:.1f}s."
+    if done_before:
+        line += f" ({done_before} more were done by the earlier runs it resumes.)"
     out.append(_style(line, color, fg="green" if report.ok else "red", bold=True))
+    if report.in_doubt:
+        out.append(_style(f"  {len(report.in_doubt)} operation(s) were cut off in flight and may be half-done: "
+                          "a plan made now shows what they left", color, fg="red"))
     return "\n".join(out) + "\n"
 
 
