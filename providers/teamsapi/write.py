@@ -16,7 +16,7 @@ import httpx
 from teamform.provider import Operation, ProviderError, Resource, json_body, norm_email
 
 from . import api
-from .read import MEMBER, TEAM, read_team
+from .read import MEMBER, TEAM, read_invitations, read_teams
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import TeamsApiProvider
@@ -65,8 +65,9 @@ async def invite(p: "TeamsApiProvider", op: Operation) -> None:
 async def team_id_of(p: "TeamsApiProvider", name: str) -> str:
     """A team's id: from the last read or create, else searched for by name."""
     if name not in p.team_ids:
-        for team in await p.pages(api.ALL_TEAMS, api.PAGED, params={"globalSearch": name}, what="teams"):
-            p.team_ids.setdefault(team["name"], team["id"])
+        for team in await read_teams(p, search=name):
+            if team["name"] is not None:
+                p.team_ids.setdefault(team["name"], team["id"])
     if name not in p.team_ids:
         raise ProviderError(f"team {name!r} is not visible to teamform's account")
     return p.team_ids[name]
@@ -86,8 +87,7 @@ async def remove_team(p: "TeamsApiProvider", team: Resource) -> None:
 
 async def member_id(p: "TeamsApiProvider", team: Resource, email: str) -> int:
     """The user id of a team's member, from the team's invitations."""
-    listing = {"id": team.id, "name": team.key, "owner": {}}
-    _, invitations = await read_team(p, listing)
+    invitations = await read_invitations(p, {"id": team.id, "name": team.key})
     for uid, invitation in invitations.items():
         if norm_email(invitation["email"]) == norm_email(email):
             return uid
