@@ -86,3 +86,6 @@ class TeamsApiProvider(Provider):
 
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
+
+    async def verify(self, op: Operation) -> bool:
+        return await write.verify(self, op)
