@@ -172,7 +172,7 @@ async def test_members_are_read_in_one_request_as_documented_and_teams_page_by_t
     emu.state["users"].append(user(2, "bob@example.com", "Bob", "Doe"))
     emu.state["memberships"] += [membership(i, f"team_{i}", 2, "Admin", invited=False) for i in range(2, 12)]
     emu.state["memberships"] += [membership(100 + i, f"team_{i}", 1, "Member") for i in range(2, 12)]
-    config = load(state_file(members(ALICE), "policy: {authoritative: false}"))
+    config = load(state_file(members(ALICE), "policy: {authoritative: false}\n    limits: {requests_per_minute: 100000}"))
     plan = await make_plan(config, {"ta": emu})
     assert not plan.errors and not plan.operations  # not authoritative: the ten teams bob owns stay
     assert [e.query for e in emu.calls("GET", "^/teams/members$")][0] == "teamId=team_1"

@@ -28,6 +28,7 @@ services:
   ta:
     provider: teamsapi
     sandbox: true
+    limits: {{requests_per_minute: 100000}}  # the client's rate limit runs on the real clock
     {policy}
     teams:
       Eng:
