@@ -187,6 +187,10 @@ def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[
         return [error(f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
                       "teamform acts as: only the owner can hand a team over", subject)]
     member = live.get(Ref(MEMBER, member_key(name, heir)))
+    if member is None and live.facts.get("no_invitation_list"):
+        return [error(f"team {name!r}: {heir} cannot be found among its members without the invitation "
+                      f"list (GET {api.INVITATIONS} answered 404), so ownership cannot move to them; hand "
+                      "the team over in the Teams API", subject)]
     if member is None or member.pending or heir == identity:
         return [error(f"team {name!r}: ownership can only move to another member who has accepted "
                       f"their invitation, and {heir} is not one", subject)]

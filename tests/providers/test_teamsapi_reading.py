@@ -199,6 +199,16 @@ async def test_without_the_invitation_list_a_seat_count_refuses_only_what_cannot
     assert any("usersLimit is 2 but the plan needs 3" in e for e in plan.errors)
 
 
+async def test_without_the_invitation_list_a_hand_over_is_refused_saying_why():
+    emu = TeamsApiEmulator(state(teams=1))
+    emu.state["memberships"].append(membership(700, "t0", 2, "Member"))
+    emu.inject(kind="status", status=404, times=-1, path=f"^{api.INVITATIONS}$")
+    text = state_file(EVERYONE).replace("    teams:\n", "    teams:\n      T00: {hand_over_to: bob@example.com}\n")
+    plan = await make_plan(load(text), {"ta": emu})
+    assert any("bob@example.com cannot be found among its members without the invitation list" in e
+               for e in plan.errors)
+
+
 async def test_an_invitation_list_error_other_than_404_is_an_incomplete_read():
     emu = TeamsApiEmulator(state())
     emu.inject(kind="status", status=403, times=-1, path=f"^{api.INVITATIONS}$")
