@@ -20,8 +20,9 @@ def check(p: "TeamsApiProvider", desired: State, live: State) -> list[Finding]:
     def name_of(email: str) -> str:
         return " ".join(part for part in p.ctx.directory.person(email).names() if part)
 
-    return (roles(desired, live) + capacity(desired, live) + unmatched(p.settings, desired, live, name_of)
-            + owners(desired, live) + leaving(p.settings, desired, live))
+    return (reading(live) + roles(desired, live) + capacity(desired, live)
+            + unmatched(p.settings, desired, live, name_of) + owners(desired, live)
+            + leaving(p.settings, desired, live))
 
 
 def annotate(p: "TeamsApiProvider", op: Operation) -> None:
@@ -51,6 +52,23 @@ def _team_of(res: Resource) -> str:
     return next((r.key for r in res.refs if r.kind == TEAM), "")
 
 
+def reading(live: State) -> list[Finding]:
+    """What the read could not see: the invitation list (not in the document) answering 404, and
+    teams without a name (the document lets a team be created without one)."""
+    out = []
+    if live.facts.get("no_invitation_list"):
+        out.append(warning(
+            f"the Teams API answered 404 to GET {api.INVITATIONS}, which its document does not have and "
+            "teamform uses to tie members to emails: every member but a team's owner is unmatched "
+            "(reported, never removed), inviting someone already on a team is refused by the service "
+            "as a duplicate and counted as done, and role changes cannot be seen; see the teamsapi "
+            "README, 'Without the invitation list'", code="check"))
+    for team_id in live.facts.get("nameless_teams") or []:
+        out.append(warning(f"team {team_id} has no name; teamform matches teams by name, so it leaves "
+                           "this one alone (name it in the Teams API to manage it)", f"team[{team_id}]"))
+    return out
+
+
 def roles(desired: State, live: State) -> list[Finding]:
     offered = [r for r in live.facts.get("roles") or [] if r]
     out = []
@@ -63,13 +81,26 @@ def roles(desired: State, live: State) -> list[Finding]:
 
 
 def capacity(desired: State, live: State) -> list[Finding]:
-    """Every desired member of a team takes a seat, pending invitations and unmatched members too."""
+    """Every desired member of a team takes a seat, pending invitations and unmatched members too.
+    Without the invitation list nearly everyone is unmatched, and counting them on top of the file
+    would refuse every full team: the seats needed are then at least the larger of the two."""
     out = []
+    blind = bool(live.facts.get("no_invitation_list"))
     for team in desired.of_kind(TEAM):
         have = live.get(team.ref)
         limit = have.meta.get("users_limit") if have else live.facts.get("default_users_limit")
-        need = sum(1 for r in desired if r.kind in (MEMBER, UNMATCHED) and _team_of(r) == team.key)
+        listed = sum(1 for r in desired.of_kind(MEMBER) if _team_of(r) == team.key)
         unknown = sum(1 for r in desired.of_kind(UNMATCHED) if _team_of(r) == team.key)
+        if blind:
+            seen = sum(1 for r in live if r.kind in (MEMBER, UNMATCHED) and _team_of(r) == team.key)
+            need = max(listed, seen)
+            if limit and need <= limit < listed + unknown:
+                out.append(warning(f"team {team.key!r}: usersLimit is {limit}; the file lists {listed} and "
+                                   f"{unknown} member(s) cannot be matched without the invitation list: if "
+                                   "they are not the same people, invitations will be refused for want of "
+                                   "seats", team.label))
+        else:
+            need = listed + unknown
         if limit and need > limit:
             also = (f"; {unknown} of them are members teamform cannot identify (see the warnings: one may be "
                     "someone the file lists, counted twice)") if unknown else ""
@@ -91,6 +122,7 @@ def _namesakes(res: Resource, desired: State, live: State, name_of: Callable[[st
 def unmatched(settings: TeamsApiSettings, desired: State, live: State,
               name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
     out = []
+    blind = bool(live.facts.get("no_invitation_list"))  # one warning says it for all of them
     for res in live.of_kind(UNMATCHED):
         team = live.get(Ref(TEAM, _team_of(res)))
         entry = settings.teams.get(team.key) if team else None
@@ -100,15 +132,15 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State,
             out.append(error(f"team {team.key!r} would be deleted, but {res.label} cannot be matched "
                              "to an email; teamform does not remove people it cannot identify (list "
                              "the team, or remove that member in the Teams API first)", res.label))
-        else:
+        elif not blind:
             out.append(warning(f"{res.label} has no invitation record, so teamform cannot tell who "
                                "it is: left alone, never removed", res.label))
         for email in _namesakes(res, desired, live, name_of):
             out.append(warning(f"{email}, whom the plan invites, has the same name as {res.label}: if "
                                "that is them, the Teams API refuses the invitation as a duplicate "
-                               "(409, counted as done) on every apply and they hold two seats in the "
-                               "plan's count; re-invite them in the Teams API so an invitation ties "
-                               "them to their email", email))
+                               "(409, counted as done: teamform cannot see them to check) on every "
+                               "apply and they hold two seats in the plan's count; re-invite them in "
+                               "the Teams API so an invitation ties them to their email", email))
     return out
 
 
@@ -155,6 +187,10 @@ def _hand_over(name: str, heir: str, identity: str | None, live: State) -> list[
         return [error(f"team {name!r} is owned by {team.meta.get('owner')}, not by {identity} whom "
                       "teamform acts as: only the owner can hand a team over", subject)]
     member = live.get(Ref(MEMBER, member_key(name, heir)))
+    if member is None and live.facts.get("no_invitation_list"):
+        return [error(f"team {name!r}: {heir} cannot be found among its members without the invitation "
+                      f"list (GET {api.INVITATIONS} answered 404), so ownership cannot move to them; hand "
+                      "the team over in the Teams API", subject)]
     if member is None or member.pending or heir == identity:
         return [error(f"team {name!r}: ownership can only move to another member who has accepted "
                       f"their invitation, and {heir} is not one", subject)]

@@ -27,18 +27,67 @@ def member_key(team: str, email: str) -> str:
     return f"{team}/{norm_email(email)}"
 
 
+# ---- answers of the wrong shape --------------------------------------------------------------
+class Shape:
+    """Checks one answer's items against the document's shape: a field of the wrong type is an
+    ``IncompleteRead`` naming the service, the call and the field (never a TypeError later)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def item(self, value: Any, index: int | None = None) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.wrong(index, None, f"is {type(value).__name__}, not an object")
+        return value
+
+    def wrong(self, index: int | None, name: str | None, problem: str) -> IncompleteRead:
+        at = f" item {index + 1}" if index is not None else ""
+        field = f": '{name}'" if name else ""
+        return IncompleteRead(f"the Teams API answered {self.where} in an unexpected shape:{at}{field} {problem}")
+
+    def get(self, item: dict[str, Any], name: str, kind: type | tuple[type, ...], index: int | None = None,
+            *, required: bool = True) -> Any:
+        """``item[name]`` if it is of ``kind`` (bool is never a number); ``None`` when it is absent or
+        null and not ``required``."""
+        value = item.get(name)
+        if value is None:
+            if required:
+                raise self.wrong(index, name, "is missing")
+            return None
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            said = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            raise self.wrong(index, name, f"is {_TYPE_NAMES.get(type(value), type(value).__name__)}, not {said}")
+        return value
+
+    def email(self, item: dict[str, Any], name: str, index: int | None = None) -> str:
+        value = self.get(item, name, str, index)
+        if "@" not in value:
+            raise self.wrong(index, name, "is not an email address")
+        return value
+
+
+_TYPE_NAMES = {str: "a string", int: "a number", bool: "true/false", dict: "an object", list: "a list",
+               float: "a number"}
+
+
 # ---- live ------------------------------------------------------------------------------------
 async def fetch(p: "TeamsApiProvider") -> State:
     """The live state; remembers the team ids by name on ``p.team_ids``."""
     home = await read_home(p)
-    roles = await p.pages(api.ROLES, api.WHOLE, what="roles")
-    teams = await p.pages(api.ALL_TEAMS, api.PAGED, what="teams")
+    roles = await read_roles(p)
+    teams = await read_teams(p)
     identity = identity_of(home, teams)
     state = State()
-    state.facts.update(identity=identity, roles=[r.get("value") for r in roles], home_team=home.get("name"),
-                       default_users_limit=int(home.get("usersLimit") or 0))
+    state.facts.update(identity=identity, roles=roles, home_team=home.get("name"),
+                       default_users_limit=home.get("usersLimit") or 0, nameless_teams=[],
+                       no_invitation_list=False)
     ids: dict[str, str] = {}
+    p.invitations_missing = False
     for team in teams:
+        if team["name"] is None:
+            state.facts["nameless_teams"].append(team["id"])
+            continue
         if team["name"] in ids:
             raise IncompleteRead(f"two teams are named {team['name']!r}; teamform matches teams by name, "
                                  "so rename one in the Teams API first")
@@ -47,6 +96,7 @@ async def fetch(p: "TeamsApiProvider") -> State:
         state.add(team_resource(team, identity, home.get("name")))
         for res in member_resources(team, members, invitations):
             state.add(res)
+    state.facts["no_invitation_list"] = p.invitations_missing
     p.team_ids = ids
     return state
 
@@ -54,60 +104,137 @@ async def fetch(p: "TeamsApiProvider") -> State:
 async def read_home(p: "TeamsApiProvider") -> dict[str, Any]:
     """The caller's own team (``GET /teams``), or ``{}`` when the account owns none (404)."""
     try:
-        return await p.call("GET", api.TEAM) or {}
+        body = await p.call("GET", api.TEAM)
     except ProviderError as exc:
         if exc.status == 404:
             return {}
         raise IncompleteRead(f"reading {api.TEAM} failed: {exc}") from exc
     except httpx.HTTPError as exc:
         raise IncompleteRead(f"reading {api.TEAM} failed: {exc}") from exc
+    shape = Shape(f"GET {api.TEAM}")
+    home = shape.item(body)
+    return {"name": shape.get(home, "name", str, required=False),
+            "usersLimit": shape.get(home, "usersLimit", int, required=False)}
+
+
+async def read_roles(p: "TeamsApiProvider") -> list[str]:
+    shape = Shape(f"GET {api.ROLES}")
+    items = await p.pages(api.ROLES, api.WHOLE, what="the roles")
+    return [shape.get(shape.item(r, i), "value", str, i) for i, r in enumerate(items)]
+
+
+async def read_teams(p: "TeamsApiProvider", search: str | None = None) -> list[dict[str, Any]]:
+    """``GET /teams/all`` (every page), each team checked: ``{id, name, usersLimit, membersCount,
+    owner: {id, email}}``; a team without a name has ``name`` None."""
+    params = {"globalSearch": search} if search is not None else None
+    items = await p.pages(api.ALL_TEAMS, api.teams_paging(), params=params, what="the teams")
+    shape, out = Shape(f"GET {api.ALL_TEAMS}"), []
+    for i, raw in enumerate(items):
+        t = shape.item(raw, i)
+        owner = shape.get(t, "owner", dict, i, required=False) or {}
+        owner_shape = Shape(f"GET {api.ALL_TEAMS} (a team's owner)")
+        out.append({"id": shape.get(t, "id", (str, int), i), "name": shape.get(t, "name", str, i, required=False),
+                    "usersLimit": shape.get(t, "usersLimit", int, i, required=False) or 0,
+                    "membersCount": shape.get(t, "membersCount", int, i, required=False),
+                    "owner": {"id": owner_shape.get(owner, "id", int, i, required=False),
+                              "email": owner_shape.get(owner, "email", str, i, required=False)}})
+    ids = [t["id"] for t in out]
+    if len(set(ids)) != len(ids):
+        raise IncompleteRead("the Teams API listed a team twice in GET /teams/all (paging that moved or "
+                             "overlapped); refusing to plan from it")
+    return out
 
 
 async def read_team(p: "TeamsApiProvider", team: dict[str, Any]) -> tuple[list[dict], dict[int, dict]]:
-    """(members, invitation by user id) of one team; refuses a list shorter than membersCount."""
+    """(members, invitation by user id) of one team (checked listing from ``read_teams``).
+
+    The member list must hold exactly the team's ``membersCount``: fewer is a partial read, more is
+    a list that is not this team's (a ``teamId`` the service ignored). A 404 from the invitation
+    list, which the document does not have, is remembered on ``p.invitations_missing`` and gives
+    no invitations."""
     params = {"teamId": team["id"]}
-    members = await p.pages(api.MEMBERS, api.PAGED, params=params, what=f"the members of {team['name']!r}")
-    expected = int(team.get("membersCount") or 0)
-    if len(members) < expected:
+    where = f"GET {api.MEMBERS}?teamId={team['id']}"
+    expected = team.get("membersCount")
+    raw = await p.pages(api.MEMBERS, api.Whole(total=expected), params=params,
+                        what=f"the members of {team['name']!r}")
+    members = [member_record(Shape(where), m, i) for i, m in enumerate(raw)]
+    ids = [m["id"] for m in members]
+    if len(set(ids)) != len(ids):
+        raise IncompleteRead(f"team {team['name']!r}: {where} listed a member twice (paging that moved "
+                             "or overlapped); refusing to plan from it")
+    if expected is not None and len(members) != expected:
         raise IncompleteRead(f"team {team['name']!r}: read {len(members)} members but the service counts "
-                             f"{expected}; refusing to plan from a partial list")
-    invitations = await p.pages(api.INVITATIONS, api.PAGED, params=params,
-                                what=f"the invitations of {team['name']!r}")
-    return members, {int(i["userId"]): i for i in invitations}
+                             f"{expected}; refusing to plan from a partial or mismatched list")
+    return members, await read_invitations(p, team)
+
+
+def member_record(shape: Shape, raw: Any, i: int) -> dict[str, Any]:
+    m = shape.item(raw, i)
+    accepted = shape.get(m, "invitationAccepted", bool, i, required=False)
+    return {"id": shape.get(m, "id", int, i), "role": shape.get(m, "role", str, i),
+            "firstName": shape.get(m, "firstName", str, i, required=False),
+            "lastName": shape.get(m, "lastName", str, i, required=False),
+            "invitationAccepted": True if accepted is None else accepted}
+
+
+async def read_invitations(p: "TeamsApiProvider", team: dict[str, Any]) -> dict[int, dict]:
+    if getattr(p, "invitations_missing", False):
+        return {}
+    where = f"GET {api.INVITATIONS}?teamId={team['id']}"
+    try:
+        raw = await p.pages(api.INVITATIONS, api.Whole(), params={"teamId": team["id"]},
+                            what=f"the invitations of {team['name']!r}")
+    except IncompleteRead as exc:
+        if exc.status != 404:
+            raise
+        p.invitations_missing = True  # the service has no invitation list: see checks.no_invitation_list
+        return {}
+    shape, out = Shape(where), {}
+    for i, item in enumerate(raw):
+        inv = shape.item(item, i)
+        if shape.get(inv, "teamId", (str, int), i, required=False) not in (None, team["id"]):
+            raise shape.wrong(i, "teamId", f"is another team's, not {team['id']!r}: the service ignored "
+                                           "teamId; refusing to tie members to emails from it")
+        uid = shape.get(inv, "userId", int, i)
+        if uid in out:
+            raise shape.wrong(i, "userId", "is listed twice")
+        out[uid] = {"userId": uid, "email": shape.email(inv, "email", i),
+                    "membershipId": shape.get(inv, "membershipId", int, i, required=False)}
+    return out
 
 
 def identity_of(home: dict[str, Any], teams: list[dict[str, Any]]) -> str | None:
     """The account teamform acts as: the owner of its own team (``GET /teams``), found by name."""
     for team in teams:
-        if team["name"] == home.get("name") and (team.get("owner") or {}).get("email"):
+        if home.get("name") is not None and team["name"] == home.get("name") and team["owner"]["email"]:
             return norm_email(team["owner"]["email"])
     return None
 
 
 def team_resource(team: dict[str, Any], identity: str | None, home: str | None) -> Resource:
-    owner = team.get("owner") or {}
-    owner_email = norm_email(owner.get("email") or "")
+    owner = team["owner"]
+    owner_email = norm_email(owner["email"] or "")
     return Resource(TEAM, team["name"], display=team["name"], id=team["id"], meta={
-        "owner": owner_email, "owner_id": owner.get("id"), "users_limit": int(team.get("usersLimit") or 0),
+        "owner": owner_email, "owner_id": owner["id"], "users_limit": team["usersLimit"],
         "owned": bool(identity) and owner_email == identity, "home": team["name"] == home})
 
 
 def member_resources(team: dict[str, Any], members: list[dict], invitations: dict[int, dict]) -> list[Resource]:
-    owner = team.get("owner") or {}
+    owner = team["owner"]
     name, out = team["name"], []
     for m in members:
-        uid = int(m["id"])
+        uid = m["id"]
         invitation = invitations.get(uid)
-        email = invitation["email"] if invitation else (owner.get("email") if uid == owner.get("id") else None)
-        pending = not m.get("invitationAccepted", True)
+        email = invitation["email"] if invitation else (owner["email"] if uid == owner["id"] else None)
+        pending = not m["invitationAccepted"]
         if not email:
-            who = " ".join(p for p in (m.get("firstName"), m.get("lastName")) if p) or "?"
-            out.append(Resource(UNMATCHED, f"{name}/#{uid}", attrs={"role": m.get("role")},
+            who = " ".join(p for p in (m["firstName"], m["lastName"]) if p) or "?"
+            out.append(Resource(UNMATCHED, f"{name}/#{uid}", attrs={"role": m["role"]},
                                 refs=(Ref(TEAM, name),), display=f"{name}/#{uid} ({who})", id=uid,
                                 pending=pending, meta={"name": who}))
             continue
         out.append(Resource(
-            MEMBER, member_key(name, email), attrs={"role": m.get("role"), "owner": uid == owner.get("id")},
+            MEMBER, member_key(name, email), attrs={"role": m["role"], "owner": uid == owner["id"]},
             refs=(Ref(TEAM, name),), person=email, display=f"{name}/{email}", id=uid, pending=pending,
             meta={"membershipId": invitation.get("membershipId") if invitation else None}))
     return out

@@ -156,23 +156,27 @@ async def test_a_failing_page_aborts_the_plan():
 async def test_a_member_list_shorter_than_members_count_aborts_the_plan():
     class Truncating(TeamsApiEmulator):
         async def list_members(self, request, caller):
-            return (await super().list_members(request, caller))[:1]
+            whole = await super().list_members(request, caller)
+            return whole[:1] if "offset" not in request.query_params else []
 
     emu = emulator(BOB, CAROL_PENDING)
     short = Truncating(emu.state)
     plan = await make_plan(load(state_file(members(ALICE))), {"ta": short}, allow_mass_removal=True)
-    assert any("read 1 members but the service counts 3" in e for e in plan.errors)
+    assert any("the members of 'Eng'" in e and "ended after 1 of 3" in e for e in plan.errors)
     assert not plan.operations
 
 
-async def test_paging_is_followed_to_the_end():
-    rows = [(10 + i, f"p{i}@example.org", "Member", True, True) for i in range(api.PAGE_LIMIT + 5)]
-    emu = emulator(*rows, limit=500)
-    config = load(state_file(members(ALICE), "policy: {authoritative: false}"))
+async def test_members_are_read_in_one_request_as_documented_and_teams_page_by_ten():
+    rows = [(10 + i, f"p{i}@example.org", "Member", True, True) for i in range(105)]
+    emu = emulator(*rows, limit=500, teams=[team(f"team_{i}", f"T{i:02}", 2) for i in range(2, 12)])
+    emu.state["users"].append(user(2, "bob@example.com", "Bob", "Doe"))
+    emu.state["memberships"] += [membership(i, f"team_{i}", 2, "Admin", invited=False) for i in range(2, 12)]
+    emu.state["memberships"] += [membership(100 + i, f"team_{i}", 1, "Member") for i in range(2, 12)]
+    config = load(state_file(members(ALICE), "policy: {authoritative: false}\n    limits: {requests_per_minute: 100000}"))
     plan = await make_plan(config, {"ta": emu})
-    assert not plan.has_changes and not plan.errors
-    assert [e.query for e in emu.calls("GET", "^/teams/members$")] == [
-        f"teamId=team_1&offset=0&limit={api.PAGE_LIMIT}", f"teamId=team_1&offset={api.PAGE_LIMIT}&limit={api.PAGE_LIMIT}"]
+    assert not plan.errors and not plan.operations  # not authoritative: the ten teams bob owns stay
+    assert [e.query for e in emu.calls("GET", "^/teams/members$")][0] == "teamId=team_1"
+    assert [e.query for e in emu.calls("GET", "^/teams/all$")] == ["offset=0&limit=10", "offset=10&limit=10"]
 
 
 async def test_unknown_role_is_a_plan_time_error_naming_the_roles():

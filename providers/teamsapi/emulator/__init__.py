@@ -1,12 +1,15 @@
 """An emulator of the Teams API (paths in api.py, choices in README.md).
 
-Rules it enforces: Bearer auth on every call (401); paging with ``offset``/``limit`` (400 on bad
-values, at most ``api.PAGE_LIMIT``); roles only from ``GET /teams/roles`` (400); an invitation
-past the team's ``usersLimit`` (pending invitations count) is refused (403); a second invitation
-for someone already invited or on the team is refused (409); only the owner deletes a team or
-names a new owner, the owner cannot leave without handing over (400), the new owner must be an
-accepted member (400), and the owner's membership cannot be cancelled (403); only the owner or an
-Admin invites and cancels (403).
+Rules it enforces: Bearer auth on every call (401); ``GET /teams/all`` paged with
+``offset``/``limit`` as documented (400 on bad values, at most 100), every other list whole in one
+answer (the document pages none of them); the documented required fields and their types on an
+invitation (400) and roles only from ``GET /teams/roles`` (400); an invitation past the team's
+``usersLimit`` (pending invitations count) is refused (403); a second invitation for someone
+already invited or on the team is refused (409); only the owner deletes a team or names a new
+owner, the owner cannot leave without handing over (400), the new owner must be an accepted member
+(400), and the owner's membership cannot be cancelled (403); only the owner or an Admin invites
+and cancels (403). Which of these the document says and which we chose is in
+``tests/providers/test_teamsapi_document.py`` and the README.
 
 ``state.py`` holds the records and lookups, ``reads.py`` and ``writes.py`` the handlers; each
 handler is a method of the emulator, so a test can override one (a truncating member list).

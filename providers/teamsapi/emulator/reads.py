@@ -41,25 +41,27 @@ async def list_teams(emu: "TeamsApiEmulator", request: Request, caller: int) -> 
     """Teams the caller is an accepted member of, whose name contains ``globalSearch``."""
     search = request.query_params.get("globalSearch", "").lower()
     mine = [t for t in emu.state["teams"] if (m := membership_of(emu.state, t["id"], caller))
-            and m["invitationAccepted"] and search in t["name"].lower()]
+            and m["invitationAccepted"] and search in (t["name"] or "").lower()]
     return page(request, [team_view(emu.state, t) for t in mine])
 
 
 async def list_members(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    """A team's members as the document shows them: no emails."""
+    """A team's members as the document shows them: no emails, and the whole list in one answer
+    (the document shows no paging; ``offset``/``limit`` are ignored like any unknown parameter)."""
     found = team_for(emu.state, request.query_params.get("teamId"), caller)
     out = []
     for m in members_of(emu.state, found["id"]):
         u = user_of(emu.state, m["userId"])
         out.append({"id": u["id"], "firstName": u["firstName"], "lastName": u["lastName"], "phone": u["phone"],
                     "role": m["role"], "isActive": m["isActive"], "invitationAccepted": m["invitationAccepted"]})
-    return page(request, out)
+    return out
 
 
 async def list_invitations(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    """The invitations sent for a team, accepted or not: where a member id meets an email."""
+    """The invitations sent for a team, accepted or not: where a member id meets an email. Not in
+    the document (our invention): the whole list in one answer, like ``GET /teams/members``."""
     found = team_for(emu.state, request.query_params.get("teamId"), caller)
     out = [{"membershipId": m["membershipId"], "userId": m["userId"], "email": user_of(emu.state, m["userId"])["email"],
             "role": m["role"], "invitationAccepted": m["invitationAccepted"], "teamId": m["teamId"]}
            for m in members_of(emu.state, found["id"]) if m["invited"]]
-    return page(request, out)
+    return out

@@ -103,16 +103,30 @@ def team_for(state: State, tid: str | None, caller: int, *, manage: bool = False
 
 
 # ---- the request ----------------------------------------------------------------------------
+#: ``GET /teams/all`` without ``limit``: the document gives 10 as its example, not as a default
+#: (invented), and the largest page it serves (invented)
+DEFAULT_PAGE, MAX_PAGE = 10, 100
+
+
 def page(request: Request, items: list[Any]) -> list[Any]:
-    """The ``offset``/``limit`` slice of a list (400 on bad values, at most ``api.PAGE_LIMIT``)."""
+    """The ``offset``/``limit`` slice of a list, for ``GET /teams/all`` only, the one list the
+    document pages (400 on values that are not numbers in range: invented)."""
     q = request.query_params
     try:
-        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10))
+        offset, limit = int(q.get("offset", 0)), int(q.get("limit", DEFAULT_PAGE))
     except ValueError:
         raise Refusal(400, "offset and limit must be numbers") from None
-    if offset < 0 or not 1 <= limit <= api.PAGE_LIMIT:
-        raise Refusal(400, f"offset must be >= 0 and limit between 1 and {api.PAGE_LIMIT}")
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise Refusal(400, f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
     return items[offset: offset + limit]
+
+
+def number(data: dict[str, Any], name: str) -> int | None:
+    """An optional body field the document types as a number (400 for anything else)."""
+    value = data.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise Refusal(400, f"{name} must be a number")
+    return value
 
 
 async def body(request: Request) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .state import Refusal, body, home_of, members_of, membership, membership_of, team, team_for, user
+from .state import Refusal, body, home_of, members_of, membership, membership_of, number, team, team_for, user
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import TeamsApiEmulator
 
 INVITATION_FIELDS = ("email", "firstName", "lastName", "phone", "role", "teamId")
+#: the invitation's fields the document types "string | nullable"
+NULLABLE_STRINGS = ("firstName", "lastName", "phone", "teamId")
 
 
 def done(message: str, description: str) -> dict[str, str]:
@@ -24,14 +26,16 @@ def done(message: str, description: str) -> dict[str, str]:
 
 
 async def create_team(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
+    """``teamName`` is optional in the document: a team created without one has no name (``null``,
+    invented). Names are kept as sent and need not be unique (not said: invented)."""
     name = (await body(request)).get("teamName")
-    if not isinstance(name, str) or not name.strip():
-        raise Refusal(400, "teamName must be a non-empty string")
+    if name is not None and not isinstance(name, str):
+        raise Refusal(400, "teamName must be a string")
     tid = f"team_{emu.next_id()}"
     limit = emu.state["default_users_limit"]
-    emu.state["teams"].append(team(tid, name.strip(), caller, limit))
+    emu.state["teams"].append(team(tid, name, caller, limit))
     emu.state["memberships"].append(membership(emu.next_id(), tid, caller, api.CREATOR_ROLE, invited=False))
-    return {"id": tid, "name": name.strip(), "usersLimit": limit}
+    return {"id": tid, "name": name, "usersLimit": limit}
 
 
 def _checked_invitation(state: dict[str, Any], data: dict[str, Any]) -> None:
@@ -40,6 +44,9 @@ def _checked_invitation(state: dict[str, Any], data: dict[str, Any]) -> None:
         raise Refusal(400, f"missing fields: {', '.join(missing)}")
     if not isinstance(data["email"], str) or "@" not in data["email"]:
         raise Refusal(400, "email must be an email address")
+    wrong = [k for k in NULLABLE_STRINGS if data[k] is not None and not isinstance(data[k], str)]
+    if wrong:
+        raise Refusal(400, f"{', '.join(wrong)} must be a string or null")
     if data["role"] not in state["roles"]:
         raise Refusal(400, f"role must be one of {', '.join(state['roles'])}")
 
@@ -70,7 +77,7 @@ async def cancel(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
         uid = int(request.path_params["user_id"])
     except ValueError:
         raise Refusal(400, "id must be a number") from None
-    mid = (await body(request)).get("membershipId")
+    mid = number(await body(request), "membershipId")
     if mid is None:
         target = membership_of(emu.state, home_of(emu.state, caller)["id"], uid)
     else:
@@ -87,7 +94,7 @@ async def cancel(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
 async def leave(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
     """A member leaves; the owner leaves only by naming an accepted member as ``newOwnerId``."""
     found = team_for(emu.state, request.path_params["team_id"], caller)
-    new_owner = (await body(request)).get("newOwnerId")
+    new_owner = number(await body(request), "newOwnerId")
     if found["ownerId"] != caller:
         if new_owner is not None:
             raise Refusal(403, "only the owner can name a new owner")
