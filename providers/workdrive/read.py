@@ -121,14 +121,19 @@ def field_of(item: Any, name: str, types: tuple[type, ...], what: str, *, requir
     """``item[name]`` if it is one of ``types`` (or absent/null when not required), else ``Shape``
     naming the service, the list and the field."""
     if not isinstance(item, dict):
-        raise Shape(f"WorkDrive: {what} holds {type(item).__name__}, not an object")
+        raise Shape(f"WorkDrive: {what} holds {JSON_TYPES.get(type(item), type(item).__name__)}, not an object")
     value = item.get(name)
     if value is None and not required:
         return None
     if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-        want = " or ".join(t.__name__ for t in types)
-        raise Shape(f"WorkDrive: {what} has {name} = {str(value)[:60]!r} ({type(value).__name__}), not {want}")
+        want = " or ".join(JSON_TYPES.get(t, t.__name__) for t in types)
+        got = JSON_TYPES.get(type(value), type(value).__name__)
+        raise Shape(f"WorkDrive: {what} has {name} = {str(value)[:60]!r} ({got}), not {want}")
     return value
+
+
+JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list",
+              dict: "an object", type(None): "null"}
 
 
 # ---- live ---------------------------------------------------------------------------------
@@ -225,7 +230,8 @@ def place_id(value: Any, what: str) -> Any:
         return field_of(value, "id", (str, int), what) if value else None
     if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
         return value or None
-    raise Shape(f"WorkDrive: {what} is {type(value).__name__}, not an id or an object with one")
+    raise Shape(f"WorkDrive: {what} is {JSON_TYPES.get(type(value), type(value).__name__)}, not an id or an object "
+                "with one")
 
 
 def _read_memberships(p: "WorkDriveProvider", state: State, users: list[dict[str, Any]],
@@ -244,6 +250,7 @@ def _read_memberships(p: "WorkDriveProvider", state: State, users: list[dict[str
                 raise IncompleteRead(f"{email} is in department {dept_id}, missing from the department list")
             admins = field_of(dept, "admins", (list,), f"department {dept['name']}") or []
             head = any(field_of(a, "id", (str, int), f"the heads of {dept['name']}") == u["id"] for a in admins)
+            p.ids[("user_is_head", norm_email(email))] = head
             state.add(member(DEPT_MEMBER, dept["name"], email, head=head))
         if loc_id and locs is not None:
             if loc_id not in loc_by_id:

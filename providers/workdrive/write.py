@@ -154,8 +154,7 @@ async def _create_named(p: "WorkDriveProvider", op: Operation, path: str, body: 
 
 async def _create_department(p: "WorkDriveProvider", op: Operation) -> None:
     heads = op.after.meta.get("heads", [])
-    members = [{"id": await _id(p, USER, e), "isAdmin": True, "isDepartmentHead": False,
-                "existingDept": p.ids.get(("user_department", e))} for e in heads]
+    members = [_entry(p, e, await _id(p, USER, e), True) for e in heads]
     if await _create_named(p, op, api.DEPARTMENTS, {"name": op.key, "members": members}) is not None:
         p.seeded.update((op.key, e) for e in heads)  # not when it existed: then they join by their own operations
 
@@ -307,9 +306,18 @@ async def _delete_users(p: "WorkDriveProvider", ops: list[Operation]) -> None:
 
 # ---- departments --------------------------------------------------------------------------
 async def _entries(p: "WorkDriveProvider", ops: Sequence[Operation], head: bool | None = None) -> list[dict[str, Any]]:
-    return [{"id": uid, "isAdmin": op.after.attrs["head"] if head is None else head, "isDepartmentHead": False,
-             "existingDept": p.ids.get(("user_department", target(op.after, USER)))}
+    return [_entry(p, target(op.after, USER), uid, op.after.attrs["head"] if head is None else head)
             for op, uid in zip(ops, await _user_ids(p, ops))]
+
+
+def _entry(p: "WorkDriveProvider", email: str, user_id: Any, admin: bool) -> dict[str, Any]:
+    """One user in a department's member or head list, as the document describes it: whether
+    they will head it (isAdmin), their department now (existingDept, left out when they have
+    none) and whether they head it (isDepartmentHead: "already head of another department")."""
+    entry = {"id": user_id, "isAdmin": admin, "isDepartmentHead": bool(p.ids.get(("user_is_head", email)))}
+    if p.ids.get(("user_department", email)):
+        entry["existingDept"] = p.ids[("user_department", email)]
+    return entry
 
 
 async def _add_to_department(p: "WorkDriveProvider", ops: list[Operation]) -> None:

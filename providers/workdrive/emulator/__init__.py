@@ -80,15 +80,22 @@ class WorkDriveEmulator(Emulator):
             return JSONResponse({"statusCode": 404, "error": "Not Found", "code": "NOT_FOUND", "message": message},
                                 status_code=404)
 
-        served = [(m, p, h, s) for m, p, h, s in [*users.ROUTES, *org.ROUTES]
-                  if self.group_member_list or (m, p) != ("GET", api.GROUP_MEMBERS)]
-        return [*(Route("/api" + path, endpoint(handler, status), methods=[method])
-                  for method, path, handler, status in served),
-                Route("/{path:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
+        def undocumented(run):
+            async def maybe(request: Request) -> Response:
+                return await (run if self.group_member_list else unknown)(request)
+            return maybe
+
+        routes = []
+        for method, path, handler, status in [*users.ROUTES, *org.ROUTES]:
+            run = endpoint(handler, status)
+            routes.append(Route("/api" + path, undocumented(run) if (method, path) == ("GET", api.GROUP_MEMBERS)
+                                else run, methods=[method]))
+        return [*routes, Route("/{path:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
-        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups")})
+        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups", "next_id")
+                               if k in self.state})
         try:
             yield
         except Refusal:

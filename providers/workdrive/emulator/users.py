@@ -174,7 +174,7 @@ async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
         user["reportsTo"] = boss
     _move(emu, user, body)
     user["updatedAt"] = now()
-    return written(emu, user)
+    return {**written(emu, user), "badges": []}
 
 
 def _move(emu: "WorkDriveEmulator", user: dict[str, Any], body: dict[str, Any]) -> None:
