@@ -66,7 +66,12 @@ def _unlisted_groups(p: "WorkDriveProvider", live: State) -> list[Finding]:
 
 
 def annotate(p: "WorkDriveProvider", op: Operation) -> None:
-    """Say why an archived user is deleted now: listed under delete, or past the grace period."""
+    """Say what creating an archived or blocked user takes (two calls), and why an archived user
+    is deleted now: listed under delete, or past the grace period."""
+    if op.kind == USER and op.action == "create" and op.after.attrs.get("status") != "ACTIVE":
+        op.summary = (f"created, then set to {op.after.attrs['status']} (WorkDrive creates every user invited, "
+                      "with an onboarding email)")
+        return
     if op.kind != USER or op.action != "delete" or op.before.attrs.get("status") != "ARCHIVE":
         return
     if op.key in {norm_email(e) for e in p.settings.delete}:

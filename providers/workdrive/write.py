@@ -131,7 +131,11 @@ async def _existing(p: "WorkDriveProvider", op: Operation) -> Any:
     if op.id not in p.tried:
         p.tried.add(op.id)
         return None
-    await read.fetch(p, read.NEEDS[op.kind])
+    try:
+        await read.fetch(p, read.NEEDS[op.kind])
+    except (ProviderError, httpx.HTTPError) as exc:  # not known: not sent again now; the applier reads back
+        raise WorkDriveError(f"WorkDrive: could not read whether {op.label} exists before creating it again "
+                             f"({exc})", code="READ_BACK_FAILED", retryable=True) from exc
     return p.ids.get((op.kind, op.key))
 
 
