@@ -67,8 +67,11 @@ class WorkDriveEmulator(Emulator):
                 try:
                     if request.headers.get(api.API_KEY_HEADER) != self.state["api_key"]:
                         raise Refusal("UNAUTHORIZED")
-                    with self.atomic():
+                    if request.method == "GET":
                         data = await handler(self, request)
+                    else:
+                        with self.atomic():
+                            data = await handler(self, request)
                 except Refusal as exc:
                     return self.refuse(exc)
                 return JSONResponse(data, status_code=status) if data is not None else Response(status_code=204)
