@@ -242,16 +242,17 @@ def _read_memberships(p: "WorkDriveProvider", state: State, users: list[dict[str
         email = u["email"]
         dept_id = place_id(u.get("department"), f"the department of {email}")
         loc_id = place_id(u.get("location"), f"the location of {email}")
-        if dept_id:
-            p.ids[("user_department", norm_email(email))] = dept_id
+        p.ids[("user_department", norm_email(email))] = dept_id  # None: in no department (now)
+        head = False
         if dept_id and depts is not None:
             dept = dept_by_id.get(dept_id)
             if dept is None:
                 raise IncompleteRead(f"{email} is in department {dept_id}, missing from the department list")
             admins = field_of(dept, "admins", (list,), f"department {dept['name']}") or []
             head = any(field_of(a, "id", (str, int), f"the heads of {dept['name']}") == u["id"] for a in admins)
-            p.ids[("user_is_head", norm_email(email))] = head
             state.add(member(DEPT_MEMBER, dept["name"], email, head=head))
+        if depts is not None:
+            p.ids[("user_is_head", norm_email(email))] = head
         if loc_id and locs is not None:
             if loc_id not in loc_by_id:
                 raise IncompleteRead(f"{email} is in location {loc_id}, missing from the location list")
