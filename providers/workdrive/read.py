@@ -58,20 +58,24 @@ class WorkDrivePages:
     ``meta.totalPages`` (when to stop) and ``meta.totalResults`` (how many to expect).
 
     Robust to a service that differs from the document: one that answers everything at once, or
-    pages with its own size whatever ``per_page`` asks, reads the same (``totalPages`` says how
+    pages with its own size (smaller or larger) whatever ``per_page`` asks, reads the same (``totalPages`` says how
     many pages); one that ignores ``cur_page`` repeats what was read already, and an item listed
     twice (the same id on two pages: the list moved while it was read, or the paging is ignored)
     is an incomplete read, as is a list that goes on past the ``totalPages`` its first page gave."""
 
     items: str
-    size: int
+    per_page: int
+    #: what the base's ``pages()`` takes for the page size: 0, so that a service paging with a
+    #: larger size than ``per_page`` asked is not taken for one that does not page (its
+    #: ``totalPages`` says whether more follow, not the size of its pages)
+    size: int = 0
     asked: int = 0
     first_pages: int | None = None
     ids: set = field(default_factory=set)
 
     def params(self, index: int, seen: int) -> dict[str, Any]:
         self.asked = index + 1
-        return {api.PAGE_PARAM: self.asked, api.SIZE_PARAM: self.size}
+        return {api.PAGE_PARAM: self.asked, api.SIZE_PARAM: self.per_page}
 
     def parse(self, body: Any) -> Page:
         if not isinstance(body, dict):

@@ -61,10 +61,11 @@ def reads(emu, path="/users$"):
 
 
 async def test_a_service_that_pages_with_its_own_size_is_read_whole():
-    emu = Served(crowd(), lambda items, key, cur, per: meta_page(items, key, cur, 10))  # per_page ignored
-    plan = await plan_of(everyone_file(page_size=100), emu)
-    assert not plan.errors and plan.operations == []
-    assert reads(emu) == 3  # 10 + 10 + 5, as its totalPages said
+    for asked in (100, 5):  # its pages smaller, then larger than asked
+        emu = Served(crowd(), lambda items, key, cur, per: meta_page(items, key, cur, 10))  # per_page ignored
+        plan = await plan_of(everyone_file(page_size=asked), emu)
+        assert not plan.errors and plan.operations == [], asked
+        assert reads(emu) == 3  # 10 + 10 + 5, as its totalPages said
 
 
 async def test_a_service_that_answers_everything_at_once_is_read_in_one_request():
