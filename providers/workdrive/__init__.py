@@ -53,6 +53,7 @@ class WorkDriveProvider(Provider):
         self.ids: dict[tuple[str, str], Any] = {}     # (kind, key) -> service id
         self.seeded: set[tuple[str, str]] = set()     # (department, email) heads sent with its creation
         self.removed: set[tuple[str, str]] = set()    # (kind, name) departments/locations deleted
+        self.tried: set[str] = set()                  # creates sent once: a retry looks for them first
 
     def auth(self) -> httpx.Auth:
         return HeaderAuth(api.API_KEY_HEADER, self.ctx.credentials["api_key"])
@@ -67,9 +68,16 @@ class WorkDriveProvider(Provider):
     def export(self, live: State) -> dict[str, Any]:
         return read.export(live)
 
+    def export_people(self, live: State) -> dict[str, dict[str, str]]:
+        """Each user's first and last name as WorkDrive holds them, empty ones included: the
+        base leaves an empty name out, so the source file's name would stay in ``people`` and
+        the imported file would plan a rename of a user WorkDrive holds without one."""
+        return {r.person or r.key: {"first_name": r.attrs["first_name"], "last_name": r.attrs["last_name"]}
+                for r in live.of_kind(USER)}
+
     # ---- plan time ---------------------------------------------------------------------
     def check(self, desired: State, live: State) -> list[Finding]:
-        return checks.check(desired, live)
+        return checks.check(self, desired, live)
 
     def annotate(self, op: Operation) -> None:
         checks.annotate(self, op)
@@ -77,7 +85,35 @@ class WorkDriveProvider(Provider):
     def edges(self, ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
         return checks.edges(ops)
 
+    # ---- requests ----------------------------------------------------------------------
+    async def request(self, method: str, path: str, *, ok: Iterable[int] | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """The base's ``request``; a read whose connection was reset is sent again (as often
+        as ``limits.retries`` allows): reading twice is harmless, and the engine's transport
+        retries a timeout, 429 or 5xx on a read but not a reset (see the README)."""
+        tries = self.settings.limits.retries + 1 if method == "GET" else 1
+        for attempt in range(tries):
+            try:
+                return await super().request(method, path, ok=ok, **kwargs)
+            except (httpx.NetworkError, httpx.RemoteProtocolError):  # a reset, not a timeout
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # ---- writing -----------------------------------------------------------------------
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The base's ``call``; a write answered 2xx with something that is not JSON may have
+        taken effect: retryable, so the applier reads back before anything is sent again."""
+        try:
+            return await super().call(method, path, **kwargs)
+        except WorkDriveError as exc:
+            if method == "GET" or exc.status is None or exc.status >= 400:
+                raise
+            raise write.malformed(f"{method} {path}", "something that is not JSON", exc.status) from exc
+
+    async def verify(self, op: Operation) -> bool:
+        return await write.verify(self, op)
+
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
 

@@ -13,6 +13,7 @@ API_KEY_HEADER = "X-API-KEY"
 
 # ---- users -------------------------------------------------------------------------------
 USERS = "/users"                        # GET ?cur_page&per_page[&department&location] -> {users, meta}
+USER_SUPERVISORS = "/users/supervisors"  # GET ?cur_page&per_page[&userId] -> {users: [{id,email,firstName,lastName}], meta}
 USER_ADD = "/users/add"                 # POST one user (teamform uses bulk-create instead)
 USER = "/users/{id}"                    # PATCH {firstName,lastName,designation,status,reportsTo}; DELETE
 USERS_BULK_CREATE = "/users/bulk-create"  # POST {data: [user, ...]} -> [user, ...]
@@ -35,10 +36,16 @@ LOCATION_MEMBERS = "/locations/{id}/members"      # POST {addMembers: [ids], rem
 SECURITY_GROUPS = "/security_groups"    # GET paged -> {groups: [{id,name,memberCount}], meta}
 GROUP_MEMBERS = "/security_groups/{id}/members"   # POST {ids}; DELETE {ids}
                                         # CHOICE: the doc's path ends in a stray "}";
-                                        # CHOICE: GET (paged, {users, meta}) lists the members
+                                        # NOT IN THE DOC: GET (paged, {users, meta}) lists the members.
+                                        # A 404 to it: the group's members cannot be read, and the
+                                        # file's members of that group are left alone (a warning)
 
 # ---- paging and batches ------------------------------------------------------------------
-MAX_PER_PAGE = 100      # CHOICE: the largest page the service serves (the doc's default is 10)
+#: NOTES.md: cur_page/per_page with meta.totalPages; the doc's meta also has totalResults,
+#: curPage, perPage and nextPage (all integers in its examples)
+PAGE_PARAM, SIZE_PARAM = "cur_page", "per_page"
+DEFAULT_PER_PAGE = 10   # the doc's default per_page
+MAX_PER_PAGE = 100      # CHOICE: the largest page the service serves (the doc gives no maximum)
 MAX_BATCH = 100         # CHOICE: the most items one bulk or member-list call takes
 
 # ---- values ------------------------------------------------------------------------------

@@ -6,17 +6,18 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from teamform.provider import Finding, Operation, Ref, State, error, norm_email, note
+from teamform.provider import Finding, Operation, Ref, State, error, norm_email, note, warning
 
-from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, USER, target, when
+from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, UNLISTED, USER, target, when
+from .settings import who_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import WorkDriveProvider
 
 
 # ---- findings -----------------------------------------------------------------------------
-def check(desired: State, live: State) -> list[Finding]:
-    issues = _unknown_groups(desired, live)
+def check(p: "WorkDriveProvider", desired: State, live: State) -> list[Finding]:
+    issues = _unknown_groups(p, desired, live) + _unlisted_groups(p, live)
     members = {target(r, DEPARTMENT) for r in desired.of_kind(DEPT_MEMBER)}
     for dept in desired.of_kind(DEPARTMENT):
         if dept.key not in members and dept.ref not in live:
@@ -35,10 +36,11 @@ def check(desired: State, live: State) -> list[Finding]:
     return issues
 
 
-def _unknown_groups(desired: State, live: State) -> list[Finding]:
+def _unknown_groups(p: "WorkDriveProvider", desired: State, live: State) -> list[Finding]:
     known = sorted(r.key for r in live.of_kind(GROUP))
     issues = []
-    for name in sorted({target(r, GROUP) for r in desired.of_kind(GROUP_MEMBER)}):
+    named = {target(r, GROUP) for r in desired.of_kind(GROUP_MEMBER)} | set(p.settings.security_groups)
+    for name in sorted(named):
         if Ref(GROUP, name) in live:
             continue
         close = difflib.get_close_matches(name, known, n=1)
@@ -49,8 +51,27 @@ def _unknown_groups(desired: State, live: State) -> list[Finding]:
     return issues
 
 
+def _unlisted_groups(p: "WorkDriveProvider", live: State) -> list[Finding]:
+    """The file names a group whose member list answered 404 (the document has no such
+    endpoint): its membership is neither read nor changed, and the plan says so."""
+    issues = []
+    for name in sorted(set(live.facts.get(UNLISTED, ())) & set(p.settings.security_groups)):
+        count = len(who_of(p.ctx.directory, p.settings.security_groups[name]))
+        issues.append(warning(
+            f"WorkDrive answered 404 to the member list of security group '{name}' (GET "
+            f"/security_groups/{{id}}/members, which the WorkDrive document does not have): its members "
+            f"cannot be read, so the {count} people the file puts in it are neither added nor removed; "
+            "check them in WorkDrive", f"{GROUP}[{name}]"))
+    return issues
+
+
 def annotate(p: "WorkDriveProvider", op: Operation) -> None:
-    """Say why an archived user is deleted now: listed under delete, or past the grace period."""
+    """Say what creating an archived or blocked user takes (two calls), and why an archived user
+    is deleted now: listed under delete, or past the grace period."""
+    if op.kind == USER and op.action == "create" and op.after.attrs.get("status") != "ACTIVE":
+        op.summary = (f"created, then set to {op.after.attrs['status']} (WorkDrive creates every user invited, "
+                      "with an onboarding email)")
+        return
     if op.kind != USER or op.action != "delete" or op.before.attrs.get("status") != "ARCHIVE":
         return
     if op.key in {norm_email(e) for e in p.settings.delete}:

@@ -3,18 +3,22 @@
 
 Reading: department and location membership come from the users list (each user names one
 department and one location); heads from each department's ``admins``; security-group members
-from one paged list per group. The base's ``pages()`` follows each list to
-``meta.totalResults``: a page that fails, an answer without ``meta``, or fewer items than it says
-raises ``IncompleteRead``, and the plan for the service is aborted.
+from one paged list per group (an endpoint the document does not have: a 404 leaves that
+group's members alone, with a warning). The base's ``pages()`` follows each list as
+``WorkDrivePages`` says: a page that fails, an answer without ``meta``, fewer items than
+``meta.totalResults``, an item listed twice or a list that does not end raises
+``IncompleteRead``, and the plan for the service is aborted. A field of the wrong shape (a list
+where an email is expected) is an ``IncompleteRead`` naming the list and the field.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
 
-from teamform.provider import IncompleteRead, NumberedPages, Ref, Resource, State, norm_email
+from teamform.provider import IncompleteRead, Page, Ref, Resource, State, norm_email
 
 from . import api
 from .settings import placements, who_of
@@ -48,74 +52,215 @@ def when(stamp: str | None) -> dt.datetime | None:
         return None
 
 
-def listing(key: str, size: int) -> NumberedPages:
-    """WorkDrive's paging: ``?cur_page=N&per_page=S``, the items under ``key``, the count in
-    ``meta.totalResults``."""
-    return NumberedPages(key, total="meta.totalResults", size=size, page_param="cur_page", size_param="per_page")
+@dataclass
+class WorkDrivePages:
+    """WorkDrive's paging (NOTES.md): ``?cur_page=N&per_page=S``, the items under ``items``, and
+    ``meta.totalPages`` (when to stop) and ``meta.totalResults`` (how many to expect).
+
+    Robust to a service that differs from the document: one that answers everything at once, or
+    pages with its own size (smaller or larger) whatever ``per_page`` asks, reads the same (``totalPages`` says how
+    many pages); one that ignores ``cur_page`` repeats what was read already, and an item listed
+    twice (the same id on two pages: the list moved while it was read, or the paging is ignored)
+    is an incomplete read, as is a list that goes on past the ``totalPages`` its first page gave."""
+
+    items: str
+    per_page: int
+    #: what the base's ``pages()`` takes for the page size: 0, so that a service paging with a
+    #: larger size than ``per_page`` asked is not taken for one that does not page (its
+    #: ``totalPages`` says whether more follow, not the size of its pages)
+    size: int = 0
+    asked: int = 0
+    first_pages: int | None = None
+    ids: set = field(default_factory=set)
+
+    def params(self, index: int, seen: int) -> dict[str, Any]:
+        self.asked = index + 1
+        return {api.PAGE_PARAM: self.asked, api.SIZE_PARAM: self.per_page}
+
+    def parse(self, body: Any) -> Page:
+        if not isinstance(body, dict):
+            raise TypeError(f"the answer is {type(body).__name__}, not an object with '{self.items}' and 'meta'")
+        items = body.get(self.items)
+        if not isinstance(items, list):
+            raise TypeError(f"'{self.items}' is {type(items).__name__}, not a list")
+        meta = body.get("meta")
+        if not isinstance(meta, dict):
+            raise TypeError(f"'meta' is {type(meta).__name__}, not an object with totalPages")
+        pages, total = _count(meta, "totalPages"), _count(meta, "totalResults")
+        if pages is None and total is None:
+            raise ValueError("'meta' has neither totalPages nor totalResults")
+        if self.first_pages is None:
+            self.first_pages = pages
+        elif pages is not None and self.asked > max(self.first_pages, 1) + 1:
+            raise ValueError(f"page {self.asked} still says more follow, past the {self.first_pages} "
+                             "pages the first answer gave: the list does not end")
+        for item in items:
+            key = item.get("id") if isinstance(item, dict) else None
+            if isinstance(key, str):
+                if key in self.ids:
+                    raise ValueError(f"'{self.items}' lists {key} twice (on page {self.asked} again): the "
+                                     "list moved while it was read, or the service ignores cur_page")
+                self.ids.add(key)
+        return Page(items, total, more=self.asked < pages if pages is not None else None)
+
+
+def _count(meta: dict[str, Any], name: str) -> int | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise ValueError(f"'meta.{name}' is {value!r}, not a count")
+    return int(value)
+
+
+def listing(key: str, size: int) -> WorkDrivePages:
+    return WorkDrivePages(key, size)
+
+
+class Shape(IncompleteRead):
+    """An answer with a field of the wrong shape: the read cannot be trusted."""
+
+
+def field_of(item: Any, name: str, types: tuple[type, ...], what: str, *, required: bool = False) -> Any:
+    """``item[name]`` if it is one of ``types`` (or absent/null when not required), else ``Shape``
+    naming the service, the list and the field."""
+    if not isinstance(item, dict):
+        raise Shape(f"WorkDrive: {what} holds {JSON_TYPES.get(type(item), type(item).__name__)}, not an object")
+    value = item.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        want = " or ".join(JSON_TYPES.get(t, t.__name__) for t in types)
+        got = JSON_TYPES.get(type(value), type(value).__name__)
+        raise Shape(f"WorkDrive: {what} has {name} = {str(value)[:60]!r} ({got}), not {want}")
+    return value
+
+
+JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list",
+              dict: "an object", type(None): "null"}
 
 
 # ---- live ---------------------------------------------------------------------------------
-async def fetch(p: "WorkDriveProvider") -> State:
-    """Every list, whole; the service ids go to ``p.ids`` for the writers."""
+#: the lists each kind is read from (a read-back reads only these)
+ALL = ("users", "departments", "locations", "groups")
+NEEDS = {USER: ("users",), DEPARTMENT: ("departments",), DEPT_MEMBER: ("users", "departments"),
+         LOCATION: ("locations",), LOC_MEMBER: ("users", "locations"), GROUP: ("groups",),
+         GROUP_MEMBER: ("groups",)}
+PATHS = {"users": api.USERS, "departments": api.DEPARTMENTS, "locations": api.LOCATIONS,
+         "groups": api.SECURITY_GROUPS}
+UNLISTED = "unlisted_groups"  # State.facts: groups whose member list answered 404
+
+
+async def fetch(p: "WorkDriveProvider", parts: Sequence[str] = ALL, group: str | None = None) -> State:
+    """Every list, whole (``parts``: only these lists, and with ``group`` only that group's
+    members, for a cheap read-back); the service ids go to ``p.ids`` for the writers."""
     size = p.settings.page_size
-    users, depts, locs, groups = await asyncio.gather(
-        *(p.pages(path, listing(key, size), what=key) for path, key in (
-            (api.USERS, "users"), (api.DEPARTMENTS, "departments"), (api.LOCATIONS, "locations"),
-            (api.SECURITY_GROUPS, "groups"))))
-    grouped = await asyncio.gather(*(
-        p.pages(api.GROUP_MEMBERS.format(id=g["id"]), listing("users", size), what=f"the members of {g['name']}")
-        for g in groups))
-    p.ids.clear()
+    read = await asyncio.gather(*(p.pages(PATHS[part], listing(part, size), what=f"the {part} list")
+                                  for part in parts))
+    got = dict(zip(parts, read))
+    if tuple(parts) == ALL:
+        p.ids.clear()
     state = State()
-    _read_users(p, state, users)
-    _read_places(p, state, users, depts, locs)
-    for group, members in zip(groups, grouped):
-        state.add(Resource(GROUP, group["name"], id=group["id"], display=group["name"]))
-        p.ids[(GROUP, group["name"])] = group["id"]
-        for m in members:
-            state.add(member(GROUP_MEMBER, group["name"], m["email"]))
+    if "users" in got:
+        _read_users(p, state, got["users"])
+    for part, kind in (("departments", DEPARTMENT), ("locations", LOCATION)):
+        if part in got:
+            _read_named(p, state, got[part], kind)
+    if "users" in got:
+        _read_memberships(p, state, got["users"], got.get("departments"), got.get("locations"))
+    if "groups" in got:
+        await _read_groups(p, state, got["groups"], group)
     return state
 
 
-def _read_users(p: "WorkDriveProvider", state: State, users: list[dict[str, Any]]) -> None:
-    by_id = {u["id"]: u for u in users}
+async def _read_groups(p: "WorkDriveProvider", state: State, groups: list[Any], only: str | None) -> None:
+    named = [g for g in groups if only is None or field_of(g, "name", (str,), "a security group") == only]
+    for g in groups:
+        gid = field_of(g, "id", (str, int), "a security group", required=True)
+        name = field_of(g, "name", (str,), "a security group", required=True)
+        state.add(Resource(GROUP, name, id=gid, display=name))
+        p.ids[(GROUP, name)] = gid
+    listed = await asyncio.gather(*(_group_members(p, g) for g in named))
+    state.facts[UNLISTED] = sorted(g["name"] for g, members in zip(named, listed) if members is None)
+    for g, members in zip(named, listed):
+        for m in members or []:
+            email = field_of(m, "email", (str,), f"the members of {g['name']}", required=True)
+            state.add(member(GROUP_MEMBER, g["name"], email))
+
+
+async def _group_members(p: "WorkDriveProvider", group: dict[str, Any]) -> list[Any] | None:
+    """A group's members, or ``None`` when the service has no member list (404 on the first
+    page: the document has no such endpoint)."""
+    paging = listing("users", p.settings.page_size)
+    try:
+        return await p.pages(api.GROUP_MEMBERS.format(id=group["id"]), paging, what=f"the members of {group['name']}")
+    except IncompleteRead as exc:
+        if exc.status == 404 and paging.asked == 1:
+            return None
+        raise
+
+
+def _read_users(p: "WorkDriveProvider", state: State, users: list[Any]) -> None:
+    by_id = {field_of(u, "id", (str, int), "the users list", required=True): u for u in users}
     for u in users:
-        boss = by_id.get(u.get("reportsTo") or "")
+        email = field_of(u, "email", (str,), "the users list", required=True)
+        boss = by_id.get(field_of(u, "reportsTo", (str, int), f"user {email}"))
         boss_email = norm_email(boss["email"]) if boss else None
-        status = u.get("status") or "ACTIVE"
+        status = field_of(u, "status", (str,), f"user {email}") or "ACTIVE"
         pending = status in api.PENDING_STATUSES
-        attrs = {"first_name": u.get("firstName") or "", "last_name": u.get("lastName") or "",
-                 "designation": u.get("designation"), "status": "ACTIVE" if pending else status,
-                 "reports_to": boss_email}
-        state.add(Resource(USER, norm_email(u["email"]), attrs=attrs,
-                           refs=(Ref(USER, boss_email),) if boss_email else (), person=u["email"],
-                           display=u["email"], id=u["id"], pending=pending,
+        attrs = {"first_name": field_of(u, "firstName", (str,), f"user {email}") or "",
+                 "last_name": field_of(u, "lastName", (str,), f"user {email}") or "",
+                 "designation": field_of(u, "designation", (str,), f"user {email}"),
+                 "status": "ACTIVE" if pending else status, "reports_to": boss_email}
+        state.add(Resource(USER, norm_email(email), attrs=attrs,
+                           refs=(Ref(USER, boss_email),) if boss_email else (), person=email,
+                           display=email, id=u["id"], pending=pending,
                            meta={"updated_at": u.get("updatedAt"), "status": status}))
-        p.ids[(USER, norm_email(u["email"]))] = u["id"]
+        p.ids[(USER, norm_email(email))] = u["id"]
 
 
-def _read_places(p: "WorkDriveProvider", state: State, users: list[dict[str, Any]], depts: list[dict[str, Any]],
-                 locs: list[dict[str, Any]]) -> None:
-    dept_by_id = {d["id"]: d for d in depts}
-    loc_by_id = {x["id"]: x for x in locs}
-    for table, kind in ((depts, DEPARTMENT), (locs, LOCATION)):
-        for item in table:
-            state.add(Resource(kind, item["name"], id=item["id"], display=item["name"]))
-            p.ids[(kind, item["name"])] = item["id"]
+def _read_named(p: "WorkDriveProvider", state: State, table: list[Any], kind: str) -> None:
+    for item in table:
+        item_id = field_of(item, "id", (str, int), f"the {kind} list", required=True)
+        name = field_of(item, "name", (str,), f"the {kind} list", required=True)
+        state.add(Resource(kind, name, id=item_id, display=name))
+        p.ids[(kind, name)] = item_id
+
+
+def place_id(value: Any, what: str) -> Any:
+    """A user's department or location: an id, or an object with one (the document shows
+    ``department`` as a string and ``location`` as an object), or nothing."""
+    if isinstance(value, dict):
+        return field_of(value, "id", (str, int), what) if value else None
+    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
+        return value or None
+    raise Shape(f"WorkDrive: {what} is {JSON_TYPES.get(type(value), type(value).__name__)}, not an id or an object "
+                "with one")
+
+
+def _read_memberships(p: "WorkDriveProvider", state: State, users: list[dict[str, Any]],
+                      depts: list[dict[str, Any]] | None, locs: list[dict[str, Any]] | None) -> None:
+    dept_by_id = {d["id"]: d for d in depts or []}
+    loc_by_id = {x["id"]: x for x in locs or []}
     for u in users:
-        dept_id = u.get("department")
-        loc_id = (u.get("location") or {}).get("id")
-        if dept_id:
+        email = u["email"]
+        dept_id = place_id(u.get("department"), f"the department of {email}")
+        loc_id = place_id(u.get("location"), f"the location of {email}")
+        p.ids[("user_department", norm_email(email))] = dept_id  # None: in no department (now)
+        head = False
+        if dept_id and depts is not None:
             dept = dept_by_id.get(dept_id)
             if dept is None:
-                raise IncompleteRead(f"{u['email']} is in department {dept_id}, missing from the department list")
-            head = any(a.get("id") == u["id"] for a in dept.get("admins") or [])
-            p.ids[("user_department", norm_email(u["email"]))] = dept_id
-            state.add(member(DEPT_MEMBER, dept["name"], u["email"], head=head))
-        if loc_id:
+                raise IncompleteRead(f"{email} is in department {dept_id}, missing from the department list")
+            admins = field_of(dept, "admins", (list,), f"department {dept['name']}") or []
+            head = any(field_of(a, "id", (str, int), f"the heads of {dept['name']}") == u["id"] for a in admins)
+            state.add(member(DEPT_MEMBER, dept["name"], email, head=head))
+        if depts is not None:
+            p.ids[("user_is_head", norm_email(email))] = head
+        if loc_id and locs is not None:
             if loc_id not in loc_by_id:
-                raise IncompleteRead(f"{u['email']} is in location {loc_id}, missing from the location list")
-            state.add(member(LOC_MEMBER, loc_by_id[loc_id]["name"], u["email"]))
+                raise IncompleteRead(f"{email} is in location {loc_id}, missing from the location list")
+            state.add(member(LOC_MEMBER, loc_by_id[loc_id]["name"], email))
 
 
 # ---- desired ------------------------------------------------------------------------------
@@ -140,7 +285,8 @@ def desired(p: "WorkDriveProvider", live: State) -> State:
         if res.attrs["reports_to"] not in keep:  # their supervisor is leaving as well
             res.attrs["reports_to"], res.refs = None, ()
         state.add(res)
-    _places(p, state, dept, head, loc, groups)
+    unlisted = set(live.facts.get(UNLISTED, ()))  # their members cannot be read: left alone (check warns)
+    _places(p, state, dept, head, loc, {n: m for n, m in groups.items() if n not in unlisted})
     for res in live.of_kind(GROUP_MEMBER):  # groups the file does not name are left alone
         if target(res, GROUP) not in groups and target(res, USER) in keep:
             state.add(res)

@@ -17,7 +17,7 @@ import httpx
 
 from teamform.provider import Operation, ProviderError, Resource, json_body, norm_email
 
-from . import api
+from . import api, read
 from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, MEMBERSHIP, USER, target
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,10 +45,25 @@ class WorkDriveError(ProviderError):
         return cls.from_http(response, f"WorkDrive {code}: {text}", code=code, details=details)
 
 
+def malformed(what: str, detail: str, status: int | None = None) -> WorkDriveError:
+    """A 2xx answer to a write that is not of the documented shape: the write may well have taken
+    effect, so it is retryable (the applier reads back before anything is sent again)."""
+    return WorkDriveError(f"WorkDrive answered {what} with {detail}; whether it took effect is read back",
+                          status=status, code="MALFORMED_ANSWER", retryable=True)
+
+
+def _object_id(answer: Any, what: str) -> Any:
+    """The ``id`` of a created department or location, or ``malformed``."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), (str, int)) or isinstance(answer["id"], bool):
+        got = type(answer.get("id") if isinstance(answer, dict) else answer).__name__
+        raise malformed(what, f"no id (got {got})")
+    return answer["id"]
+
+
 async def _id(p: "WorkDriveProvider", kind: str, key: str, *, missing_ok: bool = False) -> Any:
-    """The service id of a ``kind`` named ``key`` (read again once if it is not known yet)."""
+    """The service id of a ``kind`` named ``key`` (read its list again once if it is not known yet)."""
     if (kind, key) not in p.ids:
-        await p.fetch()  # created since we last read (or a saved plan): read again once
+        await read.fetch(p, read.NEEDS[kind])  # created since we last read (or a saved plan)
     if (kind, key) not in p.ids and not missing_ok:
         raise WorkDriveError(f"WorkDrive has no {kind} '{key}' (changed since the plan?)", code="NOT_FOUND")
     return p.ids.get((kind, key))
@@ -56,6 +71,30 @@ async def _id(p: "WorkDriveProvider", kind: str, key: str, *, missing_ok: bool =
 
 async def _user_ids(p: "WorkDriveProvider", ops: Sequence[Operation]) -> list[Any]:
     return [await _id(p, USER, target(op.resource, USER)) for op in ops]
+
+
+async def _leaving_ids(p: "WorkDriveProvider", ops: Sequence[Operation]) -> list[Any]:
+    """The ids of users leaving a department, location or group; a user who no longer exists
+    has left everything already (deleting a user removes their memberships): left out."""
+    ids = [await _id(p, USER, target(op.resource, USER), missing_ok=True) for op in ops]
+    return [i for i in ids if i is not None]
+
+
+# ---- read-back ----------------------------------------------------------------------------
+async def verify(p: "WorkDriveProvider", op: Operation, attempts: int = 3) -> bool:
+    """After a write whose answer was lost: does the service hold its outcome? Reads only the
+    lists the operation's kind lives in (one group's members for a group membership), and tries
+    the read again when it fails, so a failed read-back does not become a blind repeat."""
+    group = target(op.resource, GROUP) if op.kind == GROUP_MEMBER else None
+    for attempt in range(attempts):
+        try:
+            live = await read.fetch(p, read.NEEDS[op.kind], group)
+        except (ProviderError, httpx.HTTPError):
+            if attempt == attempts - 1:
+                raise
+            continue
+        return op.holds_in(live)
+    return False  # pragma: no cover - the loop returns or raises
 
 
 # ---- one operation ------------------------------------------------------------------------
@@ -72,36 +111,60 @@ async def apply(p: "WorkDriveProvider", op: Operation) -> None:
 
 
 async def _update_user(p: "WorkDriveProvider", op: Operation) -> None:
-    before, after = op.before.attrs, op.after.attrs
+    body = await _changes(p, op.before.attrs, op.after.attrs)
+    if body:
+        await p.call("PATCH", api.USER.format(id=op.before.id), json=body)
+
+
+async def _changes(p: "WorkDriveProvider", before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH body that takes a user from ``before`` to ``after`` (changed fields only;
+    reportsTo as an id)."""
     body = {api_name: after[name] for name, api_name in USER_FIELDS.items() if after[name] != before.get(name)}
     if after["reports_to"] != before.get("reports_to"):
         body["reportsTo"] = await _id(p, USER, after["reports_to"]) if after["reports_to"] else None
-    await p.call("PATCH", api.USER.format(id=op.before.id), json=body)
+    return body
 
 
-async def _create_named(p: "WorkDriveProvider", path: str, body: dict[str, Any]) -> Any:
-    """Create a department or location; its name already taken means a create whose answer was
-    lost took effect: done."""
+async def _existing(p: "WorkDriveProvider", op: Operation) -> Any:
+    """A create tried before in this run (its answer was lost, or it failed half-way): the id of
+    what the service already holds under the same name, read first so nothing is made twice."""
+    if op.id not in p.tried:
+        p.tried.add(op.id)
+        return None
     try:
-        return await p.call("POST", path, json=body)
+        await read.fetch(p, read.NEEDS[op.kind])
+    except (ProviderError, httpx.HTTPError) as exc:  # not known: not sent again now; the applier reads back
+        raise WorkDriveError(f"WorkDrive: could not read whether {op.label} exists before creating it again "
+                             f"({exc})", code="READ_BACK_FAILED", retryable=True) from exc
+    return p.ids.get((op.kind, op.key))
+
+
+async def _create_named(p: "WorkDriveProvider", op: Operation, path: str, body: dict[str, Any]) -> Any:
+    """Create a department or location and return its id, or ``None`` when it exists already
+    (a create whose answer was lost took effect): found by name before a retry is sent, and
+    ``NAME_EXISTS`` from the service means the same."""
+    if await _existing(p, op) is not None:
+        return None
+    try:
+        made = await p.call("POST", path, json=body)
     except WorkDriveError as exc:
         if exc.code == "NAME_EXISTS":
             raise WorkDriveError(exc.message, code=exc.code, already_done=True) from exc
         raise
+    made_id = _object_id(made, f"POST {path} ({op.key})")
+    p.ids[(op.kind, op.key)] = made_id
+    return made_id
 
 
 async def _create_department(p: "WorkDriveProvider", op: Operation) -> None:
     heads = op.after.meta.get("heads", [])
-    members = [{"id": await _id(p, USER, e), "isAdmin": True, "isDepartmentHead": False,
-                "existingDept": p.ids.get(("user_department", e))} for e in heads]
-    made = await _create_named(p, api.DEPARTMENTS, {"name": op.key, "members": members})
-    p.ids[(DEPARTMENT, op.key)] = made["id"]
-    p.seeded.update((op.key, e) for e in heads)  # not when it existed: then they join by their own operations
+    members = [_entry(p, e, await _id(p, USER, e), True) for e in heads]
+    if await _create_named(p, op, api.DEPARTMENTS, {"name": op.key, "members": members}) is not None:
+        p.seeded.update((op.key, e) for e in heads)  # not when it existed: then they join by their own operations
 
 
 async def _create_location(p: "WorkDriveProvider", op: Operation) -> None:
-    made = await _create_named(p, api.LOCATIONS, {"name": op.key})
-    p.ids[(LOCATION, op.key)] = made["id"]
+    await _create_named(p, op, api.LOCATIONS, {"name": op.key})
 
 
 async def _delete_place(p: "WorkDriveProvider", op: Operation) -> None:
@@ -147,9 +210,11 @@ async def apply_batch(p: "WorkDriveProvider", ops: Sequence[Operation]) -> Resul
 
 
 async def _read_back(p: "WorkDriveProvider", ops: Sequence[Operation], exc: BaseException) -> Results:
-    """A bulk call failed in a way that may have taken effect: one read for the whole batch."""
+    """A bulk call failed in a way that may have taken effect: one read of the lists its kind
+    lives in for the whole batch (what does not hold goes to the applier's own read-back and retry)."""
+    group = target(ops[0].resource, GROUP) if ops[0].kind == GROUP_MEMBER else None
     try:
-        live = await p.fetch()
+        live = await read.fetch(p, read.NEEDS[ops[0].kind], group)
     except (ProviderError, httpx.HTTPError):
         return [exc] * len(ops)
     return [None if op.holds_in(live) else exc for op in ops]
@@ -167,26 +232,63 @@ async def _user_body(p: "WorkDriveProvider", op: Operation) -> dict[str, Any]:
 
 
 async def _create_users(p: "WorkDriveProvider", ops: list[Operation]) -> Results:
+    """One bulk create; then what creating cannot set (a status: every new user is invited).
+    A user who exists already (a retry of a create whose answer was lost, found by reading before
+    the retry is sent, or ``EMAIL_EXISTS``) is not created again but brought to what the plan says."""
+    taken = {op.key for op in ops if await _existing(p, op) is not None}
+    fresh = [op for op in ops if op.key not in taken]
     try:
-        await _bulk_create(p, ops)
-        return [None] * len(ops)
+        if fresh:
+            await _bulk_create(p, fresh)
     except WorkDriveError as exc:
-        if exc.code != "EMAIL_EXISTS":
+        if exc.code != "EMAIL_EXISTS" and exc.status != 409:
             raise
-        taken = {norm_email(e) for e in exc.details.get("emails") or []}
-    rest = [op for op in ops if op.key not in taken]
-    if rest:
-        await _bulk_create(p, rest)
-    live = await p.fetch()  # the taken ones: done if the service already holds them as planned
-    return [None if op.key not in taken or op.holds_in(live) else WorkDriveError(
-        f"WorkDrive EMAIL_EXISTS: {op.key} already exists with other details; the next plan shows the "
-        "update", code="EMAIL_EXISTS") for op in ops]
+        live = await read.fetch(p, read.NEEDS[USER])
+        exists = {op.key for op in fresh if live.get(op.resource.ref) is not None}
+        if not exists:
+            raise
+        taken |= exists
+        rest = [op for op in fresh if op.key not in exists]
+        if rest:
+            await _bulk_create(p, rest)
+    return await _settle(p, ops, taken)
+
+
+async def _settle(p: "WorkDriveProvider", ops: list[Operation], taken: set[str]) -> Results:
+    """Bring each created user to the planned attributes: a new user is invited, so a planned
+    ARCHIVE or BLOCKED is set now (else the next plan would change it again); a user who existed
+    gets whatever differs. One result per operation: a failed PATCH fails only its user."""
+    live = await read.fetch(p, read.NEEDS[USER]) if taken else None
+    results: Results = []
+    for op in ops:
+        try:
+            if op.key in taken:
+                have = live.get(op.resource.ref) if live is not None else None
+                if have is None:
+                    raise WorkDriveError(f"WorkDrive: {op.key} exists (EMAIL_EXISTS) but is not in the users list",
+                                         code="EMAIL_EXISTS", retryable=True)
+                body, user_id = await _changes(p, have.attrs, op.after.attrs), have.id
+            else:
+                body = await _changes(p, {**op.after.attrs, "status": "ACTIVE"}, op.after.attrs)
+                user_id = await _id(p, USER, op.key) if body else None
+            if body:
+                await p.call("PATCH", api.USER.format(id=user_id), json=body)
+            results.append(None)
+        except (ProviderError, httpx.HTTPError) as exc:
+            results.append(exc)
+    return results
 
 
 async def _bulk_create(p: "WorkDriveProvider", ops: list[Operation]) -> None:
     created = await p.call("POST", api.USERS_BULK_CREATE, json={"data": [await _user_body(p, o) for o in ops]})
-    for user in created or []:
-        p.ids[(USER, norm_email(user["email"]))] = user["id"]
+    what = f"POST {api.USERS_BULK_CREATE}"
+    if not isinstance(created, list):
+        raise malformed(what, f"{type(created).__name__}, not the list of created users")
+    for user in created:
+        email = user.get("email") if isinstance(user, dict) else None
+        if not isinstance(email, str) or not isinstance(user.get("id"), (str, int)):
+            raise malformed(what, "a created user without an email or id")
+        p.ids[(USER, norm_email(email))] = user["id"]
 
 
 async def _delete_users(p: "WorkDriveProvider", ops: list[Operation]) -> None:
@@ -208,9 +310,18 @@ async def _delete_users(p: "WorkDriveProvider", ops: list[Operation]) -> None:
 
 # ---- departments --------------------------------------------------------------------------
 async def _entries(p: "WorkDriveProvider", ops: Sequence[Operation], head: bool | None = None) -> list[dict[str, Any]]:
-    return [{"id": uid, "isAdmin": op.after.attrs["head"] if head is None else head, "isDepartmentHead": False,
-             "existingDept": p.ids.get(("user_department", target(op.after, USER)))}
+    return [_entry(p, target(op.after, USER), uid, op.after.attrs["head"] if head is None else head)
             for op, uid in zip(ops, await _user_ids(p, ops))]
+
+
+def _entry(p: "WorkDriveProvider", email: str, user_id: Any, admin: bool) -> dict[str, Any]:
+    """One user in a department's member or head list, as the document describes it: whether
+    they will head it (isAdmin), their department now (existingDept, left out when they have
+    none) and whether they head it (isDepartmentHead: "already head of another department")."""
+    entry = {"id": user_id, "isAdmin": admin, "isDepartmentHead": bool(p.ids.get(("user_is_head", email)))}
+    if p.ids.get(("user_department", email)):
+        entry["existingDept"] = p.ids[("user_department", email)]
+    return entry
 
 
 async def _add_to_department(p: "WorkDriveProvider", ops: list[Operation]) -> None:
@@ -234,9 +345,9 @@ async def _remove_from_department(p: "WorkDriveProvider", ops: list[Operation]) 
     dying = name not in _wanted_departments(p)
     heads = [op for op in ops if op.before.attrs.get("head")] if dying else []
     plain = [op for op in ops if op not in heads]
-    if plain:
-        await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept),
-                     json={"removeMembers": await _user_ids(p, plain)})
+    leaving = await _leaving_ids(p, plain)
+    if leaving:
+        await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept), json={"removeMembers": leaving})
     if heads:  # a department always has a head: its last heads leave with it (after everyone else)
         await _delete_place(p, Operation(ops[0].service, "delete", DEPARTMENT, name,
                                          before=Resource(DEPARTMENT, name, id=dept)))
@@ -254,11 +365,14 @@ async def _location_members(p: "WorkDriveProvider", ops: list[Operation]) -> Non
     loc = await _id(p, LOCATION, name, missing_ok=remove)
     if loc is None:
         return  # the location is gone, and its members with it
-    field = "removeMembers" if remove else "addMembers"
-    await p.call("POST", api.LOCATION_MEMBERS.format(id=loc), json={field: await _user_ids(p, ops)})
+    ids = await (_leaving_ids if remove else _user_ids)(p, ops)
+    if ids:
+        await p.call("POST", api.LOCATION_MEMBERS.format(id=loc), json={"removeMembers" if remove else "addMembers": ids})
 
 
 async def _group_members(p: "WorkDriveProvider", ops: list[Operation]) -> None:
+    remove = ops[0].action == "delete"
     group = await _id(p, GROUP, target(ops[0].resource, GROUP))
-    method = "DELETE" if ops[0].action == "delete" else "POST"
-    await p.call(method, api.GROUP_MEMBERS.format(id=group), json={"ids": await _user_ids(p, ops)})
+    ids = await (_leaving_ids if remove else _user_ids)(p, ops)
+    if ids:
+        await p.call("DELETE" if remove else "POST", api.GROUP_MEMBERS.format(id=group), json={"ids": ids})

@@ -40,7 +40,7 @@ async def test_x_api_key_is_required(emu, headers):
 async def test_lists_are_paged_with_meta(emu):
     status, body = await call(emu, "GET", api.USERS, params={"cur_page": 2, "per_page": 2})
     assert status == 200 and [u["email"] for u in body["users"]] == ["other@x.com"]
-    assert body["meta"] == {"perPage": 2, "totalPages": 2, "totalResults": 3, "curPage": 2, "nextPage": None}
+    assert body["meta"] == {"perPage": 2, "totalPages": 2, "totalResults": 3, "curPage": 2, "nextPage": 0}
     status, body = await call(emu, "GET", api.USERS, params={"per_page": api.MAX_PER_PAGE + 1})
     assert (status, body["code"]) == (400, "VALIDATION_ERROR")
 
@@ -71,7 +71,7 @@ async def test_bulk_create_checks_reports_to_and_batch_size(emu):
 async def test_bulk_create_makes_invited_users(emu):
     status, body = await call(emu, "POST", api.USERS_BULK_CREATE,
                               json={"data": [{"email": "a@x.com", "firstName": "A", "reportsTo": uid(1)}]})
-    assert status == 201 and body[0]["status"] == "INVITED" and body[0]["reportsToObj"]["email"] == "head@x.com"
+    assert status == 201 and body[0]["status"] == "INVITED" and body[0]["reportsTo"] == uid(1)
 
 
 async def test_update_user_status_and_unknown_reports_to(emu):
@@ -86,7 +86,7 @@ async def test_a_department_is_created_with_its_head(emu):
     assert (status, body["code"]) == (400, "DEPARTMENT_HEAD_REQUIRED")
     status, body = await call(emu, "POST", api.DEPARTMENTS,
                               json={"name": "New", "members": [{"id": uid(2), "isAdmin": True}]})
-    assert status == 201 and [a["email"] for a in body["admins"]] == ["member@x.com"]
+    assert status == 201 and emu.state["departments"][body["id"]]["heads"] == [uid(2)]
     status, body = await call(emu, "POST", api.DEPARTMENTS, json={"name": "new", "members": [{"id": uid(2), "isAdmin": True}]})
     assert (status, body["code"]) == (409, "NAME_EXISTS")
 
@@ -110,7 +110,7 @@ async def test_head_swap_add_then_remove(emu):
     status, _ = await call(emu, "PATCH", api.DEPARTMENT_HEADS.format(id=uid(20)), json={"add": [{"id": uid(2)}]})
     assert status == 200
     status, body = await call(emu, "PATCH", api.DEPARTMENT_HEADS.format(id=uid(20)), json={"remove": uid(1)})
-    assert status == 200 and [a["email"] for a in body["admins"]] == ["member@x.com"]
+    assert status == 200 and emu.state["departments"][uid(20)]["heads"] == [uid(2)]
 
 
 async def test_a_department_with_members_cannot_be_deleted_heads_leave_with_it(emu):
@@ -135,7 +135,7 @@ async def test_locations_members_and_deletion(emu):
 
 async def test_security_groups_exist_only_and_take_id_lists(emu):
     status, body = await call(emu, "POST", api.SECURITY_GROUPS, json={"name": "New"})
-    assert (status, body["code"]) == (400, "VALIDATION_ERROR")
+    assert (status, body["message"]) == (404, "Cannot POST /api/security_groups")  # no such endpoint
     status, body = await call(emu, "POST", api.GROUP_MEMBERS.format(id="nope"), json={"ids": [uid(2)]})
     assert (status, body["code"]) == (404, "GROUP_NOT_FOUND")
     status, _ = await call(emu, "POST", api.GROUP_MEMBERS.format(id=uid(40)), json={"ids": [uid(2), uid(3)]})

@@ -37,6 +37,9 @@ class WorkDriveEmulator(Emulator):
     sandbox_credentials = {"api_key": "sandbox-workdrive-key"}
     #: list answers drop their last item this many times (a cut-short read, for tests)
     short_pages = 0
+    #: serve ``GET /security_groups/{id}/members`` (INVENTED: the document has no member list;
+    #: False answers 404 there, as a service that follows the document would)
+    group_member_list = True
 
     def seed(self) -> dict[str, Any]:
         """The sandbox's first state: drift from teams.example.yaml (see ``seed.py``)."""
@@ -64,19 +67,38 @@ class WorkDriveEmulator(Emulator):
                 try:
                     if request.headers.get(api.API_KEY_HEADER) != self.state["api_key"]:
                         raise Refusal("UNAUTHORIZED")
-                    with self.atomic():
+                    if request.method == "GET":
                         data = await handler(self, request)
+                    else:
+                        with self.atomic():
+                            data = await handler(self, request)
                 except Refusal as exc:
                     return self.refuse(exc)
                 return JSONResponse(data, status_code=status) if data is not None else Response(status_code=204)
             return run
 
-        return [Route("/api" + path, endpoint(handler, status), methods=[method])
-                for method, path, handler, status in [*users.ROUTES, *org.ROUTES]]
+        async def unknown(request: Request) -> Response:
+            # INVENTED: a route the API does not have answers 404 in the NestJS shape of its bodies
+            message = f"Cannot {request.method} {request.url.path}"
+            return JSONResponse({"statusCode": 404, "error": "Not Found", "code": "NOT_FOUND", "message": message},
+                                status_code=404)
+
+        def undocumented(run):
+            async def maybe(request: Request) -> Response:
+                return await (run if self.group_member_list else unknown)(request)
+            return maybe
+
+        routes = []
+        for method, path, handler, status in [*users.ROUTES, *org.ROUTES]:
+            run = endpoint(handler, status)
+            routes.append(Route("/api" + path, undocumented(run) if (method, path) == ("GET", api.GROUP_MEMBERS)
+                                else run, methods=[method]))
+        return [*routes, Route("/{path:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
-        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups")})
+        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups", "next_id")
+                               if k in self.state})
         try:
             yield
         except Refusal:
@@ -109,8 +131,9 @@ class WorkDriveEmulator(Emulator):
         if self.short_pages and chunk:
             self.short_pages -= 1
             chunk = chunk[:-1]
+        # INVENTED: nextPage is 0 on the last page (the document's examples show integers only)
         return {key: chunk, "meta": {"perPage": per, "totalPages": pages, "totalResults": total,
-                                     "curPage": cur, "nextPage": cur + 1 if cur < pages else None}}
+                                     "curPage": cur, "nextPage": cur + 1 if cur < pages else 0}}
 
     async def body(self, request: Request) -> dict[str, Any]:
         try:
@@ -145,9 +168,15 @@ class WorkDriveEmulator(Emulator):
         return next((u for u in self.users.values() if u["email"].lower() == low), None)
 
     def mini(self, user: dict[str, Any]) -> dict[str, Any]:
-        return {"id": user["id"], "firstName": user["firstName"], "lastName": user["lastName"],
-                "email": user["email"], "status": user["status"], "designation": user["designation"],
-                "department": user["department"]}
+        """A user inside another answer (heads, members, reportsToObj), as the document shows one:
+        designation and department are objects there (INVENTED: what is inside them)."""
+        dept = self.departments.get(user["department"] or "")
+        return {"id": user["id"], "firstName": user["firstName"], "lastName": user["lastName"], "picture": {},
+                "cover": {}, "color": "#4a90d9", "online": False, "availability": user.get("availability", 1),
+                "designation": {"name": user["designation"]} if user["designation"] else {},
+                "department": {"id": dept["id"], "name": dept["name"]} if dept else {},
+                "availabilityStatusText": "", "phone": user.get("phone") or "", "email": user["email"],
+                "status": user["status"]}
 
     def heads_ok(self, dept_ids: set[str | None]) -> None:
         """Refuse (and so roll back) if any of these departments is left without a head."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .records import Refusal
+from .records import ACTOR, OLD, ORG_ID, Refusal, check_type, now
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import WorkDriveEmulator
@@ -47,23 +47,42 @@ def _add_entries(emu: "WorkDriveEmulator", dept_id: str, entries: Any, field: st
         raise Refusal("VALIDATION_ERROR", f"{field} must be a list of {{id, isAdmin}}")
     if len(entries) > api.MAX_BATCH:
         raise Refusal("BATCH_TOO_LARGE")
+    for entry in entries:  # {id uuid, isAdmin boolean, existingDept uuid, isDepartmentHead boolean}
+        check_type(entry, "id", (str,), nullable=False)
+        check_type(entry, "existingDept", (str,))
+        check_type(entry, "isAdmin", (bool,))
+        check_type(entry, "isDepartmentHead", (bool,))
     touched: set[str | None] = set()
     for user, entry in zip(emu.known_users([e.get("id") for e in entries]), entries):
         touched |= emu.place(user, dept_id, bool(entry.get("isAdmin")))
     return touched
 
 
-def _dept_view(emu: "WorkDriveEmulator", dept: dict[str, Any], members: bool = False) -> dict[str, Any]:
-    inside = _members_of(emu, "department", dept["id"])
-    out = {"id": dept["id"], "name": dept["name"], "memberCount": len(inside),
-           "admins": [emu.mini(emu.users[h]) for h in dept["heads"]]}
-    if members:
-        out.update(departmentHeads=list(dept["heads"]), members=[emu.mini(u) for u in inside])
-    return out
+def _stamps(record: dict[str, Any]) -> dict[str, Any]:
+    """What every department and location answer carries (INVENTED: the values)."""
+    return {"createdAt": record.get("createdAt", OLD), "updatedAt": record.get("updatedAt", OLD),
+            "createdBy": ACTOR, "updatedBy": ACTOR}
+
+
+def _dept_item(emu: "WorkDriveEmulator", dept: dict[str, Any]) -> dict[str, Any]:
+    """A department in "Get All Departments"."""
+    return {"id": dept["id"], "name": dept["name"], "memberCount": len(_members_of(emu, "department", dept["id"])),
+            "admins": [emu.mini(emu.users[h]) for h in dept["heads"]]}
+
+
+def _dept_record(dept: dict[str, Any]) -> dict[str, Any]:
+    """A department as create, rename and the heads endpoint answer it."""
+    return {"id": dept["id"], **_stamps(dept), "orgId": ORG_ID, "type": "DEPARTMENT", "name": dept["name"]}
+
+
+def _dept_members(emu: "WorkDriveEmulator", dept: dict[str, Any]) -> dict[str, Any]:
+    """A department with its heads' ids and its members, as the members endpoints answer it."""
+    return {**_dept_record(dept), "departmentHeads": list(dept["heads"]),
+            "members": [emu.mini(u) for u in _members_of(emu, "department", dept["id"])]}
 
 
 async def list_departments(emu: "WorkDriveEmulator", request: Request) -> Any:
-    return emu.page(request, [_dept_view(emu, d) for d in emu.departments.values()], "departments")
+    return emu.page(request, [_dept_item(emu, d) for d in emu.departments.values()], "departments")
 
 
 async def create_department(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -73,16 +92,17 @@ async def create_department(emu: "WorkDriveEmulator", request: Request) -> Any:
     if not any(isinstance(m, dict) and m.get("isAdmin") for m in members):
         raise Refusal("DEPARTMENT_HEAD_REQUIRED", "a department is created with at least one head "
                       "(a member with isAdmin: true)")
-    dept = {"id": emu.new_id(), "name": name, "heads": []}
+    dept = {"id": emu.new_id(), "name": name, "heads": [], "createdAt": now(), "updatedAt": now()}
     emu.departments[dept["id"]] = dept
     emu.heads_ok(_add_entries(emu, dept["id"], members, "members"))
-    return _dept_view(emu, dept)
+    return _dept_record(dept)
 
 
 async def rename_department(emu: "WorkDriveEmulator", request: Request) -> Any:
     dept = _dept(emu, request)
     dept["name"] = _name(await emu.body(request), emu.departments, dept["id"])
-    return _dept_view(emu, dept)
+    dept["updatedAt"] = now()
+    return _dept_record(dept)
 
 
 async def delete_department(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -99,15 +119,19 @@ async def delete_department(emu: "WorkDriveEmulator", request: Request) -> Any:
 async def department_heads(emu: "WorkDriveEmulator", request: Request) -> Any:
     dept = _dept(emu, request)
     body = await emu.body(request)
-    touched = _add_entries(emu, dept["id"], [{**e, "isAdmin": True} for e in body.get("add") or []], "add")
+    add = body.get("add") or []
+    if not isinstance(add, list) or not all(isinstance(e, dict) for e in add):
+        raise Refusal("VALIDATION_ERROR", "add must be a list of {id, isAdmin, existingDept, isDepartmentHead}")
+    check_type(body, "remove", (str,))  # one id, as documented
+    touched = _add_entries(emu, dept["id"], [{**e, "isAdmin": True} for e in add], "add")
     if body.get("remove") is not None:
         dept["heads"] = [h for h in dept["heads"] if h != emu.user(body["remove"])["id"]]
     emu.heads_ok(touched | {dept["id"]})
-    return _dept_view(emu, dept)
+    return _dept_record(dept)
 
 
 async def department_members(emu: "WorkDriveEmulator", request: Request) -> Any:
-    return _dept_view(emu, _dept(emu, request), members=True)
+    return _dept_members(emu, _dept(emu, request))
 
 
 async def change_department_members(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -118,7 +142,7 @@ async def change_department_members(emu: "WorkDriveEmulator", request: Request) 
         if user["department"] == dept["id"]:
             touched |= emu.place(user, None)
     emu.heads_ok(touched | {dept["id"]})
-    return _dept_view(emu, dept, members=True)
+    return _dept_members(emu, dept)
 
 
 # ---- locations --------------------------------------------------------------------------
@@ -126,10 +150,17 @@ def _loc(emu: "WorkDriveEmulator", request: Request) -> dict[str, Any]:
     return _found(emu, "locations", request, "LOCATION_NOT_FOUND")
 
 
+def _loc_record(loc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": loc["id"], **_stamps(loc), "name": loc["name"], "orgId": ORG_ID}
+
+
 def _loc_view(emu: "WorkDriveEmulator", loc: dict[str, Any], members: bool = False) -> dict[str, Any]:
+    """A location in "Get All Locations" (with its memberCount), or with its members as the
+    members endpoints answer it."""
     inside = _members_of(emu, "location", loc["id"])
-    out = {"id": loc["id"], "name": loc["name"], "memberCount": len(inside)}
-    return {**out, "members": [emu.mini(u) for u in inside]} if members else out
+    if members:
+        return {**_loc_record(loc), "members": [emu.mini(u) for u in inside]}
+    return {**_loc_record(loc), "memberCount": len(inside)}
 
 
 async def list_locations(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -137,15 +168,17 @@ async def list_locations(emu: "WorkDriveEmulator", request: Request) -> Any:
 
 
 async def create_location(emu: "WorkDriveEmulator", request: Request) -> Any:
-    loc = {"id": emu.new_id(), "name": _name(await emu.body(request), emu.state["locations"])}
+    loc = {"id": emu.new_id(), "name": _name(await emu.body(request), emu.state["locations"]),
+           "createdAt": now(), "updatedAt": now()}
     emu.state["locations"][loc["id"]] = loc
-    return _loc_view(emu, loc)
+    return _loc_record(loc)  # INVENTED: the document shows no answer
 
 
 async def rename_location(emu: "WorkDriveEmulator", request: Request) -> Any:
     loc = _loc(emu, request)
     loc["name"] = _name(await emu.body(request), emu.state["locations"], loc["id"])
-    return _loc_view(emu, loc)
+    loc["updatedAt"] = now()
+    return _loc_record(loc)
 
 
 async def delete_location(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -185,10 +218,6 @@ async def list_groups(emu: "WorkDriveEmulator", request: Request) -> Any:
     return emu.page(request, [_group_view(g) for g in emu.state["groups"].values()], "groups")
 
 
-async def create_group(emu: "WorkDriveEmulator", request: Request) -> Any:
-    raise Refusal("VALIDATION_ERROR", "security groups cannot be created through the API")
-
-
 async def group_members(emu: "WorkDriveEmulator", request: Request) -> Any:
     group = _group(emu, request)
     return emu.page(request, [emu.mini(emu.users[m]) for m in group["members"]], "users")
@@ -224,7 +253,6 @@ ROUTES = [
     ("GET", api.LOCATION_MEMBERS, location_members, 200),
     ("POST", api.LOCATION_MEMBERS, change_location_members, 200),
     ("GET", api.SECURITY_GROUPS, list_groups, 200),
-    ("POST", api.SECURITY_GROUPS, create_group, 201),
     ("GET", api.GROUP_MEMBERS, group_members, 200),
     ("POST", api.GROUP_MEMBERS, add_group_members, 200),
     ("DELETE", api.GROUP_MEMBERS, remove_group_members, 200),

@@ -8,6 +8,9 @@ from typing import Any
 from .. import api
 
 OLD = "2025-01-01T09:00:00.000Z"
+#: the organization and the identity behind the API key (invented: the document shows "string")
+ORG_ID = "0000000a-0000-4000-8000-00000000000a"
+ACTOR = "0000000b-0000-4000-8000-00000000000b"
 
 
 #: the document's "Errors" table: what a status means, where the emulator has nothing more specific
@@ -19,6 +22,27 @@ DOCUMENTED = {
     500: "Internal Server Error -- We had a problem with our server. Try again later.",
     503: "Service Unavailable -- We're temporarily offline for maintenance. Please try again later.",
 }
+
+
+def check_type(body: dict[str, Any], name: str, types: tuple[type, ...], *, nullable: bool = True,
+               values: tuple[Any, ...] | None = None) -> None:
+    """Refuse (400) a field of the wrong type or outside its documented values, as a validating
+    service does; an absent field is fine (the document marks none required)."""
+    if name not in body or body[name] is None and nullable:
+        return
+    value = body[name]
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        want = " or ".join(t.__name__.replace("str", "string").replace("bool", "boolean") for t in types)
+        raise Refusal("VALIDATION_ERROR", f"{name} must be a {want}")
+    if values is not None and value not in values:
+        raise Refusal("VALIDATION_ERROR", f"{name} must be one of {', '.join(map(str, values))}")
+
+
+def check_list(body: dict[str, Any], name: str) -> None:
+    """An Array<String>/Array<uuid> field: a list of strings, when given."""
+    value = body.get(name)
+    if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise Refusal("VALIDATION_ERROR", f"{name} must be a list of strings")
 
 
 class Refusal(Exception):

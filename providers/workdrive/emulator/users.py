@@ -9,22 +9,38 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .records import Refusal, new_user, now
+from .records import ACTOR, ORG_ID, Refusal, check_list, check_type, new_user, now
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import WorkDriveEmulator
 
 USER_FIELDS = ("firstName", "lastName", "designation", "phone", "bio")
+#: PATCH's availability is a word; the user record answers a number (both as documented)
+AVAILABILITY = {"ACTIVE": 1, "AWAY": 0}  # INVENTED: which number each word is
 
 
 def view(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
+    """A user as the document's "Get All Users" example shows one."""
     dept = emu.departments.get(user["department"] or "")
     loc = emu.state["locations"].get(user["location"] or "")
     boss = emu.users.get(user["reportsTo"] or "")
-    return {**user, "userName": user["email"].split("@")[0],
-            "isDepartmentHead": bool(dept and user["id"] in dept["heads"]),
+    return {"id": user["id"], "createdAt": user["createdAt"], "updatedAt": user["updatedAt"],
+            "createdBy": ACTOR, "updatedBy": ACTOR, "orgId": ORG_ID, "userName": user["email"].split("@")[0],
+            "email": user["email"], "status": user["status"], "firstName": user["firstName"],
+            "lastName": user["lastName"], "picture": {}, "cover": {}, "bio": user.get("bio"),
+            "phone": user.get("phone"), "reportsTo": user["reportsTo"], "designation": user["designation"],
+            "department": user["department"], "isDepartmentHead": bool(dept and user["id"] in dept["heads"]),
+            "color": "#4a90d9", "isExpert": bool(user.get("isExpert")), "availability": user.get("availability", 1),
+            # INVENTED: what is inside location (the document shows {}), and null for no supervisor
             "location": {"id": loc["id"], "name": loc["name"]} if loc else {},
-            "reportsToObj": emu.mini(boss) if boss else None}
+            "reportsToObj": {**emu.mini(boss), "departmentData": {}} if boss else None}
+
+
+def written(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
+    """A user as the create and update answers show one (no reportsToObj; the team lists)."""
+    out = {k: v for k, v in view(emu, user).items() if k != "reportsToObj"}
+    return {**out, "teamMembers": [u["id"] for u in emu.users.values() if u["reportsTo"] == user["id"]],
+            "userAdditionalTeams": list(user.get("additionalTeams", [])), "addAdditionalLocations": []}
 
 
 # ---- reading ----------------------------------------------------------------------------
@@ -36,9 +52,18 @@ async def list_users(emu: "WorkDriveEmulator", request: Request) -> Any:
     return emu.page(request, [view(emu, u) for u in users], "users")
 
 
+async def list_supervisors(emu: "WorkDriveEmulator", request: Request) -> Any:
+    """Users with reportees (INVENTED: with ``userId``, that user's own supervisor)."""
+    wanted = request.query_params.get("userId")
+    bosses = {u["reportsTo"] for u in emu.users.values()
+              if u["reportsTo"] and (wanted is None or u["id"] == wanted)}
+    return emu.page(request, [{k: u[k] for k in ("id", "email", "firstName", "lastName")}
+                              for u in emu.users.values() if u["id"] in bosses], "users")
+
+
 # ---- creating ---------------------------------------------------------------------------
 async def add_user(emu: "WorkDriveEmulator", request: Request) -> Any:
-    return view(emu, _create(emu, [await emu.body(request)])[0])
+    return written(emu, _create(emu, [await emu.body(request)])[0])
 
 
 async def bulk_create(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -47,20 +72,38 @@ async def bulk_create(emu: "WorkDriveEmulator", request: Request) -> Any:
         raise Refusal("VALIDATION_ERROR", "data must be a non-empty list of users")
     if len(data) > api.MAX_BATCH:
         raise Refusal("BATCH_TOO_LARGE")
-    return [view(emu, u) for u in _create(emu, data)]
+    return [written(emu, u) for u in _create(emu, data)]
+
+
+def _validate_new(entry: dict[str, Any]) -> None:
+    """The create body's documented types and values."""
+    for name in ("phone", "firstName", "lastName", "designation", "department", "location", "securityGroup",
+                 "reportsTo", "externalUserId"):
+        check_type(entry, name, (str,))
+    check_type(entry, "isDepartmentHead", (bool,))
+    check_type(entry, "defaultVisibility", (str,), values=("public", "restricted"))
+    for name in ("skill", "addAdditionalTeams", "addAdditionalLocations"):
+        check_list(entry, name)
 
 
 def _create(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for entry in entries:
+        _validate_new(entry)
     _no_duplicates(emu, entries)
     created = []
     for entry in entries:
         user = new_user(emu.new_id(), entry["email"].strip(), str(entry.get("firstName") or ""),
                         str(entry.get("lastName") or ""), designation=entry.get("designation"),
                         status=api.NEW_USER_STATUS, at=now())
+        user.update(phone=entry.get("phone"), additionalTeams=list(entry.get("addAdditionalTeams") or []))
         if entry.get("reportsTo") is not None:
             user["reportsTo"] = emu.user(entry["reportsTo"], "REPORTS_TO_NOT_FOUND")["id"]
         emu.users[user["id"]] = user
         _placements(emu, user, entry)
+        if entry.get("reportsTo") is None and user["department"]:
+            # the document: without reportsTo, the admins of the given department become the boss
+            heads = [h for h in emu.departments[user["department"]]["heads"] if h != user["id"]]
+            user["reportsTo"] = heads[0] if heads else None
         created.append(user)
     return created
 
@@ -97,16 +140,33 @@ def _placements(emu: "WorkDriveEmulator", user: dict[str, Any], entry: dict[str,
 
 
 # ---- updating ---------------------------------------------------------------------------
+def _validate_update(body: dict[str, Any]) -> None:
+    """The update body's documented types and values (every field optional)."""
+    for name in (*USER_FIELDS, "fileId", "coverFileId", "reportsTo", "department", "location"):
+        check_type(body, name, (str,))
+    check_type(body, "status", (str,), nullable=False, values=api.STATUSES)
+    check_type(body, "availability", (str,), nullable=False, values=tuple(AVAILABILITY))
+    check_type(body, "isExpert", (bool,), nullable=False)
+    check_type(body, "isDepartmentHead", (bool,), nullable=False)
+    for name in ("addAdditionalTeams", "removeAdditionalTeams", "addAdditionalLocations"):
+        check_list(body, name)
+
+
 async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
     user = emu.user(request.path_params["id"], "NOT_FOUND")
     body = await emu.body(request)
+    _validate_update(body)
     for key in USER_FIELDS:
         if key in body:
             user[key] = body[key]
     if "status" in body:
-        if body["status"] not in api.STATUSES:
-            raise Refusal("VALIDATION_ERROR", f"status must be one of {', '.join(api.STATUSES)}")
         user["status"] = body["status"]
+    if "availability" in body:
+        user["availability"] = AVAILABILITY[body["availability"]]
+    if "isExpert" in body:
+        user["isExpert"] = body["isExpert"]
+    teams = [t for t in user.get("additionalTeams", []) if t not in (body.get("removeAdditionalTeams") or [])]
+    user["additionalTeams"] = teams + [t for t in body.get("addAdditionalTeams") or [] if t not in teams]
     if "reportsTo" in body:
         boss = body["reportsTo"]
         if boss is not None and (boss == user["id"] or boss not in emu.users):
@@ -114,7 +174,7 @@ async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
         user["reportsTo"] = boss
     _move(emu, user, body)
     user["updatedAt"] = now()
-    return view(emu, user)
+    return {**written(emu, user), "badges": []}
 
 
 def _move(emu: "WorkDriveEmulator", user: dict[str, Any], body: dict[str, Any]) -> None:
@@ -162,6 +222,7 @@ def _remove(emu: "WorkDriveEmulator", ids: list[str]) -> None:
 
 ROUTES = [
     ("GET", api.USERS, list_users, 200),
+    ("GET", api.USER_SUPERVISORS, list_supervisors, 200),
     ("POST", api.USER_ADD, add_user, 201),
     ("POST", api.USERS_BULK_CREATE, bulk_create, 201),
     ("DELETE", api.USERS_BULK_DELETE, bulk_delete, 200),
