@@ -55,7 +55,10 @@ class KrispProvider(Provider):
     def unwrap(self, body: Any) -> Any:
         if not isinstance(body, dict):
             raise KrispError(f"Krisp answered without its envelope: {type(body).__name__}")
-        return body.get("data") or {}
+        data = body.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise KrispError(f"Krisp answered with 'data' as {type(data).__name__}, not an object")
+        return data or {}
 
     # ---- the hooks ------------------------------------------------------------------------
     async def fetch(self) -> State:

@@ -10,6 +10,8 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://teams.krisp.ai"
 DEFAULT_VERSION = "v2"
 PAGE_LIMIT = 100  # the emulator, like most APIs, refuses larger pages
+#: a seat list longer than this many pages is a list that does not end (100,000 seats at 100 a page)
+MAX_SEAT_PAGES = 1000
 
 TEAM = "/team"                                  # GET: name, type (email|device), payment_type
 SEATS = "/team/seats"                           # GET ?page=&limit=&type= ; POST {type, quantity}
@@ -21,7 +23,12 @@ INVITE = "/team/invite"                         # POST {emails: [...], type, rol
 
 SEAT_TYPES = ("standard", "device")
 ROLES = ("User", "Admin")  # lowest first
+#: the document's seat statuses
+STATUSES = ("unassigned", "active", "inactive", "blocked", "logged_in", "pending_accept", "pending_login")
 PENDING_STATUSES = frozenset({"pending_accept", "pending_login"})
+#: not in the document (no team endpoint is): the vendor's help centre names both kinds of each
+TEAM_TYPES = ("email", "device")
+PAYMENT_TYPES = ("card", "invoice")
 
 # an unassign refused with one of these finds the person already off their seat: done, not failed
 ALREADY_GONE = frozenset({"SEAT_IS_EMPTY", "SEAT_NOT_FOUND"})

@@ -1,14 +1,19 @@
-"""Plan-time checks only Krisp knows: an invoice team cannot resize, a device team cannot invite."""
+"""Plan-time checks only Krisp knows: an invoice team cannot resize, a device team cannot invite;
+and a warning when the team itself could not be read (``GET /team`` answered 404)."""
 
 from __future__ import annotations
 
-from teamform.provider import Finding, State, error
+from teamform.provider import Finding, State, error, warning
 
 from .read import MEMBER, SEATS
 
 
 def check(desired: State, live: State) -> list[Finding]:
     issues = []
+    if live.facts.get("team_unknown"):
+        issues.append(warning(f"Krisp's {live.facts['team_unknown']} (the document has no team endpoint; see the "
+                              "provider's README): whether this team pays by invoice or is a device team is "
+                              "unknown, so seat changes and invitations were not checked against it before applying"))
     if live.facts.get("payment_type") == "invoice":
         for pool in desired.of_kind(SEATS):
             have = live.get(pool.ref)
