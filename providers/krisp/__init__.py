@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import httpx
 
-from teamform.provider import Finding, Guard, KindSpec, Operation, Provider, State, json_body
+from teamform.provider import Context, Finding, Guard, KindSpec, Operation, Provider, State, json_body
 
 from . import api, checks, read, write
 from .emulator import KrispEmulator
@@ -42,6 +42,11 @@ class KrispProvider(Provider):
                  guards=(Guard("role", frozenset({"Admin"}), "a Krisp team needs at least one Admin"),)),
     )
 
+    def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(ctx, client)
+        #: operations tried in this run: a second try looks its seat up again (``write.first_try``)
+        self.attempted: set[str] = set()
+
     def base_url(self) -> str:
         return f"{self.settings.base_url}/api/{self.settings.api_version}"
 
@@ -72,6 +77,10 @@ class KrispProvider(Provider):
 
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
+
+    async def verify(self, op: Operation) -> bool:
+        """After a lost answer: the seat list alone (not the team) shows every kind's outcome exactly."""
+        return op.holds_in(read.seat_state(await read.all_seats(self)))
 
     def batch_key(self, op: Operation) -> str | None:
         return write.batch_key(op)
