@@ -21,6 +21,12 @@ def check(desired: State, live: State) -> list[Finding]:
                 issues.append(error(f"{pool.label}: {have.attrs['count']} → {pool.attrs['count']} is not possible: "
                                     "this team pays by invoice, and Krisp only lets card-paying teams add or "
                                     "remove seats (change them with Krisp sales)", pool.label))
-    if live.facts.get("team_type") == "device" and any(r.ref not in live for r in desired.of_kind(MEMBER)):
-        issues.append(error("this API key belongs to a device team: Krisp does not let it invite members by email"))
+    if live.facts.get("team_type") == "device":
+        # a new member is invited; so is one moved to another seat type (unassigned, then invited
+        # again): on a device team that invitation is refused after the person has lost their seat
+        invited = [r.label for r in desired.of_kind(MEMBER)
+                   if (have := live.get(r.ref)) is None or have.attrs["seat"] != r.attrs["seat"]]
+        if invited:
+            issues.append(error("this API key belongs to a device team: Krisp does not let it invite members by "
+                                f"email ({', '.join(invited)} would need an invitation)"))
     return issues
