@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 import httpx
 
-from teamform.provider import Context, Finding, Guard, KindSpec, Operation, Provider, State, json_body
+from teamform.provider import (Context, Finding, Guard, KindSpec, Operation, Provider, State, json_body,
+                               parse_retry_after)
 
 from . import api, checks, read, write
 from .emulator import KrispEmulator
@@ -52,6 +53,15 @@ class KrispProvider(Provider):
 
     def auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.ctx.credentials["api_key"], self.ctx.credentials["secret"])
+
+    def is_rate_limited(self, response: httpx.Response) -> float | None:
+        """A 429 waits what Retry-After says; without one, the block the document describes (an
+        hour), which is past ``limits.max_wait``: the run stops with that reason instead of
+        knocking on a blocked door."""
+        if response.status_code != 429:
+            return None
+        header = response.headers.get("retry-after")
+        return parse_retry_after(header) if header is not None else api.BLOCK_SECONDS
 
     # ---- the envelope: {code, error_code, message, situation, data} -----------------------
     def failed(self, response: httpx.Response) -> bool:

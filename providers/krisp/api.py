@@ -12,6 +12,9 @@ DEFAULT_VERSION = "v2"
 PAGE_LIMIT = 100  # the emulator, like most APIs, refuses larger pages
 #: a seat list longer than this many pages is a list that does not end (100,000 seats at 100 a page)
 MAX_SEAT_PAGES = 1000
+#: the document: past 700 requests a minute an IP is blocked "for a predefined period" (1 hour in
+#: its example); a 429 that does not say how long to wait is taken to mean that block
+BLOCK_SECONDS = 3600.0
 
 TEAM = "/team"                                  # GET: name, type (email|device), payment_type
 SEATS = "/team/seats"                           # GET ?page=&limit=&type= ; POST {type, quantity}
