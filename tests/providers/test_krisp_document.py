@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from teamform.config import ConfigError
+from teamform.emulator import RateLimit
 from teamform.testing import load, make_plan
 from teamform_krisp import KrispProvider, api
 from teamform_krisp.emulator import KrispEmulator, seat
@@ -190,17 +191,21 @@ async def test_any_version_in_the_url_is_served_invented(emu):
 # ---- Rate limiting --------------------------------------------------------------------------
 
 async def test_past_700_requests_a_minute_the_ip_is_blocked_for_an_hour(emu):
+    """The document's example configuration; the 700 requests themselves are sent in
+    test_krisp_emulator, here a tenth of a minute's worth shows the block."""
+    assert (emu.rate_limit.requests, emu.rate_limit.window, emu.rate_limit.block) == (700, 60.0, 3600.0)
+    emu.rate_limit = RateLimit(requests=7, window=60.0, block=3600.0)
     now = [0.0]
     emu.clock = lambda: now[0]
     async with httpx.AsyncClient(transport=emu.transport(), base_url="http://127.0.0.1/api/v2", headers=AUTH) as c:
-        for _ in range(700):
+        for _ in range(7):
             assert (await c.get(api.TEAM)).status_code == 200
         response = await c.get(api.TEAM)
         body = response.json()
         assert response.status_code == 429 and body["code"] == 1026 and body["message"] == "Too Many Requests"
         # invented: Retry-After says how long the block lasts (the document does not mention it)
         assert response.headers["retry-after"] == "3600"
-        now[0] = 3599.0
+        now[0] = 3599.0  # long past the minute, still blocked
         assert (await c.get(api.TEAM)).status_code == 429
         now[0] = 3601.0
         assert (await c.get(api.TEAM)).status_code == 200
