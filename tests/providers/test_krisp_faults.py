@@ -5,10 +5,12 @@ read back, and a replace interrupted by one converges."""
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings, strategies as st
 from starlette.responses import Response
 
+from teamform.emulator import Chaos
 from teamform.session import Session
-from teamform.testing import load, make_plan
+from teamform.testing import load, make_plan, no_sleep
 from teamform_krisp.emulator import KrispEmulator, seat
 
 PEOPLE = ("alice", "bob", "carol", "dave", "eve")
@@ -269,3 +271,31 @@ async def test_a_resize_answered_with_garbage_is_read_back_not_repeated():
     emu = garbage(emulator(admin(), seat(2)).state, suffix="/team/seats", body=b'"added"', times=99)
     plan, report = await run(config("seats: {standard: 4}\n    " + ALICE), emu)
     assert report.ok and standard(emu) == 4 and len(emu.calls("POST")) == 1
+
+
+# ---- the property behind all of the above -------------------------------------------------------
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(start=st.integers(1, 8), target=st.integers(1, 8), seed=st.integers(0, 2**16))
+def test_under_faults_a_seat_count_only_ever_moves_toward_the_plan(start, target, seed):
+    """A third of all requests faulted (lost answers included): after every apply the pool lies
+    between where it was and where the plan wants it, and three applies reach it."""
+    import asyncio
+
+    emu = emulator(admin(), *[seat(i) for i in range(2, 2 + start)])
+    emu.chaos = Chaos(rate=0.33, seed=seed)
+    cfg = config(f"seats: {{standard: {target + 1}}}\n    " + ALICE)
+    low, high = sorted((start + 1, target + 1))
+
+    async def applies():
+        for _ in range(3):
+            async with Session(cfg, emulators={"krisp": emu}, sleep=no_sleep) as session:
+                plan, _ = await session.make_plan()
+                if not plan.errors:
+                    await session.apply(plan)
+            assert low <= standard(emu) <= high, (start + 1, target + 1, standard(emu))
+
+    asyncio.run(applies())
+    emu.chaos = None
+    assert standard(emu) == target + 1
