@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 import httpx
 
-from teamform.provider import Finding, Guard, KindSpec, Operation, Provider, State, json_body
+from teamform.provider import (Context, Finding, Guard, KindSpec, Operation, Provider, State, json_body,
+                               parse_retry_after)
 
 from . import api, checks, read, write
 from .emulator import KrispEmulator
@@ -42,11 +43,25 @@ class KrispProvider(Provider):
                  guards=(Guard("role", frozenset({"Admin"}), "a Krisp team needs at least one Admin"),)),
     )
 
+    def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(ctx, client)
+        #: operations tried in this run: a second try looks its seat up again (``write.first_try``)
+        self.attempted: set[str] = set()
+
     def base_url(self) -> str:
         return f"{self.settings.base_url}/api/{self.settings.api_version}"
 
     def auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.ctx.credentials["api_key"], self.ctx.credentials["secret"])
+
+    def is_rate_limited(self, response: httpx.Response) -> float | None:
+        """A 429 waits what Retry-After says; without one, the block the document describes (an
+        hour), which is past ``limits.max_wait``: the run stops with that reason instead of
+        knocking on a blocked door."""
+        if response.status_code != 429:
+            return None
+        header = response.headers.get("retry-after")
+        return parse_retry_after(header) if header is not None else api.BLOCK_SECONDS
 
     # ---- the envelope: {code, error_code, message, situation, data} -----------------------
     def failed(self, response: httpx.Response) -> bool:
@@ -55,7 +70,10 @@ class KrispProvider(Provider):
     def unwrap(self, body: Any) -> Any:
         if not isinstance(body, dict):
             raise KrispError(f"Krisp answered without its envelope: {type(body).__name__}")
-        return body.get("data") or {}
+        data = body.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise KrispError(f"Krisp answered with 'data' as {type(data).__name__}, not an object")
+        return data or {}
 
     # ---- the hooks ------------------------------------------------------------------------
     async def fetch(self) -> State:
@@ -69,6 +87,10 @@ class KrispProvider(Provider):
 
     async def apply(self, op: Operation) -> None:
         await write.apply(self, op)
+
+    async def verify(self, op: Operation) -> bool:
+        """After a lost answer: the seat list alone (not the team) shows every kind's outcome exactly."""
+        return op.holds_in(read.seat_state(await read.all_seats(self)))
 
     def batch_key(self, op: Operation) -> str | None:
         return write.batch_key(op)

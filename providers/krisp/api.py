@@ -10,6 +10,11 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://teams.krisp.ai"
 DEFAULT_VERSION = "v2"
 PAGE_LIMIT = 100  # the emulator, like most APIs, refuses larger pages
+#: a seat list longer than this many pages is a list that does not end (100,000 seats at 100 a page)
+MAX_SEAT_PAGES = 1000
+#: the document: past 700 requests a minute an IP is blocked "for a predefined period" (1 hour in
+#: its example); a 429 that does not say how long to wait is taken to mean that block
+BLOCK_SECONDS = 3600.0
 
 TEAM = "/team"                                  # GET: name, type (email|device), payment_type
 SEATS = "/team/seats"                           # GET ?page=&limit=&type= ; POST {type, quantity}
@@ -21,7 +26,12 @@ INVITE = "/team/invite"                         # POST {emails: [...], type, rol
 
 SEAT_TYPES = ("standard", "device")
 ROLES = ("User", "Admin")  # lowest first
+#: the document's seat statuses
+STATUSES = ("unassigned", "active", "inactive", "blocked", "logged_in", "pending_accept", "pending_login")
 PENDING_STATUSES = frozenset({"pending_accept", "pending_login"})
+#: not in the document (no team endpoint is): the vendor's help centre names both kinds of each
+TEAM_TYPES = ("email", "device")
+PAYMENT_TYPES = ("card", "invoice")
 
 # an unassign refused with one of these finds the person already off their seat: done, not failed
 ALREADY_GONE = frozenset({"SEAT_IS_EMPTY", "SEAT_NOT_FOUND"})

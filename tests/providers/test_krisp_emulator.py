@@ -90,7 +90,7 @@ async def test_seat_status_is_for_device_seats_with_a_user(emu):
     status, body = await call(emu, "PATCH", api.SEAT_STATUS.format(id=9), json={"status": "blocked"})
     assert body["error_code"] == "SEAT_IS_EMPTY"
     status, body = await call(emu, "PATCH", api.SEAT_STATUS.format(id=4), json={"status": "blocked"})
-    assert status == 200 and body["data"]["status"] == "blocked"
+    assert status == 200 and body["data"]["seats"][0]["status"] == "blocked"
 
 
 async def test_invitations_need_unassigned_seats_and_skip_members(emu):

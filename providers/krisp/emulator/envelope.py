@@ -60,7 +60,8 @@ def refuse(exc: Refusal) -> Response:
 
 def error_response(status: int, message: str, *, retry_after: float | None = None) -> Response:
     """The envelope for what the emulator base answers itself (rate limit, injected faults)."""
-    code = {401: "AUTH_BASIC_INVALID_TOKEN", 429: "TOO_MANY_REQUESTS"}.get(status, "INTERNAL_ERROR")
+    code = {401: "AUTH_BASIC_INVALID_TOKEN", 429: "TOO_MANY_REQUESTS"}.get(
+        status, "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR")
     headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
     body = {"code": api.ERRORS[code][0], "error_code": code, "message": DOCUMENTED[code][1],
             "situation": message}

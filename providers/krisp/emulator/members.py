@@ -11,7 +11,8 @@ from starlette.requests import Request
 from teamform.emulator import Emulator, form_or_json
 
 from .envelope import Refusal
-from .team import find_seat, invite_allowed, keeps_an_admin, member_seat, role_of, seat, seat_type
+from .team import (answer, email_of, find_seat, invite_allowed, keeps_an_admin, member_seat, nickname_of, role_of,
+                   seat, seat_type)
 
 
 async def update_seat(emu: Emulator, request: Request) -> Any:
@@ -19,29 +20,27 @@ async def update_seat(emu: Emulator, request: Request) -> Any:
     body = await form_or_json(request)
     if target["user"] is None:
         raise Refusal("SEAT_IS_EMPTY")
-    if "role" in body:
-        role = role_of(body)
-        if role != "Admin":
-            keeps_an_admin(emu.state, target)
-        target["role"] = role
-    if "nickname" in body:
-        target["nickname"] = body["nickname"] or None
-    return target
+    if "role" not in body and "nickname" not in body:
+        raise Refusal("VALIDATION_ERROR", "nothing to change: give role and/or nickname")
+    role = role_of(body, target["role"])
+    nickname = nickname_of(body["nickname"]) if "nickname" in body else target["nickname"]
+    if role != "Admin":
+        keeps_an_admin(emu.state, target)
+    target.update(role=role, nickname=nickname)
+    return answer(target)
 
 
 async def assign(emu: Emulator, request: Request) -> Any:
     target = find_seat(emu.state, request.path_params["id"])
     body = await form_or_json(request)
-    email = str(body.get("email", "")).strip()
-    if "@" not in email:
-        raise Refusal("VALIDATION_ERROR", "email is required")
+    email = email_of(body.get("email"))
     invite_allowed(emu.state)
     if member_seat(emu.state, email) is not None:
         raise Refusal("ALREADY_MEMBER")
     if target["user"] is not None:
         raise Refusal("SEAT_IS_NOT_EMPTY")
     target.update(seat(target["id"], target["type"], email, role_of(body), "pending_accept"))
-    return target
+    return answer(target)
 
 
 async def unassign(emu: Emulator, request: Request) -> Any:
@@ -50,22 +49,22 @@ async def unassign(emu: Emulator, request: Request) -> Any:
         raise Refusal("SEAT_IS_EMPTY")
     keeps_an_admin(emu.state, target)
     target.update(seat(target["id"], target["type"]))
-    return target
+    return answer(target)
 
 
-def _emails(body: dict[str, Any]) -> list[str]:
+def _emails(body: dict[str, Any], form: bool) -> list[str]:
     emails = body.get("emails") or []
-    if isinstance(emails, str):  # form-encoded: one field, comma separated
+    if form and isinstance(emails, str):  # form-encoded: one field, comma separated, or repeated fields
         emails = [e for e in emails.split(",") if e]
-    if not emails or not all(isinstance(e, str) and "@" in e for e in emails):
+    if not isinstance(emails, list) or not emails:
         raise Refusal("VALIDATION_ERROR", "emails must be a non-empty list of email addresses")
-    return emails
+    return [email_of(e) for e in emails]
 
 
 async def invite(emu: Emulator, request: Request) -> Any:
     """Members (and repeats) are skipped; the rest need as many unassigned seats of the type."""
     body = await form_or_json(request)
-    emails = _emails(body)
+    emails = _emails(body, form="form-urlencoded" in request.headers.get("content-type", ""))
     type_ = seat_type(body.get("type", "standard"))
     role = role_of(body)
     invite_allowed(emu.state)

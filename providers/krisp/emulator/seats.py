@@ -11,7 +11,7 @@ from teamform.emulator import Emulator, form_or_json
 
 from .. import api
 from .envelope import Refusal
-from .team import card_only, find_seat, seat, seat_type
+from .team import answer, card_only, find_seat, seat, seat_type
 
 
 async def get_team(emu: Emulator, request: Request) -> Any:
@@ -26,6 +26,8 @@ async def list_seats(emu: Emulator, request: Request) -> Any:
         raise Refusal("VALIDATION_ERROR", "page and limit must be integers") from None
     if page < 1 or not 1 <= limit <= api.PAGE_LIMIT:
         raise Refusal("VALIDATION_ERROR", f"page >= 1 and 1 <= limit <= {api.PAGE_LIMIT}")
+    if "type" in q:
+        seat_type(q["type"])
     seats = [s for s in emu.state["seats"] if "type" not in q or s["type"] == q["type"]]
     chunk = seats[(page - 1) * limit: page * limit]
     return {"count": len(seats), "page": page, "limit": limit, "seats": chunk}
@@ -34,16 +36,15 @@ async def list_seats(emu: Emulator, request: Request) -> Any:
 async def add_seats(emu: Emulator, request: Request) -> Any:
     body = await form_or_json(request)
     type_ = seat_type(body.get("type", "standard"))
-    try:
-        quantity = int(body.get("quantity", 0))
-    except (TypeError, ValueError):
-        quantity = 0
-    if quantity < 1:
+    quantity = body.get("quantity")
+    if isinstance(quantity, str) and quantity.isdigit():  # form-encoded
+        quantity = int(quantity)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise Refusal("VALIDATION_ERROR", "quantity must be a positive integer")
     card_only(emu.state, "NOT_PERMITTED_ADD_SEATS")
     added = [seat(emu.next_id(), type_) for _ in range(quantity)]
     emu.state["seats"].extend(added)
-    return {"count": len(added), "seats": added}
+    return answer(*added)
 
 
 async def delete_seat(emu: Emulator, request: Request) -> Any:
@@ -65,4 +66,4 @@ async def seat_status(emu: Emulator, request: Request) -> Any:
     if body.get("status") not in ("active", "inactive", "blocked"):
         raise Refusal("VALIDATION_ERROR", "status must be active, inactive or blocked")
     target["status"] = body["status"]
-    return target
+    return answer(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import api
@@ -12,9 +13,11 @@ NOW = "2026-01-05T09:00:00Z"
 
 def seat(seat_id: int, type_: str = "standard", email: str | None = None, role: str = "User",
          status: str = "active", nickname: str | None = None) -> dict[str, Any]:
-    """A seat as Krisp shows it: unassigned without an email, else with its user."""
+    """A seat as Krisp shows it: unassigned without an email, else with its user. The document
+    gives a role only the values Admin and User (a nickname alone "or null"), so an empty seat
+    has the role User; its join date and user are null (the document is silent: our choice)."""
     if email is None:
-        return {"id": seat_id, "type": type_, "status": "unassigned", "role": None, "join_date": None,
+        return {"id": seat_id, "type": type_, "status": "unassigned", "role": "User", "join_date": None,
                 "nickname": None, "user": None}
     return {"id": seat_id, "type": type_, "status": status, "role": role, "join_date": NOW,
             "nickname": nickname, "user": {"id": seat_id + 1000, "hostname": email.split("@")[0] + "-laptop",
@@ -70,6 +73,28 @@ def invite_allowed(state: dict[str, Any]) -> None:
     """A device team's key cannot invite by email."""
     if state["team"]["type"] != "email":
         raise Refusal("NOT_PERMITTED_INVITE_USER")
+
+
+#: "Valid email string": one @, something on each side, a dot in the domain, no spaces
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_of(value: Any) -> str:
+    if not isinstance(value, str) or not EMAIL.match(value.strip()):
+        raise Refusal("VALIDATION_ERROR", f"{value!r} is not a valid email")
+    return value.strip()
+
+
+def nickname_of(value: Any) -> str | None:
+    """ "Valid nickname string in UTF8 or null"; an empty string clears it."""
+    if value is not None and not isinstance(value, str):
+        raise Refusal("VALIDATION_ERROR", "nickname must be a string or null")
+    return value or None
+
+
+def answer(*seats: dict[str, Any]) -> dict[str, Any]:
+    """Seats as the document's "Response Data" shows them: ``data.count`` and ``data.seats``."""
+    return {"count": len(seats), "seats": list(seats)}
 
 
 def role_of(body: dict[str, Any], default: str = "User") -> str:
