@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from teamform import journal as J
-from teamform.apply import DONE, FAILED, IN_DOUBT, Report, Result, Stop
+from teamform.apply import DONE, FAILED, IN_DOUBT, Result, Stop
 from teamform.apply.interrupt import Interrupts
 from teamform.cli import cli
 from teamform.cli.gitops import JournalTarget

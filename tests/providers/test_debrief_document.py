@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from teamform_debrief import api
-from teamform_debrief.emulator import DebriefEmulator, user
+from teamform_debrief.emulator import DebriefEmulator
 
 CREDS = DebriefEmulator.sandbox_credentials
 LOGIN_BODY = {"grant_type": "password", "username": CREDS["username"], "password": CREDS["password"],

@@ -6,7 +6,6 @@ document does not show (``/user/me``, the invitation token) may be missing."""
 
 import json
 
-import httpx
 import pytest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
