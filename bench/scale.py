@@ -225,23 +225,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def timed_child(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, float, float, int]:
-    """(process, wall, cpu, peak KiB) of one child; wait4 gives that child's own rusage."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), wall, 0.0, 0
-
-
 def run_child(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    return {"rc": os.waitstatus_to_exitcode(status), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "peak_mib": usage.ru_maxrss / 1024, "out": out, "err": err}
+    """Wall time, CPU and peak memory of one child (``wait4`` gives that child's own rusage);
+    its output goes to files, so a long plan on stdout never fills a pipe nobody reads."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        return {"rc": proc.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                "peak_mib": usage.ru_maxrss / 1024, "out": out.read(), "err": err.read()}
 
 
 def requests_sent(ports: dict[str, int]) -> int:
