@@ -43,6 +43,17 @@ ENV = {"KRISP_API_KEY": "sandbox-key", "KRISP_SECRET": "sandbox-secret", "CRANKW
 
 
 # ---- generation ---------------------------------------------------------------------------
+class _NoAliases(yaml.SafeDumper):
+    """A state file as a person writes it: no anchors for the settings the services share."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(doc: dict[str, Any]) -> str:
+    return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False)
+
+
 def email(i: int) -> str:
     return f"p{i}@example.com"
 
@@ -253,7 +264,7 @@ def bench(n: int, python: str, label: str, work: Path) -> dict[str, Any]:
     for name, st in live_states(n).items():
         (store / f"{name}.json").write_text(json.dumps(st))
     path = store / "teams.yaml"
-    path.write_text(yaml.safe_dump(state_file(n, ports), sort_keys=False))
+    path.write_text(dump(state_file(n, ports)))
     env = {**os.environ, **ENV}
     server = subprocess.Popen([sys.executable, __file__, "_serve", str(store), json.dumps(ports)],
                               stdout=subprocess.PIPE, text=True, env=env)
@@ -297,7 +308,7 @@ def in_process(n: int) -> None:
         for name, st in live_states(n).items():
             (sandbox / f"{name}.json").write_text(json.dumps(st))
         path = sandbox / "teams.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        path.write_text(dump(doc))
         t0 = time.perf_counter()
         config = cfg.load_path(str(path))
         t1 = time.perf_counter()
