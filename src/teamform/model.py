@@ -20,7 +20,7 @@ def norm_email(email: str) -> str:
     return email.strip().lower()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Ref:
     """A reference to another resource of the same service: ``(kind, key)``."""
 
@@ -55,10 +55,16 @@ class Resource:
     id: Any = None
     pending: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    _ref: Ref | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> Ref:
-        return Ref(self.kind, self.key)
+        """``(kind, key)``, made once (the planner asks for it many times per resource); made
+        again only if kind or key was reassigned."""
+        ref = self._ref
+        if ref is None or ref.kind is not self.kind or ref.key is not self.key:
+            ref = self._ref = Ref(self.kind, self.key)
+        return ref
 
     @property
     def label(self) -> str:

@@ -76,12 +76,29 @@ def capacity_edges(spec: KindSpec, ops: list[Operation], desired: State, live: S
     seat. Consumers that something waits for are served first."""
     by_ref = {op.resource.ref: op for op in ops}
     pools = {r.ref for r in desired.of_kind(spec.name)} | {r.ref for r in live.of_kind(spec.name)}
+    # one pass over live and the operations, indexed by pool (not pools x everything)
+    used_by: dict[Ref, int] = defaultdict(int)
+    for r in live:
+        for ref in set(r.refs):
+            if ref in pools:
+                used_by[ref] += 1
+    consumers_of: dict[Ref, list[Operation]] = defaultdict(list)
+    releasers_of: dict[Ref, list[Operation]] = defaultdict(list)
+    for op in ops:
+        after = set(op.after.refs) if op.after is not None else set()
+        before = set(op.before.refs) if op.before is not None else set()
+        for ref in sorted(after - before):  # the order of the operations is kept per pool
+            if ref in pools:
+                consumers_of[ref].append(op)
+        for ref in sorted(before - after):
+            if ref in pools:
+                releasers_of[ref].append(op)
     for pool in sorted(pools):
         cap_before = capacity(live.get(pool), spec)
         cap_after = capacity(desired.get(pool), spec)
-        used = sum(1 for r in live if refers(r, pool))
-        consumers = [op for op in ops if refers(op.after, pool) and not refers(op.before, pool)]
-        releasers = [op for op in ops if refers(op.before, pool) and not refers(op.after, pool)]
+        used = used_by.get(pool, 0)
+        consumers = list(consumers_of.get(pool, ()))
+        releasers = list(releasers_of.get(pool, ()))
         pool_op = by_ref.get(pool)
         if pool_op is not None and cap_after > cap_before:
             for c in consumers:
