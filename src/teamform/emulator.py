@@ -165,7 +165,16 @@ class Emulator:
         if self.store is None:
             return
         with self._holding_store():
+            self.sync_state()
             self._write(json.dumps(self.state, indent=1, sort_keys=True))
+
+    def sync_state(self) -> None:
+        """Bring ``state`` up to date before it is saved: for an emulator that keeps its data
+        elsewhere (an independent server's storage), not in ``state`` itself."""
+
+    def state_loaded(self) -> None:
+        """``state`` was read again from the store (another process wrote it): an emulator that keeps
+        its data elsewhere loads it from ``state`` here."""
 
     def _write(self, text: str) -> None:
         assert self.store is not None
@@ -181,6 +190,7 @@ class Emulator:
         self._text, self._seen = text, _signature(self.store)
 
     def _save_if_changed(self) -> None:
+        self.sync_state()
         text = json.dumps(self.state, indent=1, sort_keys=True)
         if text != self._text:
             self._write(text)
@@ -207,6 +217,7 @@ class Emulator:
         if seen != self._seen:
             text = self.store.read_text(encoding="utf-8")
             self.state, self._text, self._seen = json.loads(text), text, seen
+            self.state_loaded()
         return True
 
     def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:

@@ -149,10 +149,13 @@ class ScimEmulator(Emulator):
         return JSONResponse({"schemas": [api.ERROR_SCHEMA], "status": str(status), "detail": message},
                             status_code=status, headers=headers, media_type=api.MEDIA_TYPE)
 
-    def save(self) -> None:
-        if self.store is not None and hasattr(self, "memory"):
+    def sync_state(self) -> None:
+        if hasattr(self, "memory"):
             self.state["Users"], self.state["Groups"] = self.users(), self.groups()
-        super().save()
+
+    def state_loaded(self) -> None:
+        if hasattr(self, "memory"):
+            self._load()
 
     # ---- serving ------------------------------------------------------------------------
     async def _dispatch(self, scope, receive, send) -> None:
