@@ -47,8 +47,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(_style(f"{sp.name} ({sp.provider})", color, bold=True))
         for err in sp.errors:
             out.append(_style(f"  Error: {err}", color, fg="red", bold=True))
-        # as Terraform lists resources: sorted by address (kind, then name), not in the order they run
-        for op in sorted(sp.operations, key=lambda o: (o.kind, o.label)):
+        for op in sp.operations:
             out += _op_lines(op, color)
         if not sp.operations and not sp.errors:
             out.append("  no changes")
