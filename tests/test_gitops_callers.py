@@ -191,7 +191,9 @@ def test_a_pull_request_is_planned_and_its_plan_applied_at_merge(adopter):
     assert chosen.secrets == {"TEAMFORM_ENV": "", "TEAMFORM_PLAN_ENV": READ}, "write credentials stay in the environment"
     assert applied.environment == "teamform" and applied.secrets["TEAMFORM_ENV"] == WRITE
     assert applied.concurrency == {"group": "teamform-apply-acme/roster-teams.yaml", "cancel-in-progress": False}
-    journal = json.loads((applied.workspace / ".teamform" / "journal.jsonl").read_text().splitlines()[-1])
+    from teamform import journal as J
+
+    journal = J.read(applied.workspace / ".teamform" / "journal.jsonl")[-1]
     assert journal["outcome"] == "applied" and journal["ok"] and journal["saved_plan"] == "planned/plan.json"
     assert journal["plan_file_sha256"] in comment.replace("`", "") or \
         journal["plan_file_sha256"][:12] in comment, "the comment names the plan file that was applied"
