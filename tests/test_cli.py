@@ -204,3 +204,20 @@ def test_sandbox_reset_refuses_a_path_as_a_service_name(tf, tmp_path):
     result = tf("sandbox", "reset", "--service", "../../victim")
     assert result.exit_code == 1 and "is not allowed" in result.output
     assert victim.exists()
+
+
+def test_a_service_that_cannot_be_read_does_not_stop_the_others_apply(tmp_path, monkeypatch, example_text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "teams.yaml").write_text(example_text)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan"]).exit_code == 0  # creates the sandbox stores
+    store = tmp_path / ".teamform" / "sandbox" / "workdrive.json"
+    state = json.loads(store.read_text())
+    state["api_key"] = "rotated"  # WorkDrive now refuses teamform's key
+    store.write_text(json.dumps(state))
+    result = runner.invoke(cli, ["apply", "--auto-approve", "--journal", "j.jsonl"])
+    assert result.exit_code == 1, "an unread service is still a failure to report"
+    assert "✓ krisp:" in result.output and "nothing was applied" not in result.output
+    assert "Not applied, because their live state could not be read: workdrive" in result.output
+    again = runner.invoke(cli, ["plan", "--service", "krisp", "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output

@@ -163,14 +163,15 @@ async def _apply(config: cfg.Config, services: tuple[str, ...], saved: Plan | No
                         progress = journal.progress()
                         plan, before, done_before = _check_stale(saved, plan, live, allow_stale_unrelated, progress)
                     click.echo(render(plan, "text", color=color), nl=False)
-                    if plan.errors:
-                        raise Failure(f"the plan has {len(plan.errors)} error(s); nothing was applied",
-                                      detail="the plan has errors: " + "; ".join(plan.errors))
+                    if plan.refusals:
+                        raise Failure(f"the plan has {len(plan.refusals)} error(s); nothing was applied",
+                                      detail="the plan has errors: " + "; ".join(plan.refusals))
+                    _say_unreadable(plan)
                     resumes = progress.last["run"] if progress.last else None
                     if not plan.has_changes and not before:
                         # nothing to do is an outcome too
                         journal.record(session, saved or plan, Report(), plan_hash=saved_hash, resumes=resumes)
-                        return EXIT_OK
+                        return EXIT_ERROR if plan.unreadable else EXIT_OK
                     if saved is None:
                         with interrupts.blocking():
                             _confirm(auto_approve)
@@ -219,11 +220,19 @@ async def _run_apply(session: Session, whole: Plan, plan: Plan, before: list[Res
                 else "a plan made now holds only what is left")
         click.echo(f"To finish, run {again} ({tail}).", err=True)
         return EXIT_INTERRUPTED
-    return EXIT_OK if report.ok else EXIT_ERROR
+    if plan.unreadable:
+        _say_unreadable(plan)
+    return EXIT_OK if report.ok and not plan.unreadable else EXIT_ERROR
 
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _say_unreadable(plan: Plan) -> None:
+    if plan.unreadable:
+        _say(f"Not applied, because their live state could not be read: {', '.join(plan.unreadable)}. "
+             "The other services are applied; run apply again once the service answers.")
 
 
 def _check_stale(saved: Plan, fresh: Plan, live: dict, allow_unrelated: bool,

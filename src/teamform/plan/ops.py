@@ -125,6 +125,13 @@ class ServicePlan:
     def notes(self) -> list[str]:
         return self._messages("note")
 
+    @property
+    def unreadable(self) -> bool:
+        """Every error is a failed read: the service's own trouble, not the file's, so the other
+        services may still be applied."""
+        errors = [f for f in self.findings if f.level == "error"]
+        return bool(errors) and all(f.code == "failed_read" for f in errors)
+
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
         for op in self.operations:
@@ -171,6 +178,16 @@ class Plan:
     @property
     def errors(self) -> list[str]:
         return [f"{s.name}: {e}" for s in self.services for e in s.errors]
+
+    @property
+    def refusals(self) -> list[str]:
+        """The errors that refuse the whole apply: everything but a service's failed read."""
+        return [f"{s.name}: {e}" for s in self.services if not s.unreadable for e in s.errors]
+
+    @property
+    def unreadable(self) -> list[str]:
+        """Services skipped by apply because their live state could not be read."""
+        return [s.name for s in self.services if s.unreadable]
 
     @property
     def has_changes(self) -> bool:
