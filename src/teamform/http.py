@@ -1,5 +1,6 @@
 """The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit,
-retries with backoff that honour Retry-After, and redacted logging.
+retries with backoff that honour Retry-After, and redacted logging (``-v``: one line per request,
+its status and time; ``-vv``: headers, retries and rate-limit waits too).
 
 Reads (GET/HEAD) are retried on 5xx and timeouts here. A 429 (or whatever the provider says
 means "slow down") is retried for every method: the service did not act on the request. Writes
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from dataclasses import dataclass
 from typing import Callable
 
 import httpx
@@ -25,10 +28,36 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
 SECRET_QUERY = re.compile(r"((?:token|secret|key|password|access_token|refresh_token)=)[^&]*", re.I)
+#: header names whose values are not logged even at -vv (a provider may name its key header freely)
+SECRET_HEADER_NAME = re.compile(r"auth|key|token|secret|cookie|passw|session|signature", re.I)
 
 
 def redact_url(url: str) -> str:
     return SECRET_QUERY.sub(r"\1***", url)
+
+
+def _headers(headers: httpx.Headers) -> str:
+    return ", ".join(f"{k}: {'***' if k.lower() in SECRET_HEADERS or SECRET_HEADER_NAME.search(k) else v}"
+                     for k, v in headers.items())
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A request held back by a rate limit, as reported to ``on_wait``: for about ``seconds``, on
+    ``why`` (words that follow "waiting N s on": "its rate limit (300 requests/min)")."""
+
+    seconds: float
+    why: str
+
+
+def unreachable(request: httpx.Request, exc: Exception) -> str:
+    """``could not reach api.krisp.ai (Name or service not known)``: the host, then the reason
+    without its errno (a DNS failure, a refused connection, a connect timeout)."""
+    host = request.url.host + (f":{request.url.port}" if request.url.port else "")
+    reason = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)).strip()
+    if not reason:
+        reason = "timed out" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
+    return f"could not reach {host} ({reason})"
 
 
 class _Retry(Exception):
@@ -44,14 +73,35 @@ class Paced(httpx.Auth):
     waits its turn first and gets its credentials (a bearer token that may expire) only as it goes
     out. Wraps the provider's own ``httpx.Auth``, if any."""
 
-    def __init__(self, requests_per_minute: float, inner: httpx.Auth | None = None) -> None:
+    def __init__(self, requests_per_minute: float, inner: httpx.Auth | None = None,
+                 on_wait: Callable[[Wait], None] | None = None) -> None:
         # a tenth of a minute's budget at most in one burst; one request per 60/rate s below 6 a minute
         burst = requests_per_minute / 6
         self.limiter = AsyncLimiter(burst, 10) if burst >= 1 else AsyncLimiter(1, 60 / requests_per_minute)
         self.inner = inner or httpx.Auth()
+        self.per_minute = requests_per_minute
+        self.on_wait = on_wait  # told when a request has to wait (the progress display shows it)
+        self.queued = 0  # requests waiting now
+
+    async def take(self) -> None:
+        """This request's turn under the limit; first, if it has to wait, say so and for how long
+        (about: a turn comes every period/rate seconds, after those queued before it)."""
+        if (self.on_wait is None and not log.isEnabledFor(logging.DEBUG)) or self.limiter.has_capacity():
+            await self.limiter.acquire()
+            return
+        self.queued += 1
+        try:
+            wait = Wait(self.queued * self.limiter.time_period / self.limiter.max_rate,
+                        f"its rate limit ({self.per_minute:g} requests/min)")
+            log.debug("waiting about %.1f s on %s", wait.seconds, wait.why)
+            if self.on_wait is not None:
+                self.on_wait(wait)
+            await self.limiter.acquire()
+        finally:
+            self.queued -= 1
 
     async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
-        await self.limiter.acquire()
+        await self.take()
         flow = self.inner.async_auth_flow(request)
         try:
             outgoing = await flow.__anext__()
@@ -61,7 +111,7 @@ class Paced(httpx.Auth):
                     outgoing = await flow.asend(response)
                 except StopAsyncIteration:
                     return
-                await self.limiter.acquire()
+                await self.take()
         finally:
             await flow.aclose()
 
@@ -69,24 +119,40 @@ class Paced(httpx.Auth):
 class ServiceTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
                  rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None,
-                 secret_path: re.Pattern[str] | None = None) -> None:
+                 secret_path: re.Pattern[str] | None = None, on_wait: Callable[[Wait], None] | None = None) -> None:
         self.inner = inner
         self.secret_path = secret_path
         self.retry = retry
         self.pace = pace  # the client's rate limit: a retry takes its turn again
         self.rate_limited = rate_limited
+        self.on_wait = on_wait  # told when the service asks us to slow down (a 429 and its Retry-After)
         self.requests = 0
+
+    def _url(self, request: httpx.Request) -> str:
+        url = str(request.url)
+        return redact_url(self.secret_path.sub("***", url) if self.secret_path else url)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        url = str(request.url)
-        log.debug("%s %s", request.method, redact_url(self.secret_path.sub("***", url) if self.secret_path else url))
+        started = time.perf_counter()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s sends %s", request.method, self._url(request), _headers(request.headers))
         try:
             response = await self.inner.handle_async_request(request)
-        except TRANSIENT as exc:
+        except TRANSIENT as caught:
+            exc = caught
+            if isinstance(caught, (httpx.ConnectError, httpx.ConnectTimeout)):  # name the host it could not reach
+                exc = type(caught)(unreachable(request, caught), request=request)
+                exc.__cause__ = caught
+            log.info("%s %s → %s (%.0f ms)", request.method, self._url(request), exc,
+                     (time.perf_counter() - started) * 1000)
             if request.method in SAFE_METHODS:
                 raise _Retry(None, None, exc) from exc
-            raise
+            raise exc
+        log.info("%s %s → %d (%.0f ms)", request.method, self._url(request), response.status_code,
+                 (time.perf_counter() - started) * 1000)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s answered %s", request.method, self._url(request), _headers(response.headers))
         hint = self.rate_limited(response)
         if hint is not None:
             await response.aread()
@@ -98,7 +164,18 @@ class ServiceTransport(httpx.AsyncBaseTransport):
 
     def _wait(self, state) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        return self.retry.wait(state.attempt_number, getattr(exc, "retry_after", None))
+        hint = getattr(exc, "retry_after", None)
+        seconds = self.retry.wait(state.attempt_number, hint)
+        response = getattr(exc, "response", None)
+        why = f"HTTP {response.status_code}" if response is not None else type(getattr(exc, "error", exc)).__name__
+        if log.isEnabledFor(logging.DEBUG):
+            request = response.request if response is not None else getattr(getattr(exc, "error", None), "request", None)
+            log.debug("retry %d of %d%s in %.1f s (%s%s)", state.attempt_number, self.retry.attempts,
+                      f" of {request.method} {self._url(request)}" if request is not None else "", seconds, why,
+                      f", Retry-After {hint:g} s" if hint else "")
+        if hint is not None and response is not None and self.on_wait is not None:  # the service said slow down
+            self.on_wait(Wait(seconds, f"the service's rate limit ({why})"))
+        return seconds
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         retrying = AsyncRetrying(
@@ -112,7 +189,7 @@ class ServiceTransport(httpx.AsyncBaseTransport):
             async for attempt in retrying:
                 with attempt:
                     if attempt.retry_state.attempt_number > 1 and self.pace is not None:
-                        await self.pace.limiter.acquire()
+                        await self.pace.take()
                     return await self._send(request)
         except _Retry as last:
             if last.response is not None:
@@ -130,14 +207,17 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 retry: RetryPolicy | None = None, timeout: float = 30.0,
                 rate_limited: Callable[[httpx.Response], float | None] | None = None,
                 headers: dict[str, str] | None = None,
-                secret_path: re.Pattern[str] | None = None) -> httpx.AsyncClient:
-    paced = Paced(requests_per_minute, auth) if requests_per_minute else None
+                secret_path: re.Pattern[str] | None = None,
+                on_wait: Callable[[Wait], None] | None = None) -> httpx.AsyncClient:
+    """``on_wait``: told each time a request waits on a rate limit, ours or the service's."""
+    paced = Paced(requests_per_minute, auth, on_wait) if requests_per_minute else None
     transport = ServiceTransport(
         inner or httpx.AsyncHTTPTransport(),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
         pace=paced,
         secret_path=secret_path,
+        on_wait=on_wait,
     )
     auth = paced or auth
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,

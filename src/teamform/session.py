@@ -18,7 +18,7 @@ import httpx
 from .apply import Report, Result, Settings as ApplySettings, Stop, apply_plan
 from .config import Config, ConfigError, ServiceConfig, resolve_credentials
 from .emulator import Emulator
-from .http import open_client
+from .http import Wait, open_client
 from .lock import Account
 from .retry import RetryPolicy
 from .findings import error
@@ -75,6 +75,8 @@ class Session:
         self.sleep = sleep or asyncio.sleep
         self.providers: dict[str, Provider] = {}
         self._clients: list[httpx.AsyncClient] = []
+        #: told (service name, ``http.Wait``) when a request waits on a rate limit: the progress display
+        self.on_wait: Callable[[str, Wait], None] | None = None
 
     async def __aenter__(self) -> "Session":
         for svc in self.selected:
@@ -107,7 +109,8 @@ class Session:
         client = open_client(
             base_url, inner=inner, auth=provider.auth(), requests_per_minute=limits.requests_per_minute,
             retry=RetryPolicy.from_limits(limits, self.sleep),
-            timeout=limits.timeout, rate_limited=provider.is_rate_limited, secret_path=provider.secret_path)
+            timeout=limits.timeout, rate_limited=provider.is_rate_limited, secret_path=provider.secret_path,
+            on_wait=lambda wait, name=svc.name: self.on_wait and self.on_wait(name, wait))
         self._clients.append(client)
         provider.client = client
         return provider
