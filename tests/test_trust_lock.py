@@ -203,13 +203,13 @@ def test_apply_refuses_while_another_holds_the_account_and_plan_does_not_wait(tm
 
 
 def test_ctrl_c_while_waiting_for_the_lock_stops_at_once(tmp_path, monkeypatch):
-    import teamform.cli as cli_module
+    import teamform.cli.planapply as planapply
 
     monkeypatch.chdir(tmp_path)
     Path("teams.yaml").write_text(FILE)
     waiting = threading.Event()
-    say = cli_module._say
-    monkeypatch.setattr(cli_module, "_say", lambda m: (say(m), m.startswith("Waiting") and waiting.set()))
+    say = planapply._say
+    monkeypatch.setattr(planapply, "_say", lambda m: (say(m), m.startswith("Waiting") and waiting.set()))
 
     def interrupt():
         if waiting.wait(30):

@@ -43,6 +43,7 @@ def show_cmd(plan_file: str, fmt: str, kind: str, max_chars: int | None) -> None
     from ..render import render_json, render_text
     from ..render.markdown import BUDGET, render_markdown
     from . import Failure
+    from .options import color
 
     data = _read(plan_file)
     try:
@@ -57,7 +58,7 @@ def show_cmd(plan_file: str, fmt: str, kind: str, max_chars: int | None) -> None
         limit = BUDGET if max_chars is None else max_chars
         out = render_markdown(plan, kind=kind, limit=limit or None, plan_sha256=hashlib.sha256(data).hexdigest())
     else:
-        out = render_text(plan, color=sys.stdout.isatty())
+        out = render_text(plan, color=color())
     click.echo(out, nl=False)
 
 

@@ -1,17 +1,21 @@
-"""Renderers: text for the terminal, markdown for a pull-request comment, JSON (the plan file)."""
+"""Renderers: text for the terminal, markdown for a pull-request comment, JSON (the plan file).
+
+Imported lazily: ``teamform.render.color`` is read by every command as it starts, and must not load
+the engine with it."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from ..plan.ops import Plan
-from .text import render_report, render_text
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plan.ops import Plan
 
 
-def render_json(plan: Plan) -> str:
+def render_json(plan: "Plan") -> str:
     """The plan file (orjson: at 100,000 people it is most of a plan's time otherwise)."""
+    import orjson
+
     body = plan.to_dict()
     try:
         return orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
@@ -19,14 +23,24 @@ def render_json(plan: Plan) -> str:
         return json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+def render(plan: "Plan", fmt: str, *, color: bool = False) -> str:
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
         from .markdown import render_markdown
 
         return render_markdown(plan)
+    from .text import render_text
+
     return render_text(plan, color=color)
+
+
+def __getattr__(name: str) -> Any:  # the text renderer, on first use
+    if name in ("render_text", "render_report"):
+        from . import text
+
+        return getattr(text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["render", "render_json", "render_text", "render_report"]
