@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -107,6 +108,18 @@ def test_yes_applies_and_a_terminal_gets_the_live_display_not_the_ci_lines(here)
     assert "/4" in ANSI.sub("", out), "done of the total"
     assert "Progress:" not in out and "Applying 4" not in out, "the lines for CI are not printed here"
     assert pending() == 0
+
+
+def test_ctrl_c_during_the_live_display_is_said_above_it_and_the_summary_follows(here):
+    child = terminal("apply", "--auto-approve", "--journal", "-", TEAMFORM_SANDBOX_LATENCY="0.5")
+    child.expect("━")  # the display is up; no operation can have finished (each request takes 0.5 s)
+    child.kill(signal.SIGINT)
+    out = finish(child)
+    assert child.exitstatus == 130, out
+    shown = ANSI.sub("", out)
+    assert "SIGINT: stopping. No new operation starts" in shown
+    assert "Apply interrupted (SIGINT): " in shown and "not started" in shown
+    assert "\x1b[?25h" in out, "the cursor is shown again"
 
 
 def test_ctrl_d_at_the_prompt_changes_nothing(here):

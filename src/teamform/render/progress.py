@@ -57,7 +57,7 @@ def interval_from_env(default: float = DEFAULT_INTERVAL) -> float:
 def duration(seconds: float) -> str:
     """``0.5s``, ``42s``, ``3m05s``, ``1h02m``: short enough for a line that repeats."""
     if seconds < 1:
-        return f"{seconds:.1f}s"
+        return f"{seconds:.2g}s"
     s = int(round(seconds))
     if s < 60:
         return f"{s}s"
