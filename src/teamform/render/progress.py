@@ -285,6 +285,7 @@ def _Bars(owner: LiveProgress, *columns: Any, **kwargs: Any) -> Any:
 
 
 def open_display(totals: Mapping[str, int], *, color: bool, live: bool | None = None) -> Progress:
-    """The live display when standard output is a terminal, plain lines otherwise."""
-    live = _isatty(sys.stdout) if live is None else live
+    """The live display when standard output is a terminal that can redraw, plain lines otherwise."""
+    if live is None:
+        live = _isatty(sys.stdout) and os.environ.get("TERM") != "dumb"
     return LiveProgress(totals, color=color) if live else PlainProgress(totals, color=color)
