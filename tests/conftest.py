@@ -17,3 +17,11 @@ def example_text() -> str:
 def _apply_lock_dir(tmp_path_factory, monkeypatch):
     """Apply locks of this test run in its own folder: not the user's, not another run's."""
     monkeypatch.setenv("TEAMFORM_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "apply-locks"))
+
+
+@pytest.fixture(autouse=True)
+def _no_colour_settings(monkeypatch):
+    """Tests read plain text: a shell's NO_COLOR or FORCE_COLOR (honoured since the CLI follows
+    them) must not colour what they read; the terminal tests set them where they test them."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
