@@ -104,6 +104,18 @@ def test_the_summary_counts_estimates_the_time_left_and_says_who_waits(capsys):
                                                     "  ✗ krisp: + member[x@example.com]"]
 
 
+def test_the_time_left_is_the_slowest_services_not_the_average_pace():
+    clock = Clock()
+    progress = PlainProgress({"krisp": 4, "scim": 20}, clock=clock, interval=30)
+    clock.now += 10
+    for _ in range(20):
+        progress.result(R("scim"))
+    progress.result(R("krisp"))  # held back by its rate limit: one in 10 s, three to go
+    assert progress.left(progress.all) < 2  # 21 results in 10 s: three more look like 1.4 s
+    assert progress.left_overall() == 30
+    assert "about 30s left" in progress.summary()
+
+
 def test_results_known_before_the_run_do_not_make_it_look_faster():
     clock = Clock()
     progress = PlainProgress({"krisp": 10}, clock=clock, interval=30)

@@ -126,6 +126,12 @@ class Progress:
             return None
         return elapsed / ran * (tally.total - tally.finished)
 
+    def left_overall(self) -> float | None:
+        """The services run side by side: the apply ends with the slowest, which the pace of all
+        results together hides when one service is held back by its rate limit."""
+        known = [x for x in (self.left(self.all), *map(self.left, self.services.values())) if x is not None]
+        return max(known) if known else None
+
     def wait_text(self, tally: Tally) -> str:
         remaining = tally.wait_until - self.clock()
         if remaining <= 0 or tally.finished >= tally.total:
@@ -136,9 +142,9 @@ class Progress:
         a = self.all
         line = (f"Progress: {a.finished} of {a.total} finished ({a.done} done, {a.failed} failed, "
                 f"{a.skipped} skipped) in {duration(self.clock() - self.started)}")
-        left = self.left(a)
+        left = self.left_overall()
         if left is not None and a.finished < a.total:
-            line += f", about {duration(left)} left"
+            line += f", about {duration(max(1.0, left))} left"
         parts = []
         for name, t in self.services.items():
             part = f"{name} {t.finished} of {t.total}"
@@ -229,8 +235,8 @@ class LiveProgress(Progress):
     def _left(self, tally: Tally) -> str:
         if tally.finished >= tally.total:
             return "finished"
-        left = self.left(tally)
-        return f"about {duration(left)} left" if left is not None else ""
+        left = self.left_overall() if tally is self.all else self.left(tally)
+        return f"about {duration(max(1.0, left))} left" if left is not None else ""
 
     def result(self, r: Any, *, known: bool = False) -> None:
         super().result(r, known=known)
