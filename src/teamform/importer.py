@@ -126,10 +126,20 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
         seen.add(low)
         spelling = config.directory.spelling.get(low) or spelled.get(low) or email
         person = config.directory.people.get(low)
-        fields = person.model_dump(exclude_none=True) if person is not None else {}
+        fields = person.model_dump(exclude_none=True, exclude_defaults=True) if person is not None else {}
+        # the file's lifecycle dates describe a change to make, not what the services hold now
+        fields = {k: v for k, v in fields.items() if k not in ("offboarded", "expires")}
         if low in unnamed:
             fields = {k: v for k, v in fields.items() if k not in PERSON_FIELDS}
         people[spelling] = {**fields, **names.get(low, {})}
+    # a previous address the services still hold is written as a person of its own (so the file
+    # plans no change); it is then no longer listed as the new address's previous one
+    written = {norm_email(e) for e in people}
+    for fields in people.values():
+        if fields.get("previously"):
+            fields["previously"] = [e for e in fields["previously"] if norm_email(e) not in written]
+            if not fields["previously"]:
+                del fields["previously"]
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
 

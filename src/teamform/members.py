@@ -35,7 +35,11 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     direct: dict[str, tuple[str, dict[str, Any]]] = {}
     via_group: dict[str, tuple[str, dict[str, Any]]] = {}
     problems: list[tuple[int, str]] = []
+    today = directory.today
     for index, member in enumerate(members):
+        ends = getattr(member, "_expires", None) if today is not None else None
+        if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
+            continue
         source = who(member)
         table = via_group if source.startswith("group:") else direct
         values = attrs(member)
