@@ -110,10 +110,16 @@ def renames(service: str, provider: "Provider", ops: list[Operation], directory:
         return ops
     deletes = {(op.kind, op.key): op for op in ops if op.action == "delete"}
     creates = [op for op in ops if op.action == "create"]
+    # the kinds that are a person's account: declared (renames_in_place, rename_loss), else (a
+    # provider that declares neither) the kinds that count as members
+    accounts = {k.name for k in provider.kinds if k.renames_in_place or k.rename_loss} or \
+        {k.name for k in provider.kinds if k.counts_as_member}
     paired: dict[str, Operation] = {}  # the create's id -> the rename that stands for it
     gone: set[str] = set()
     renamed_people: set[str] = set()
     for op in creates:
+        if op.kind not in accounts:
+            continue
         new = _email(op.after)
         for old in _old_addresses(directory, new):
             before = deletes.get((op.kind, op.key.replace(new, old)))
@@ -160,7 +166,7 @@ def _rename(service: str, provider: "Provider", have: Resource, want: Resource, 
     after = _with_live_identity(want, have)
     old_name = have.display or old
     new_name = want.display or want.person or want.key
-    changes = [f"email: {old_name} → {new_name} (previously: in people)"]
+    changes = [f"renamed: {old_name} → {new_name} (people.{want.person or new_name}.previously)"]
     changes += [line for line in describe(have.attrs, want.attrs)]
     op = Operation(service, "update" if in_place else "replace", want.kind, want.key, before=have, after=after,
                    changes=changes, renamed_from=old_name)
