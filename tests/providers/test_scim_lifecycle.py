@@ -64,3 +64,23 @@ async def test_staged_offboarding_deactivates_then_deletes_after_the_days():
     assert (op.action, op.key) == ("delete", "erin@example.com")
     assert (await converge(cfg, {"svc": emu}, **on("2026-01-24"))).operations == []
     assert emu.user("erin@example.com") is None  # deleted, not only deactivated
+
+
+def test_a_saved_plan_with_a_rename_and_a_suspension_applies_exactly(tmp_path, monkeypatch, example_text):
+    from click.testing import CliRunner
+
+    from teamform.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "teams.yaml").write_text(example_text)
+    env = {"TEAMFORM_JOURNAL": "journal.jsonl", "TEAMFORM_TODAY": "2026-06-01"}
+
+    def run(*args):
+        return CliRunner().invoke(cli, list(args), env=env)
+
+    saved = run("plan", "--service", "scim", "--out", "plan.json")
+    assert saved.exit_code == 0 and "grace.hill@old.example → grace@example.com" in saved.output, saved.output
+    applied = run("apply", "plan.json")
+    assert applied.exit_code == 0 and "0 failed" in applied.output, applied.output
+    again = run("plan", "--service", "scim", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output

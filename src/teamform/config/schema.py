@@ -52,7 +52,7 @@ class Strict(BaseModel):
         schema = handler(core_schema)
         target = handler.resolve_ref_schema(schema) if "$ref" in schema else schema
         if "who" in target.get("properties", {}) and "expires" not in target["properties"]:
-            target["properties"]["expires"] = {"type": "string", "format": "date",
+            target["properties"]["expires"] = {**DATE_SCHEMA,
                                                "description": "the grant ends after this date (YYYY-MM-DD)"}
         return schema
 
@@ -73,6 +73,10 @@ class Strict(BaseModel):
                         {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
                     )
         return data
+
+
+#: a date in the JSON Schema: no "type", since a YAML 1.1 reader (PyYAML) gives a date, not a string
+DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -276,9 +280,9 @@ class Person(Strict):
     offboarded: Any = Field(
         None, description="YYYY-MM-DD: the person has left; removed from every service and group from this "
                           "date (suspended first where policy.offboarding says so)",
-        json_schema_extra={"type": "string", "format": "date"})
+        json_schema_extra=DATE_SCHEMA)
     expires: Any = Field(None, description="YYYY-MM-DD: the person's access ends after this date (a contractor)",
-                         json_schema_extra={"type": "string", "format": "date"})
+                         json_schema_extra=DATE_SCHEMA)
 
     def gone(self, today: dt.date) -> tuple[dt.date, str] | None:
         """``(since, why)`` when the person no longer holds anything on ``today``: offboarded on

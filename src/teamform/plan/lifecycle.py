@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..config.schema import Directory, Policy, parse_date
@@ -59,7 +60,7 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
             continue
         since, why = gone
         spec = provider.kind(res.kind)
-        name = res.display or res.person or res.key
+        name = directory.spelling.get(email, res.person or email)
         if spec.suspend and staged.suspend_first:
             attr, value = spec.suspend
             until = since + dt.timedelta(days=staged.remove_after_days) \
@@ -70,17 +71,16 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
                 keep[res.ref] = kept
                 later = f"removed on {until}" if until else "kept suspended (set remove_after_days to remove)"
                 said.setdefault(name, []).append(f"{res.label} {'stays' if spec.suspended(res.attrs) else 'is'} "
-                                                 f"suspended ({attr}: {value!r}); {later}")
+                                                 f"suspended ({attr}: {json.dumps(value)}); {later}")
                 continue
             drop.add(res.ref)
             said.setdefault(name, []).append(f"{res.label} removed: suspended since {since}, "
                                              f"remove_after_days ({staged.remove_after_days}) have passed")
             continue
         drop.add(res.ref)
-        if spec.counts_as_member or not said.get(name):
-            how = ("removed at once: this service cannot suspend" if staged.suspend_first and not suspendable
-                   else "removed at once")
-            said.setdefault(name, []).append(f"{res.label} {how}")
+        how = ("removed at once: this service cannot suspend" if staged.suspend_first and not suspendable
+               else "removed at once")
+        said.setdefault(name, []).append(f"{res.label} {how}")
     if not keep and not drop:
         return desired, []
     out = State()
@@ -96,6 +96,8 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
     for name, lines in sorted(said.items()):
         person = directory.gone(name)
         why = person[1] if person else "offboarded"
+        if len(lines) > 3:  # a person in many groups: the operations list them all
+            lines = lines[:3] + [f"and {len(lines) - 3} more"]
         level = warning if any("cannot suspend" in line for line in lines) else note
         findings.append(level(f"{name} is {why}: " + "; ".join(lines), name, "lifecycle"))
     return out, findings
@@ -191,14 +193,9 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
     today = directory.today
     if today is None:
         return []
+    ops = list(ops)
     window = dt.timedelta(days=policy.expiry_warning_days)
     findings: list[Finding] = []
-    for op in ops:
-        if op.action != "delete":
-            continue
-        gone = directory.gone(_email(op.before))
-        if gone is not None and not any(gone[1] in c for c in op.changes):
-            op.changes.append(gone[1])
     expired: dict[str, str] = {}
     section = provider.settings
     for where, members in _lists(section, ()):
@@ -230,8 +227,25 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
             for email in directory.expand(who):
                 expired.setdefault(email, f"membership of group {group} expired on {ends}")
     for op in ops:
-        if op.action == "delete":
-            why = expired.get(_email(op.before))
-            if why and why not in op.changes:
-                op.changes.append(why)
+        _explain(provider, op, directory, expired)
     return findings
+
+
+def _explain(provider: "Provider", op: Operation, directory: Directory, expired: dict[str, str]) -> None:
+    """A removal or a suspension says which date made it: "removed: offboarded on …"."""
+    if op.action not in ("delete", "update") or op.before is None:
+        return
+    email = _email(op.before)
+    gone = directory.gone(email)
+    why = gone[1] if gone else expired.get(email)
+    if why is None:
+        return
+    if op.action == "update":
+        spec = provider.kind(op.kind)
+        if op.after is None or not spec.suspended(op.after.attrs) or spec.suspended(op.before.attrs):
+            return
+        attr, value = spec.suspend  # type: ignore[misc]
+        verb = f"suspended ({attr}: {json.dumps(value)}): {why}"
+    else:
+        verb = f"removed: {why}"
+    op.summary = f"{op.summary} ({why})" if op.summary else verb
