@@ -9,6 +9,11 @@ from pydantic import BaseModel
 if TYPE_CHECKING:  # pragma: no cover - config imports this module
     from .config.schema import Directory
 
+
+def grant_expires(entry: Any) -> Any:
+    """The ``expires:`` the schema keeps beside a ``who:`` entry (``config.schema.grant_expires``)."""
+    return getattr(entry, "__dict__", {}).get("_grant_expires")
+
 M = TypeVar("M")
 
 
@@ -37,7 +42,7 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     problems: list[tuple[int, str]] = []
     today = directory.today
     for index, member in enumerate(members):
-        ends = getattr(member, "_expires", None) if today is not None else None
+        ends = grant_expires(member) if today is not None else None
         if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
             continue
         source = who(member)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag,
                       ValidationInfo, model_validator)
 from pydantic_core import PydanticCustomError
 
@@ -33,19 +33,6 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    #: a grant's ``expires:`` (only on models with a ``who`` field)
-    _expires: dt.date | None = PrivateAttr(None)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _grant_expiry(cls, data: Any, handler: Any) -> Any:
-        if isinstance(data, dict) and "who" in cls.model_fields and "expires" in data \
-                and "expires" not in cls.model_fields:
-            rest = {k: v for k, v in data.items() if k != "expires"}
-            model = handler(rest)
-            model._expires = parse_date(data["expires"])
-            return model
-        return handler(data)
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
@@ -62,8 +49,6 @@ class Strict(BaseModel):
         if isinstance(data, dict):
             allowed = [f.alias or name for name, f in cls.model_fields.items()]
             for key in data:
-                if key == "expires" and "who" in cls.model_fields:
-                    continue
                 if key not in allowed and key not in cls.model_fields:
                     close = difflib.get_close_matches(str(key), allowed, n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -73,6 +58,31 @@ class Strict(BaseModel):
                         {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
                     )
         return data
+
+    # defined after _unknown_keys so that it runs first (pydantic runs the last-defined outermost):
+    # the key check never sees a grant's expires
+    @model_validator(mode="wrap")
+    @classmethod
+    def _grant_expiry(cls, data: Any, handler: Any) -> Any:
+        if type(data) is dict and "expires" in data and _takes_grant(cls):
+            rest = {k: v for k, v in data.items() if k != "expires"}
+            model = handler(rest)
+            # kept beside the fields, not one of them (no private attribute: every Strict model
+            # would pay to set one up); model_dump and the providers never see it
+            object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
+            return model
+        return handler(data)
+
+
+_GRANT_MODELS: dict[type, bool] = {}
+
+
+def _takes_grant(cls: type[BaseModel]) -> bool:
+    """Is ``cls`` a ``who:`` entry without an ``expires`` of its own (once per class)?"""
+    if cls not in _GRANT_MODELS:
+        fields = cls.model_fields
+        _GRANT_MODELS[cls] = "who" in fields and "expires" not in fields
+    return _GRANT_MODELS[cls]
 
 
 #: a date in the JSON Schema: no "type", since a YAML 1.1 reader (PyYAML) gives a date, not a string
@@ -94,9 +104,12 @@ def parse_date(value: Any) -> dt.date | None:
     return None
 
 
+GRANT_EXPIRES = "_grant_expires"
+
+
 def grant_expires(entry: Any) -> dt.date | None:
     """The ``expires:`` of a ``who:`` entry, if it has one."""
-    return getattr(entry, "_expires", None) if isinstance(entry, BaseModel) else None
+    return getattr(entry, "__dict__", {}).get(GRANT_EXPIRES)
 
 
 def _check_email(value: str) -> str:

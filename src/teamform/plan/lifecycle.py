@@ -25,7 +25,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..config.schema import Directory, Policy, parse_date
+from ..config.schema import Directory, Policy, grant_expires, parse_date
 from ..findings import Finding, note, warning
 from ..members import _lists
 from ..model import Resource, State, norm_email
@@ -200,7 +200,7 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
     section = provider.settings
     for where, members in _lists(section, ()):
         for index, member in enumerate(members):
-            ends = getattr(member, "_expires", None)
+            ends = grant_expires(member)
             if ends is None:
                 continue
             path = ".".join(str(p) for p in where) + f"[{index}]"
