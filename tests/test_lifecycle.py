@@ -208,3 +208,43 @@ def test_today_from_the_environment_must_be_a_date():
     cfg = config({ALICE: {}}, [{"who": ALICE, "role": "Admin"}])
     with pytest.raises(ConfigError, match="TEAMFORM_TODAY"):
         Session(cfg, environ={"TEAMFORM_TODAY": "tomorrow"})
+
+
+async def test_offboarding_removes_even_where_the_service_is_not_authoritative():
+    cfg = config({ALICE: {}, ERIN: {"offboarded": "2026-01-10"}}, [{"who": ALICE, "role": "Admin"}],
+                 policy={"authoritative": False})
+    emu = emulator(member(1, ALICE, "Admin"), member(2, ERIN), member(3, "stranger@example.com"))
+    plan = await make_plan(cfg, {"svc": emu}, **on("2026-01-10"))
+    assert [(o.action, o.key) for o in plan.operations] == [("delete", ERIN)]  # the stranger stays
+
+
+async def test_the_acting_identity_is_never_offboarded_by_a_date():
+    class Acting(FakeProvider):
+        async def fetch(self):
+            state = await super().fetch()
+            state.facts["identity"] = ERIN
+            return state
+
+    cfg = config({ALICE: {}, ERIN: {"offboarded": "2026-01-10"}}, [{"who": ALICE, "role": "Admin"}],
+                 providers={"fake": Acting})
+    plan = await make_plan(cfg, {"svc": emulator(member(1, ALICE, "Admin"), member(2, ERIN))}, **on("2026-02-01"))
+    assert plan.operations == [] and any("lockout" in w for w in plan.warnings)
+
+
+def test_validate_prints_the_notes_for_lines_that_still_name_an_offboarded_person(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from teamform.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    example = (Path(__file__).resolve().parent.parent / "teams.example.yaml").read_text()
+    (tmp_path / "teams.yaml").write_text(example)
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "services.scim.users[6].who: note: trent@example.com is offboarded (2025-03-31)" in result.output
+    gone = example.replace("  trent@example.com: {name: Trent Oak, offboarded: 2025-03-31}\n", "")
+    (tmp_path / "teams.yaml").write_text(gone)
+    refused = CliRunner().invoke(cli, ["validate"])
+    assert refused.exit_code == 1 and "add offboarded: YYYY-MM-DD" in refused.output, refused.output

@@ -190,4 +190,18 @@ async def import_text(config: Config, services: Sequence[str] | None = None, *,
     """The state file that describes what the services hold now (``emulators``: serve these
     services from these emulators, as in tests)."""
     providers, states = await read_live(config, services, emulators)
-    return dump(*build(config, providers, states))
+    document, conflicts = build(config, providers, states)
+    return _previous_lines(config, document) + dump(document, conflicts)
+
+
+def _previous_lines(config: Config, document: Mapping[str, Any]) -> str:
+    """Addresses the services still hold that the source file lists as someone's previous one:
+    written as they are (so the file plans no change), with a comment saying how to rename."""
+    lines = [f"#   {email} is a previous address of {config.directory.spelling.get(now, now)}"
+             for email in document.get("people", {}) if (now := config.directory.previous.get(norm_email(email)))]
+    if not lines:
+        return ""
+    return ("# The services still know these people by an earlier address (previously: in the source file);\n"
+            "# they are written as they are. To change the email in each service (in place where it can),\n"
+            "# name the person by their address now in services and drop the old entry from people:\n"
+            + "\n".join(lines) + "\n")

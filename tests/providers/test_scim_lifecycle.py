@@ -84,3 +84,19 @@ def test_a_saved_plan_with_a_rename_and_a_suspension_applies_exactly(tmp_path, m
     assert applied.exit_code == 0 and "0 failed" in applied.output, applied.output
     again = run("plan", "--service", "scim", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+
+
+def test_import_writes_an_old_address_the_service_holds_as_it_is_and_says_whose_it_is(tmp_path, monkeypatch,
+                                                                                       example_text):
+    from click.testing import CliRunner
+
+    from teamform.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "teams.yaml").write_text(example_text)
+    imported = CliRunner().invoke(cli, ["import", "--service", "scim", "--out", "imported.yaml"])
+    assert imported.exit_code == 0, imported.output
+    text = (tmp_path / "imported.yaml").read_text()
+    assert "#   grace.hill@old.example is a previous address of grace@example.com" in text
+    again = CliRunner().invoke(cli, ["plan", "-f", "imported.yaml", "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output  # the imported file describes the service as it is
