@@ -174,7 +174,7 @@ async def test_an_expired_membership_entry_is_removed_and_says_when_it_expired()
     assert not messages(await make_plan(cfg, {"svc": emu}, **on("2026-03-01")))  # outside the 14-day window
     plan = await make_plan(cfg, {"svc": emu}, **on("2026-04-01"))
     [op] = plan.operations
-    assert op.action == "delete" and op.summary == "removed: expired on 2026-03-31 (members[1])"
+    assert op.action == "delete" and op.summary == "removed: expired on 2026-03-31 (services.svc.members[1])"
 
 
 async def test_group_member_and_person_expiry_and_the_warning_window_is_a_policy():

@@ -203,7 +203,7 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
             ends = grant_expires(member)
             if ends is None:
                 continue
-            path = ".".join(str(p) for p in where) + f"[{index}]"
+            path = ".".join(str(p) for p in ("services", provider.ctx.instance, *where)) + f"[{index}]"
             who = member.who
             if ends < today:
                 for email in directory.expand(who):
