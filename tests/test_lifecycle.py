@@ -248,3 +248,11 @@ def test_validate_prints_the_notes_for_lines_that_still_name_an_offboarded_perso
     (tmp_path / "teams.yaml").write_text(gone)
     refused = CliRunner().invoke(cli, ["validate"])
     assert refused.exit_code == 1 and "add offboarded: YYYY-MM-DD" in refused.output, refused.output
+
+
+def test_remove_after_days_without_suspend_first_is_a_located_error():
+    doc = {"version": 1, "people": {ALICE: {}},
+           "services": {"svc": {"provider": "fake", "sandbox": True, "members": [{"who": ALICE}],
+                                "policy": {"offboarding": {"remove_after_days": 30}}}}}
+    [found] = problems(doc)
+    assert "services.svc.policy.offboarding" in found and "add suspend_first: true" in found

@@ -20,6 +20,7 @@ def directory_lifecycle(doc: Document, head: Head, directory: Directory) -> list
     """Fill ``directory.previous`` and ``directory.group_expires`` (and turn ``{who:, expires:}``
     group entries into plain members); the problems with people's and groups' dates."""
     problems: list[Problem] = []
+    directory.grants_expire = not doc.text or "expires" in doc.text
     for email, person in head.people.items():
         if person is None:
             continue
@@ -131,4 +132,7 @@ def _service_whos(data: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
                 yield from _service_whos(value, path + (key,))
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _service_whos(value, path + (index,))
+            if isinstance(value, str) and "@" in value and not value.startswith("group:"):
+                yield path + (index,), value  # a plain list of people (a department's members)
+            else:
+                yield from _service_whos(value, path + (index,))

@@ -239,6 +239,13 @@ class Offboarding(Strict):
         None, ge=0, le=36500, description="with suspend_first: remove this many days after the offboarding date "
                                           "(left out: kept suspended)")
 
+    @model_validator(mode="after")
+    def _days_need_suspension(self) -> "Offboarding":
+        if self.remove_after_days is not None and not self.suspend_first:
+            raise PydanticCustomError("offboarding", "remove_after_days counts from a suspension: add "
+                                      "suspend_first: true, or leave remove_after_days out (removed at once)", {})
+        return self
+
 
 class Policy(Strict):
     authoritative: bool = Field(
@@ -328,6 +335,8 @@ class Directory:
     previous: dict[str, str] = field(default_factory=dict)
     #: (group, member as written) -> the date that group membership ends (``{who:, expires:}``)
     group_expires: dict[tuple[str, str], dt.date] = field(default_factory=dict)
+    #: does the file date any grant (``expires:`` under services)? If not, the planner need not look
+    grants_expire: bool = True
     #: the day the plan is made for: set (``as_of``), offboarded people, expired people and
     #: expired group memberships expand to nobody; unset (validate), everyone listed counts
     today: dt.date | None = None

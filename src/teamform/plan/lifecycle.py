@@ -116,6 +116,9 @@ def renames(service: str, provider: "Provider", ops: list[Operation], directory:
     # provider that declares neither) the kinds that count as members
     accounts = {k.name for k in provider.kinds if k.renames_in_place or k.rename_loss} or \
         {k.name for k in provider.kinds if k.counts_as_member}
+    earlier: dict[str, list[str]] = {}  # an address now -> the previous ones
+    for old, now in directory.previous.items():
+        earlier.setdefault(now, []).append(old)
     paired: dict[str, Operation] = {}  # the create's id -> the rename that stands for it
     gone: set[str] = set()
     renamed_people: set[str] = set()
@@ -123,7 +126,7 @@ def renames(service: str, provider: "Provider", ops: list[Operation], directory:
         if op.kind not in accounts:
             continue
         new = _email(op.after)
-        for old in _old_addresses(directory, new):
+        for old in earlier.get(new, ()):
             before = deletes.get((op.kind, op.key.replace(new, old)))
             if before is None or before.id in gone:
                 continue
@@ -142,7 +145,7 @@ def renames(service: str, provider: "Provider", ops: list[Operation], directory:
         new = _email(op.after)
         if new not in renamed_people:
             continue
-        for old in _old_addresses(directory, new):
+        for old in earlier.get(new, ()):
             before = deletes.get((op.kind, op.key.replace(new, old)))
             if before is not None and before.id not in gone and before.before.attrs == op.after.attrs:
                 follow.add(op.id)
@@ -154,10 +157,6 @@ def renames(service: str, provider: "Provider", ops: list[Operation], directory:
             continue
         out.append(paired.get(op.id, op))
     return out
-
-
-def _old_addresses(directory: Directory, new: str) -> list[str]:
-    return [old for old, now in directory.previous.items() if now == new]
 
 
 def _rename(service: str, provider: "Provider", have: Resource, want: Resource, old: str,
@@ -198,7 +197,7 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
     findings: list[Finding] = []
     expired: dict[str, str] = {}
     section = provider.settings
-    for where, members in _lists(section, ()):
+    for where, members in (_lists(section, ()) if directory.grants_expire else ()):
         for index, member in enumerate(members):
             ends = grant_expires(member)
             if ends is None:
