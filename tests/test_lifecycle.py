@@ -256,3 +256,24 @@ def test_remove_after_days_without_suspend_first_is_a_located_error():
                                 "policy": {"offboarding": {"remove_after_days": 30}}}}}
     [found] = problems(doc)
     assert "services.svc.policy.offboarding" in found and "add suspend_first: true" in found
+
+
+async def test_resuming_a_saved_plan_after_its_rename_was_done_is_not_drift():
+    import json
+
+    from teamform.plan import stale
+    from teamform.render import render_json
+    from teamform.testing import no_sleep
+
+    cfg = config({ALICE: {}, ROBERT: {"previously": [BOB]}, ERIN: {}},
+                 [{"who": ALICE, "role": "Admin"}, {"who": ROBERT}, {"who": ERIN}])
+    emu = emulator(member(1, ALICE, "Admin"), member(2, BOB))
+    async with Session(cfg, emulators={"svc": emu}, sleep=no_sleep, environ={}) as session:
+        saved, _ = await session.make_plan()
+        [rename] = [op for op in saved.operations if op.renamed_from]
+        text = render_json(saved)
+        await session.providers["svc"].apply(rename)  # done and journaled; the run then stopped
+        fresh, live = await session.make_plan()
+    found = stale.check(type(saved).from_dict(json.loads(text)), fresh, live, allow_unrelated=False,
+                        done={rename.id: "r1"})
+    assert not found.changes and [op.key for op in found.plan.operations] == [ERIN]
