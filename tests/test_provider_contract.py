@@ -14,7 +14,8 @@ PROVIDERS = Path(__file__).resolve().parent.parent / "providers"
 
 CONTRACT = {
     "Provider", "Context", "HeaderAuth",
-    "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Directory",
+    "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Offboarding",
+    "Directory",
     "Resource", "Ref", "State", "KindSpec", "Guard", "norm_email",
     "Operation", "Finding", "error", "warning", "note",
     "ProviderError", "IncompleteRead", "Outcome", "json_body", "parse_retry_after",

@@ -31,7 +31,10 @@ class CrankWheelProvider(Provider):
     Error = CrankWheelError
     # gone_statuses: the default {404}, a DELETE of a user already gone is done
     kinds = (
+        # PATCH /user_access/{email} takes only privilege and in_demo_pool: no rename in place; the
+        # API has no suspended state: offboarding removes at once
         KindSpec(USER, "a person allowed into the company account, with a privilege and demo-pool flag",
+                 rename_loss="the old address's access (their sessions and usage stay under the old address)",
                  role_attr="privilege", role_rank=api.PRIVILEGES,
                  guards=(Guard("privilege", frozenset({api.OWNER}),
                                "a CrankWheel company needs an owner (the billing contact)"),)),

@@ -29,7 +29,10 @@ class DebriefProvider(Provider):
     secret_path = api.SECRET_PATH
     emulator_class = DebriefEmulator
     kinds = (
+        # PATCH /user/:id has no email field and users have no suspended state: a new address is a
+        # new team user, and offboarding removes at once
         KindSpec(TEAM_USER, "a person on the team, pending invitations included", role_attr="role",
+                 rename_loss="their application roles, until the new address is invited and accepts",
                  role_rank=api.ROLES,
                  guards=(Guard("role", frozenset({"owner"}), "a Debrief team needs at least one owner"),)),
         KindSpec(APPLICATION, "an application; deleting it revokes its credentials for good", destructive=True),

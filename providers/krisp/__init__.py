@@ -39,6 +39,10 @@ class KrispProvider(Provider):
         KindSpec(MEMBER, "a person on a seat", replace_on=frozenset({"seat"}),
                  replace_warning="Krisp cannot move a user between seat types: they are unassigned and "
                                  "invited again, and lose access until they accept",
+                 # no call changes a seat's email, and a seat's status can change only on device
+                 # seats (NOT_PERMITTED_CHANGE_SEAT_STATUS): no rename in place, no suspension
+                 rename_loss="their seat (unassigned, then a new invitation they must accept) and the "
+                             "account's usage history in the team",
                  role_attr="role", role_rank=api.ROLES,
                  guards=(Guard("role", frozenset({"Admin"}), "a Krisp team needs at least one Admin"),)),
     )

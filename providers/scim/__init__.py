@@ -39,8 +39,10 @@ class ScimProvider(Provider):
     Error = ScimError
     # gone_statuses: the default {404}; a deletion (or deactivation) of a user already gone is done
     kinds = (
+        # a user is suspended by active: false (RFC 7643 §4.1.1), and its userName and emails can be
+        # replaced in place (PATCH): a person's new address keeps their account, id and groups
         KindSpec(USER, "a SCIM user: userName, name, primary email, active, externalId, title, enterprise "
-                       "department and manager"),
+                       "department and manager", suspend=("active", False), renames_in_place=True),
         KindSpec(GROUP, "a SCIM group, by displayName", counts_as_member=False),
         KindSpec(MEMBER, "a user in a group (PATCH add/remove, several a request)", counts_as_member=False),
     )

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any, Iterable
 from teamform.provider import Directory, Finding, Operation, Ref, State, error, note
 
 from .read import USER
+from .settings import offboarding_word
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import ScimProvider
 
 
 def offboarding(p: "ScimProvider") -> str:
-    return getattr(p.ctx.policy, "offboarding", "deactivate")
+    return offboarding_word(p.ctx.policy)
 
 
 def check(p: "ScimProvider", desired: State, live: State) -> list[Finding]:
@@ -35,7 +36,9 @@ def check(p: "ScimProvider", desired: State, live: State) -> list[Finding]:
         if using:
             issues.append(error("the service's User resource type does not list the enterprise extension, so "
                                 f"department and manager cannot be set ({', '.join(using)})"))
-    leaving = [r.key for r in live.of_kind(USER) if r.ref not in desired and r.attrs.get("active") is not False]
+    renamed = p.ctx.directory.previous  # a previous address is renamed in place, not offboarded
+    leaving = [r.key for r in live.of_kind(USER) if r.ref not in desired and r.attrs.get("active") is not False
+               and r.key not in renamed]
     if leaving and offboarding(p) == "deactivate":
         issues.append(note(f"offboarding: {len(leaving)} user(s) no longer in the file are deactivated "
                            f"(active: false) and kept, not deleted ({', '.join(sorted(leaving))}); "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from teamform.provider import IncompleteRead, Page, Ref, Resource, State, norm_email
 
 from . import api
-from .settings import render
+from .settings import offboarding_word, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import ScimProvider
@@ -317,7 +317,7 @@ def group_members(p: "ScimProvider") -> dict[str, list[str]]:
 def offboarded(p: "ScimProvider", live: State, named: set[str]) -> list[Resource]:
     """With ``policy.offboarding: deactivate``, users no longer in the file stay, deactivated: those
     already inactive are kept as they are (their deactivation was planned when they left)."""
-    if getattr(p.ctx.policy, "offboarding", "deactivate") != "deactivate":
+    if offboarding_word(p.ctx.policy) != "deactivate":
         return []
     return [copy.deepcopy(r) for r in live.of_kind(USER) if r.key not in named and r.attrs.get("active") is False]
 

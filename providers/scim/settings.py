@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from teamform.provider import BaseURL, PersonRef, Policy, ProviderSettings, Strict, Who
+from teamform.provider import BaseURL, Offboarding, PersonRef, Policy, ProviderSettings, Strict, Who
 
 from . import api
 
@@ -80,9 +80,26 @@ class ScimSettings(ProviderSettings):
 
 
 class ScimPolicy(Policy):
-    offboarding: Literal["deactivate", "delete"] = Field(
-        "deactivate", description="a user no longer in the file is deactivated (active: false) and kept, "
-                                  "or deactivated then deleted")
+    """``offboarding`` as every service spells it, or SCIM's older words, which keep working:
+    ``deactivate`` (= suspend_first, kept deactivated) and ``delete`` (deactivated then deleted at once)."""
+
+    offboarding: Offboarding | Literal["deactivate", "delete"] = Field(
+        "deactivate", description="a user who leaves is deactivated (active: false) and kept, or deactivated then "
+                                  "deleted; {suspend_first: true, remove_after_days: N} deletes an offboarded person "
+                                  "N days after their offboarded: date")
+
+    def legacy_offboarding(self, value: str) -> Offboarding:
+        return Offboarding(suspend_first=value == "deactivate")
+
+
+def offboarding_word(policy: Policy) -> str:
+    """'deactivate' (a user who leaves is deactivated and kept) or 'delete' (deactivated, then
+    deleted in the same operation), whichever way the policy spells it. Staging by date
+    (``remove_after_days``) is the engine's: by the time it plans the removal, it is a delete."""
+    if not isinstance(policy, ScimPolicy):
+        return "deactivate"
+    staged = policy.staged()
+    return "deactivate" if staged.suspend_first and staged.remove_after_days is None else "delete"
 
 
 assert set(api.FEATURES) == set(Feature.__args__)  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from teamform.provider import Operation, ProviderError, Resource, json_body
 
 from . import api
 from .read import GROUP, MEMBER, USER, find_group, find_user, group_id, user_id
+from .settings import offboarding_word
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import ScimProvider
@@ -294,7 +295,7 @@ async def delete_user(p: "ScimProvider", op: Operation) -> None:
     target = {**before.attrs, "active": False}
     if before.attrs.get("active") is not False:
         await change_user(p, op, before, target)
-    if getattr(p.ctx.policy, "offboarding", "deactivate") != "delete":
+    if offboarding_word(p.ctx.policy) != "delete":
         return
     path = api.user_path(before.id)
     try:
@@ -540,7 +541,7 @@ async def verify(p: "ScimProvider", op: Operation) -> bool:
         user_name = (op.after or op.before).meta.get("user_name") or (op.after or op.before).display or op.key
         now = await find_user(p, op.key, user_name)
         if op.action == "delete":
-            deleting = getattr(p.ctx.policy, "offboarding", "deactivate") == "delete"
+            deleting = offboarding_word(p.ctx.policy) == "delete"
             return now is None or (not deleting and now.attrs.get("active") is False)
         return now is not None and now.attrs == op.after.attrs
     key, name = (op.key, op.resource.display or op.key) if op.kind == GROUP else _group_of(op)

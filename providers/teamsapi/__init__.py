@@ -34,6 +34,9 @@ class TeamsApiProvider(Provider):
     kinds = (
         KindSpec(TEAM, "a team", destructive=True, counts_as_member=False),
         KindSpec(MEMBER, "a person on a team, accepted or invited", replace_on=frozenset({"role"}),
+                 # no call changes a member's email and there is no suspended state: a new address is
+                 # a new invitation, and offboarding removes at once
+                 rename_loss="their place on the team until they accept the invitation sent to the new address",
                  replace_warning="the Teams API cannot change a role: the membership is cancelled and the "
                                  "person invited again with the new role; they lose access to the team "
                                  "until they accept the new invitation",

@@ -32,7 +32,11 @@ class WorkDriveProvider(Provider):
     Error = WorkDriveError
     # gone_statuses: the default {404}: a department, location or member already gone is done
     kinds = (
-        KindSpec(USER, "a WorkDrive user", destructive=True),
+        # suspend: staged offboarding archives first (PATCH status ARCHIVE); the user update has no
+        # email field, so a change of address is a new user: the old one's files go with it
+        KindSpec(USER, "a WorkDrive user", destructive=True, suspend=("status", "ARCHIVE"),
+                 rename_loss="their files, folders and shares (the user is deleted) and their department and "
+                             "group places until the new user is placed"),
         KindSpec(DEPARTMENT, "a department", counts_as_member=False),
         KindSpec(DEPT_MEMBER, "a user's place in a department, head or not",
                  guards=(Guard("head", frozenset({True}), "a WorkDrive department needs at least one head",

@@ -78,10 +78,14 @@ def annotate(p: "WorkDriveProvider", op: Operation) -> None:
         op.summary = "deleted (listed under delete)"
         return
     policy = p.ctx.policy
-    grace = getattr(policy, "archive_grace_days", None)
+    staged = policy.staged()
+    grace = staged.remove_after_days
     since = when(op.before.meta.get("updated_at"))
-    if getattr(policy, "offboarding", "delete") == "archive" and grace is not None and since:
-        op.summary = f"deleted: archived since {since.date()}, past archive_grace_days ({grace})"
+    if p.ctx.directory.gone(op.before.person or op.key):  # offboarded: the engine counts from the file's date
+        return
+    if staged.suspend_first and grace is not None and since:
+        spelled = "archive_grace_days" if isinstance(policy.offboarding, str) else "offboarding.remove_after_days"
+        op.summary = f"deleted: archived since {since.date()}, past {spelled} ({grace})"
 
 
 # ---- ordering -----------------------------------------------------------------------------

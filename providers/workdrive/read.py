@@ -312,7 +312,7 @@ def _user(p: "WorkDriveProvider", email: str, attrs: dict[str, Any], live: State
 
 def past_grace(p: "WorkDriveProvider", res: Resource, now: dt.datetime) -> bool:
     """Has this archived user been archived (unchanged) for ``archive_grace_days``?"""
-    grace = getattr(p.ctx.policy, "archive_grace_days", None)
+    grace = p.ctx.policy.staged().remove_after_days
     since = when(res.meta.get("updated_at"))
     return res.attrs["status"] == "ARCHIVE" and grace is not None and since is not None and \
         now - since >= dt.timedelta(days=grace)
@@ -323,10 +323,11 @@ def _archived(p: "WorkDriveProvider", live: State, named: set[str]) -> list[Reso
     the grace period is over (policy ``offboarding: archive``). The engine's policy decides who
     is left alone: ``protect`` (and the identity teamform acts as), and ``ignore`` globs matched
     on the key and the person, as the planner matches them."""
-    if getattr(p.ctx.policy, "offboarding", "delete") != "archive":
+    if not p.ctx.policy.staged().suspend_first:
         return []
     protected = p.protected(live)
-    now = dt.datetime.now(dt.timezone.utc)
+    today = p.ctx.directory.today  # the plan's day (injected), so the plan is the same all day
+    now = dt.datetime.combine(today, dt.time(), dt.timezone.utc) if today else dt.datetime.now(dt.timezone.utc)
     out = []
     for res in live.of_kind(USER):
         if res.key in named or res.key in protected or p.ignored(res) or past_grace(p, res, now):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal, Sequence
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from teamform.provider import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings, Strict,
-                               Who)
+from teamform.provider import (BaseURL, Directory, Email, Limits, Offboarding, PersonRef, Policy, ProviderSettings,
+                               Strict, Who)
 
 from . import api
 
@@ -141,8 +141,28 @@ def file_problems(settings: WorkDriveSettings, directory: Directory) -> list[tup
 
 
 class WorkDrivePolicy(Policy):
-    offboarding: Literal["delete", "archive"] = Field(
-        "delete", description="a user no longer in the file is deleted, or archived first (status ARCHIVE)")
+    """``offboarding`` as every service spells it (``{suspend_first: true, remove_after_days: N}``:
+    archive, then delete), or in WorkDrive's older words, which keep working: ``archive`` (with
+    ``archive_grace_days``) or ``delete``."""
+
+    offboarding: Offboarding | Literal["delete", "archive"] = Field(
+        default_factory=Offboarding,
+        description="a user who leaves (offboarded:, or no longer in the file) is deleted, or archived first "
+                    "(status ARCHIVE): {suspend_first: true, remove_after_days: N}; 'archive'/'delete' still work")
     archive_grace_days: int | None = Field(
         None, ge=0, description="with offboarding: archive, delete archived users after this many days "
                                 "(counted from their last change); unset: only when listed under delete")
+
+    @model_validator(mode="after")
+    def _one_spelling(self) -> "WorkDrivePolicy":
+        if isinstance(self.offboarding, Offboarding) and self.archive_grace_days is not None:
+            raise PydanticCustomError(
+                "grace_days", "archive_grace_days goes with offboarding: archive; with offboarding as a mapping "
+                "(suspend_first: true), write remove_after_days: {days} inside offboarding instead",
+                {"days": self.archive_grace_days})
+        return self
+
+    def legacy_offboarding(self, value: str) -> Offboarding:
+        if value == "archive":
+            return Offboarding(suspend_first=True, remove_after_days=self.archive_grace_days)
+        return Offboarding()

@@ -126,10 +126,20 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
         seen.add(low)
         spelling = config.directory.spelling.get(low) or spelled.get(low) or email
         person = config.directory.people.get(low)
-        fields = person.model_dump(exclude_none=True) if person is not None else {}
+        fields = person.model_dump(exclude_none=True, exclude_defaults=True) if person is not None else {}
+        # the file's lifecycle dates describe a change to make, not what the services hold now
+        fields = {k: v for k, v in fields.items() if k not in ("offboarded", "expires")}
         if low in unnamed:
             fields = {k: v for k, v in fields.items() if k not in PERSON_FIELDS}
         people[spelling] = {**fields, **names.get(low, {})}
+    # a previous address the services still hold is written as a person of its own (so the file
+    # plans no change); it is then no longer listed as the new address's previous one
+    written = {norm_email(e) for e in people}
+    for fields in people.values():
+        if fields.get("previously"):
+            fields["previously"] = [e for e in fields["previously"] if norm_email(e) not in written]
+            if not fields["previously"]:
+                del fields["previously"]
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
 
@@ -180,4 +190,18 @@ async def import_text(config: Config, services: Sequence[str] | None = None, *,
     """The state file that describes what the services hold now (``emulators``: serve these
     services from these emulators, as in tests)."""
     providers, states = await read_live(config, services, emulators)
-    return dump(*build(config, providers, states))
+    document, conflicts = build(config, providers, states)
+    return _previous_lines(config, document) + dump(document, conflicts)
+
+
+def _previous_lines(config: Config, document: Mapping[str, Any]) -> str:
+    """Addresses the services still hold that the source file lists as someone's previous one:
+    written as they are (so the file plans no change), with a comment saying how to rename."""
+    lines = [f"#   {email} is a previous address of {config.directory.spelling.get(now, now)}"
+             for email in document.get("people", {}) if (now := config.directory.previous.get(norm_email(email)))]
+    if not lines:
+        return ""
+    return ("# The services still know these people by an earlier address (previously: in the source file);\n"
+            "# they are written as they are. To change the email in each service (in place where it can),\n"
+            "# name the person by their address now in services and drop the old entry from people:\n"
+            + "\n".join(lines) + "\n")

@@ -9,6 +9,11 @@ from pydantic import BaseModel
 if TYPE_CHECKING:  # pragma: no cover - config imports this module
     from .config.schema import Directory
 
+
+def grant_expires(entry: Any) -> Any:
+    """The ``expires:`` the schema keeps beside a ``who:`` entry (``config.schema.grant_expires``)."""
+    return getattr(entry, "__dict__", {}).get("_grant_expires")
+
 M = TypeVar("M")
 
 
@@ -35,7 +40,11 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     direct: dict[str, tuple[str, dict[str, Any]]] = {}
     via_group: dict[str, tuple[str, dict[str, Any]]] = {}
     problems: list[tuple[int, str]] = []
+    today = directory.today
     for index, member in enumerate(members):
+        ends = grant_expires(member) if today is not None else None
+        if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
+            continue
         source = who(member)
         table = via_group if source.startswith("group:") else direct
         values = attrs(member)

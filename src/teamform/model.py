@@ -191,6 +191,12 @@ class KindSpec:
       the list is a demotion (protected people are never demoted).
     - ``counts_as_member``: counts toward ``max_removals`` (people-like resources).
     - ``guards``: invariants kept at every step.
+    - ``suspend``: ``(attr, value)`` that suspends this kind without removing it (WorkDrive's
+      ``("status", "ARCHIVE")``, SCIM's ``("active", False)``): staged offboarding sets it first,
+      and removes the resource later (``policy.offboarding``). ``None``: the service cannot.
+    - ``renames_in_place``: the service can change the email of this kind in place: a resource
+      known by a person's previous address is updated to the new one, keeping its id and data.
+      Otherwise the pair is a replace, warned with ``rename_loss`` (what the person loses).
     """
 
     name: str
@@ -204,6 +210,12 @@ class KindSpec:
     role_rank: tuple[Any, ...] = ()
     counts_as_member: bool = True
     guards: tuple[Guard, ...] = ()
+    suspend: tuple[str, Any] | None = None
+    renames_in_place: bool = False
+    rename_loss: str | None = None
+
+    def suspended(self, attrs: dict[str, Any]) -> bool:
+        return self.suspend is not None and attrs.get(self.suspend[0]) == self.suspend[1]
 
     def rank(self, attrs: dict[str, Any]) -> int | None:
         if not self.role_attr or attrs.get(self.role_attr) not in self.role_rank:

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 import httpx
 
 from .apply import Report, Result, Settings as ApplySettings, Stop, apply_plan
-from .config import Config, ConfigError, ServiceConfig, resolve_credentials
+from .config import Config, ConfigError, Problem, ServiceConfig, resolve_credentials
 from .emulator import Emulator
 from .http import Wait, open_client
 from .lock import Account
@@ -66,8 +66,13 @@ class Session:
     def __init__(self, config: Config, services: Sequence[str] | None = None, *,
                  sandbox_dir: Path | None = None, environ: Mapping[str, str] | None = None,
                  emulators: Mapping[str, Emulator] | None = None,
-                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+                 sleep: Callable[[float], Awaitable[None]] | None = None,
+                 today: dt.date | None = None) -> None:
         self.config = config
+        #: the day plans are made for (offboarding stages, expiry): injectable, so a plan is the
+        #: same on any machine on the same day and tests never depend on the clock
+        self.today = today or plan_date(environ)
+        self.directory = config.directory.as_of(self.today)
         self.selected = select(config, services)
         self.sandbox_dir = Path(sandbox_dir) if sandbox_dir else SANDBOX_DIR
         self.environ = environ
@@ -90,7 +95,7 @@ class Session:
     def _open(self, svc: ServiceConfig) -> Provider:
         cls = svc.provider_cls
         credentials = resolve_credentials(self.config, svc, self.environ)
-        ctx = Context(svc.name, svc.entry, credentials, self.config.directory, svc.policy, svc.sandbox)
+        ctx = Context(svc.name, svc.entry, credentials, self.directory, svc.policy, svc.sandbox)
         provider = cls(ctx)
         base_url = provider.base_url()
         inner: httpx.AsyncBaseTransport | None = None
@@ -179,7 +184,7 @@ class Session:
                 continue
             try:
                 plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
-                                                  self.config.directory, allow_mass_removal=allow_mass_removal))
+                                                  self.directory, allow_mass_removal=allow_mass_removal))
             except (TypeError, KeyError, AttributeError, IndexError) as exc:
                 plan.services.append(_unplannable(svc.name, svc.provider, exc))
         for sp in plan.services:
@@ -221,6 +226,19 @@ class Session:
             if on_result is not None:
                 on_result(result)
         return await apply_plan(runnable, self.providers, settings, masked, stop)
+
+
+def plan_date(environ: Mapping[str, str] | None = None) -> dt.date:
+    """Today in UTC, or ``TEAMFORM_TODAY`` (YYYY-MM-DD) when set: a pull request's plan and the
+    apply after merge can be made for one day, and tests pin it."""
+    value = (os.environ if environ is None else environ).get("TEAMFORM_TODAY")
+    if value:
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError([Problem("TEAMFORM_TODAY", None, None, "",
+                                       f"{value!r} is not a date written YYYY-MM-DD")]) from None
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def _unplannable(service: str, provider: str, exc: BaseException) -> ServicePlan:

@@ -23,7 +23,8 @@ def test_the_example_plans_applies_and_then_plans_empty(tmp_path, monkeypatch, e
     assert plan.exit_code == 2, plan.output
     for line in ("+ user[carol@example.com] will be created", "~ user[dave@example.com] will be updated in place",
                  'last_name: "Low" → "Loe"', "+ group[Support] will be created",
-                 "- user[trent@example.com] will be deactivated (active: false) and kept",
+                 "~ user[trent@example.com] will be suspended (active: false): offboarded on 2025-03-31",
+                 "~ user[grace.hill@old.example → grace@example.com] will be renamed in place",
                  "- group[Contractors] will be removed", "- member[trent@example.com in Engineering] will be removed"):
         assert line in plan.output, plan.output
     assert "peggy" not in plan.output  # left earlier, already deactivated: nothing to do

@@ -41,8 +41,9 @@ def sandbox() -> dict[str, Any]:
     """Live drift from the example's ``scim`` service: Alice is spelled with other case (no
     change); Bob's title is old and he has no manager; Carol is missing (created); Dave's family
     name is misspelt and his department abbreviated; Erin, on leave in the file, is still active;
-    Trent has left (deactivated, not deleted); Peggy left earlier and is already deactivated (left
-    as she is). Engineering lacks Dave and still has Trent; Support is missing; Contractors
+    Trent has left (offboarded in the file: deactivated, not deleted); Peggy left earlier and is
+    already deactivated (left as she is); Grace is still known by her previous address (renamed in
+    place). Engineering lacks Dave and still has Trent; Support is missing; Contractors
     (not in the file) is deleted."""
     return {
         "Users": [
@@ -52,6 +53,7 @@ def sandbox() -> dict[str, Any]:
             user("u-erin", "erin@example.com", "Erin", "Moe", department="Support", manager="u-bob"),
             user("u-trent", "trent@example.com", "Trent", "Oak", department="Engineering", manager="u-alice"),
             user("u-peggy", "peggy@example.com", "Peggy", "Ash", active=False),
+            user("u-grace", "grace.hill@old.example", "Grace", "Hill", department="Support"),
         ],
         "Groups": [
             group("g-eng", "Engineering", ["u-alice", "u-trent"]),

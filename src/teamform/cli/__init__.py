@@ -72,6 +72,8 @@ def cli() -> None:
 def validate(state_file: str) -> None:
     """Check the state file: schema, people, groups, providers' sections."""
     config = _load(state_file)
+    for note in config.notes:
+        click.echo(str(note))
     click.echo(f"{state_file}: valid ({len(config.directory.people)} people, {len(config.directory.groups)} "
                f"groups, {len(config.services)} services)")
 

@@ -15,6 +15,7 @@ from ..members import listing_problems
 from ..model import norm_email
 from ..provider.base import Provider
 from ..provider.registry import BROKEN, installed
+from .lifecycle import directory_lifecycle, grant_date_problems, reference_notes
 from .loader import ConfigError, Document, Problem, load_file, load_text
 from .schema import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
 
@@ -46,6 +47,8 @@ class Config:
     doc: Document
     directory: Directory
     services: dict[str, ServiceConfig] = field(default_factory=dict)
+    #: what validate says without refusing the file (an offboarded person still named somewhere)
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def file(self) -> str:
@@ -87,7 +90,7 @@ def load(text: str, file: str = "<string>", providers: Mapping[str, type[Provide
 def _pydantic_problems(doc: Document, exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
+        loc = prefix + tuple(p for p in err["loc"] if p not in ("[key]", "[email]", "[entry]"))
         message = err["msg"]
         key = False
         if err["type"] == "unknown_key":
@@ -123,7 +126,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
             continue
         directory.people[low] = person or Person()
         directory.spelling[low] = email
-    directory.groups = dict(head.groups)
+    problems += directory_lifecycle(doc, head, directory)
 
     context = {"directory": directory}
     try:
@@ -141,8 +144,10 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     config = Config(doc, directory)
     for name, raw in head.services.items():
         problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
+        problems += grant_date_problems(doc, name)
     if problems:
         raise ConfigError(problems)
+    config.notes = reference_notes(doc, directory)
     return config
 
 

@@ -6,14 +6,16 @@ Providers build their section from the pieces here (``Strict``, ``Who``, ``Email
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import ipaddress
 import re
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag,
+                      ValidationInfo, model_validator)
 from pydantic_core import PydanticCustomError
 
 from ..model import norm_email
@@ -23,9 +25,23 @@ ENV_REF_RE = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")
 
 
 class Strict(BaseModel):
-    """A model that refuses unknown keys and says which keys are allowed (and the likely one)."""
+    """A model that refuses unknown keys and says which keys are allowed (and the likely one).
+
+    Every entry with a ``who:`` (a grant: a membership, an application user) also takes
+    ``expires: DATE``, whatever the provider: the engine keeps it aside (``grant_expires``), the
+    provider never sees it, and ``config.lifecycle`` checks the date with its location.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema) if "$ref" in schema else schema
+        if "who" in target.get("properties", {}) and "expires" not in target["properties"]:
+            target["properties"]["expires"] = {**DATE_SCHEMA,
+                                               "description": "the grant ends after this date (YYYY-MM-DD)"}
+        return schema
 
     @model_validator(mode="before")
     @classmethod
@@ -42,6 +58,58 @@ class Strict(BaseModel):
                         {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
                     )
         return data
+
+    # defined after _unknown_keys so that it runs first (pydantic runs the last-defined outermost):
+    # the key check never sees a grant's expires
+    @model_validator(mode="wrap")
+    @classmethod
+    def _grant_expiry(cls, data: Any, handler: Any) -> Any:
+        if type(data) is dict and "expires" in data and _takes_grant(cls):
+            rest = {k: v for k, v in data.items() if k != "expires"}
+            model = handler(rest)
+            # kept beside the fields, not one of them (no private attribute: every Strict model
+            # would pay to set one up); model_dump and the providers never see it
+            object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
+            return model
+        return handler(data)
+
+
+_GRANT_MODELS: dict[type, bool] = {}
+
+
+def _takes_grant(cls: type[BaseModel]) -> bool:
+    """Is ``cls`` a ``who:`` entry without an ``expires`` of its own (once per class)?"""
+    if cls not in _GRANT_MODELS:
+        fields = cls.model_fields
+        _GRANT_MODELS[cls] = "who" in fields and "expires" not in fields
+    return _GRANT_MODELS[cls]
+
+
+#: a date in the JSON Schema: no "type", since a YAML 1.1 reader (PyYAML) gives a date, not a string
+DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A YAML date (``2025-06-30`` is read as a date) or its text; ``None`` when it is not one
+    (``config.lifecycle`` reports that with its location)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+GRANT_EXPIRES = "_grant_expires"
+
+
+def grant_expires(entry: Any) -> dt.date | None:
+    """The ``expires:`` of a ``who:`` entry, if it has one."""
+    return getattr(entry, "__dict__", {}).get(GRANT_EXPIRES)
 
 
 def _check_email(value: str) -> str:
@@ -61,9 +129,16 @@ def _check_person(value: str, info: ValidationInfo) -> str:
     _check_email(value)
     directory = _directory(info)
     if directory is not None and norm_email(value) not in directory.people:
+        now = directory.previous.get(norm_email(value))
+        if now is not None:
+            raise PydanticCustomError(
+                "previous_address",
+                "'{value}' is a previous address of {now} (people.{now}.previously): use '{now}'",
+                {"value": value, "now": directory.spelling.get(now, now)})
         raise PydanticCustomError(
             "unknown_person",
-            "'{value}' is not in people; add it to people or fix the spelling{hint}",
+            "'{value}' is not in people; add it to people or fix the spelling{hint}. To offboard someone, "
+            "keep their entry and add offboarded: YYYY-MM-DD to it (deleting the entry is not enough)",
             {"value": value, "hint": directory.suggest(value)},
         )
     return value
@@ -154,6 +229,24 @@ class ProviderSettings(Strict):
 MaxRemovals = Annotated[str | int, Field(description="a count (5) or a share of live members ('10%')")]
 
 
+class Offboarding(Strict):
+    """How a service offboards a person (``offboarded:`` in people): at once, or suspended first
+    where the service can suspend, then removed ``remove_after_days`` after the offboarding date."""
+
+    suspend_first: bool = Field(False, description="suspend (archive, deactivate) before removing, where the "
+                                                   "service can; a service that cannot removes at once")
+    remove_after_days: int | None = Field(
+        None, ge=0, le=36500, description="with suspend_first: remove this many days after the offboarding date "
+                                          "(left out: kept suspended)")
+
+    @model_validator(mode="after")
+    def _days_need_suspension(self) -> "Offboarding":
+        if self.remove_after_days is not None and not self.suspend_first:
+            raise PydanticCustomError("offboarding", "remove_after_days counts from a suspension: add "
+                                      "suspend_first: true, or leave remove_after_days out (removed at once)", {})
+        return self
+
+
 class Policy(Strict):
     authoritative: bool = Field(
         True, description="remove what is live but not listed; false leaves unlisted things alone")
@@ -161,6 +254,20 @@ class Policy(Strict):
     ignore: list[str] = Field(default_factory=list,
                               description="glob patterns of live members to leave alone (service accounts)")
     max_removals: MaxRemovals = Field("25%", description="refuse a plan removing more, unless --allow-mass-removal")
+    offboarding: Offboarding = Field(default_factory=lambda: Offboarding(),
+                                     description="how people marked offboarded: leave this service")
+    expiry_warning_days: int = Field(14, ge=0, le=3650,
+                                     description="warn this many days before a grant's expires: date")
+
+    def staged(self) -> "Offboarding":
+        """``offboarding`` as the engine reads it (a provider's Policy may also take its older
+        spelling: a word such as 'archive')."""
+        value = self.offboarding
+        return value if isinstance(value, Offboarding) else self.legacy_offboarding(value)
+
+    def legacy_offboarding(self, value: Any) -> "Offboarding":
+        """An older spelling of ``offboarding`` (a provider's Policy overrides this)."""
+        return Offboarding()
 
     @model_validator(mode="after")
     def _check_max(self) -> "Policy":
@@ -187,6 +294,25 @@ class Person(Strict):
     name: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    previously: list[Email] = Field(
+        default_factory=list, description="earlier addresses: a service that still knows the person by one "
+                                          "changes the email in place where it can (a rename)")
+    offboarded: Any = Field(
+        None, description="YYYY-MM-DD: the person has left; removed from every service and group from this "
+                          "date (suspended first where policy.offboarding says so)",
+        json_schema_extra=DATE_SCHEMA)
+    expires: Any = Field(None, description="YYYY-MM-DD: the person's access ends after this date (a contractor)",
+                         json_schema_extra=DATE_SCHEMA)
+
+    def gone(self, today: dt.date) -> tuple[dt.date, str] | None:
+        """``(since, why)`` when the person no longer holds anything on ``today``: offboarded on
+        or before it, or past their ``expires``."""
+        off, exp = parse_date(self.offboarded), parse_date(self.expires)
+        if off is not None and off <= today:
+            return off, f"offboarded on {off}"
+        if exp is not None and exp < today:
+            return exp + dt.timedelta(days=1), f"expired on {exp}"
+        return None
 
     def names(self) -> tuple[str, str]:
         """(first, last), from the explicit fields or by splitting ``name``."""
@@ -205,17 +331,42 @@ class Directory:
     people: dict[str, Person] = field(default_factory=dict)
     spelling: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    #: a previous address (lower-cased) -> the person's address now (``previously:``)
+    previous: dict[str, str] = field(default_factory=dict)
+    #: (group, member as written) -> the date that group membership ends (``{who:, expires:}``)
+    group_expires: dict[tuple[str, str], dt.date] = field(default_factory=dict)
+    #: does the file date any grant (``expires:`` under services)? If not, the planner need not look
+    grants_expire: bool = True
+    #: the day the plan is made for: set (``as_of``), offboarded people, expired people and
+    #: expired group memberships expand to nobody; unset (validate), everyone listed counts
+    today: dt.date | None = None
+
+    def as_of(self, today: dt.date) -> "Directory":
+        """This directory on ``today`` (a copy: the loaded file is not changed)."""
+        return replace(self, today=today)
+
+    def gone(self, email: str) -> tuple[dt.date, str] | None:
+        """``(since, why)`` if the person no longer holds anything on ``today``."""
+        if self.today is None:
+            return None
+        person = self.people.get(norm_email(email))
+        return person.gone(self.today) if person is not None else None
 
     def expand(self, who: str, _seen: frozenset[str] = frozenset()) -> list[str]:
         """Lower-cased emails for an email or ``group:NAME`` (nested groups allowed), each once, in
-        the order the groups list them."""
+        the order the groups list them; on ``today``, without anyone gone or whose group
+        membership expired."""
         if not who.startswith("group:"):
-            return [norm_email(who)]
+            email = norm_email(who)
+            return [] if self.today is not None and self.gone(email) else [email]
         name = who[len("group:"):]
         if name in _seen:
             raise ValueError(f"group '{name}' contains itself")
         out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
         for member in self.groups.get(name, []):
+            ends = self.group_expires.get((name, member)) if self.group_expires else None
+            if ends is not None and self.today is not None and ends < self.today:
+                continue
             out.update(dict.fromkeys(self.expand(member, _seen | {name})))
         return list(out)
 
@@ -225,6 +376,18 @@ class Directory:
     def suggest(self, email: str) -> str:
         close = difflib.get_close_matches(norm_email(email), list(self.people), n=1, cutoff=0.8)
         return f" (did you mean '{self.spelling.get(close[0], close[0])}'?)" if close else ""
+
+
+class GroupMember(Strict):
+    """A group member with an end date: ``{who: bob@example.com, expires: 2025-06-30}``."""
+
+    who: Who
+
+
+#: a group's member: an email or group:NAME, or ``{who:, expires:}``; the tags are left out of
+#: error paths (the loader drops them), so an error names ``groups.support[2]``
+GroupEntry = Annotated[Union[Annotated[Who, Tag("[email]")], Annotated[GroupMember, Tag("[entry]")]],
+                       Discriminator(lambda v: "[entry]" if isinstance(v, (dict, GroupMember)) else "[email]")]
 
 
 class ServiceCommon(Strict):
@@ -241,7 +404,7 @@ class Head(Strict):
 
     version: Literal[1]
     people: dict[Email, Person | None] = Field(default_factory=dict)
-    groups: dict[str, list[Who]] = Field(default_factory=dict)
+    groups: dict[str, list[GroupEntry]] = Field(default_factory=dict)
     services: dict[str, Any] = Field(default_factory=dict)
 
 

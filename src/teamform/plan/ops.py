@@ -32,6 +32,8 @@ class Operation:
     summary: str = ""
     #: fingerprint of the live resources this operation depends on when it was planned
     precondition: dict[str, str] = field(default_factory=dict)
+    #: a rename: the live resource's name (a previous address) the service knows it by now
+    renamed_from: str = ""
 
     @property
     def id(self) -> str:
@@ -43,6 +45,8 @@ class Operation:
 
     @property
     def label(self) -> str:
+        if self.renamed_from and self.after is not None:
+            return f"{self.kind}[{self.renamed_from} → {self.after.display or self.after.key}]"
         return self.resource.label
 
     @property
@@ -83,6 +87,7 @@ class Operation:
             "demotion": self.demotion,
             "summary": self.summary,
             "precondition": self.precondition,
+            **({"renamed_from": self.renamed_from} if self.renamed_from else {}),
         }
 
     @classmethod
@@ -95,6 +100,7 @@ class Operation:
             warnings=list(data.get("warnings") or []), destructive=bool(data.get("destructive")),
             demotion=bool(data.get("demotion")), summary=str(data.get("summary") or ""),
             precondition=dict(data.get("precondition") or {}),
+            renamed_from=str(data.get("renamed_from") or ""),
         )
 
 

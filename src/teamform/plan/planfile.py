@@ -58,6 +58,8 @@ class _Operation(_Model):
     demotion: bool = False
     summary: str = ""
     precondition: dict[str, str] = Field(default_factory=dict)
+    #: a rename: ``before`` is the live resource under a previous address (another key)
+    renamed_from: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> "_Operation":
@@ -68,9 +70,11 @@ class _Operation(_Model):
         if needs_before != (self.before is not None) or needs_after != (self.after is not None):
             raise ValueError(f"a {self.action} needs {'a before' if needs_before else 'no before'} and "
                              f"{'an after' if needs_after else 'no after'}")
-        for side in (self.before, self.after):
+        for side in (self.before, self.after) if not self.renamed_from else (self.after,):
             if side is not None and (side.kind, side.key) != (self.kind, self.key):
                 raise ValueError("before/after describe another resource than the operation")
+        if self.renamed_from and (self.before is None or self.before.kind != self.kind):
+            raise ValueError("a rename needs a before of the same kind")
         return self
 
 

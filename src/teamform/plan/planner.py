@@ -11,9 +11,9 @@ from deepdiff import DeepDiff
 
 from ..model import Resource, State, fingerprint_of
 from . import edges as E
-from . import safety
+from . import lifecycle, safety
 from .ops import Operation, ServicePlan
-from .policy import adjust
+from .policy import adjust, protected_people
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.schema import Directory, Policy
@@ -99,7 +99,8 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
 def _precondition(op: Operation, live: State) -> dict[str, str]:
     """The live facts ``op`` relies on: its own resource exactly; what it refers to, exactly when
     it consumes from it (a create or replace takes capacity), else only that it exists ("present")."""
-    refs = {op.resource.ref}
+    own = {res.ref for res in (op.before, op.after) if res is not None}  # two refs for a rename
+    refs = set(own)
     for res in (op.before, op.after):
         if res is not None:
             refs.update(res.refs)
@@ -110,22 +111,28 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
         if current is None:
             out[str(ref)] = "absent"
         else:
-            out[str(ref)] = current.fingerprint() if exact or ref == op.resource.ref else "present"
+            out[str(ref)] = current.fingerprint() if exact or ref in own else "present"
     return out
 
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
-    """The plan for one service: pure, neither state is changed."""
+    """The plan for one service: pure, neither state is changed. Dates (offboarding, expiry)
+    are read against ``directory.today`` (``Directory.as_of``), never the clock."""
     seen = live.fingerprints()
     sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
                      live_resources=seen)
     desired, found = adjust(provider, desired, live, policy, directory)
     sp.findings += found
+    desired, found = lifecycle.offboard(provider, desired, live, policy, directory,
+                                        protected_people(policy, directory, live))
+    sp.findings += found
     sp.findings += provider.check(desired, live)
-    ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
+    ops = lifecycle.renames(service, provider, diff(service, provider, desired, live), directory)
+    ops = sorted(ops, key=lambda o: o.id)
     for op in ops:
         provider.annotate(op)
+    sp.findings += lifecycle.expiry(provider, ops, desired, policy, directory)
     sp.findings += safety.refusals(provider, desired, live, ops)
     order, cycle = _order(ops, E.all_edges(provider, ops, desired, live))
     if cycle is not None:

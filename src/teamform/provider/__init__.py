@@ -5,8 +5,8 @@ without breaking a plugin. ``tests/test_provider_contract.py`` pins this list: a
 decision, removing one is a breaking change.
 """
 
-from ..config.schema import (BaseURL, Directory, Email, Limits, PersonRef, Policy, ProviderSettings, Strict,
-                             Who)
+from ..config.schema import (BaseURL, Directory, Email, Limits, Offboarding, PersonRef, Policy, ProviderSettings,
+                             Strict, Who)
 from ..errors import IncompleteRead, Outcome, ProviderError, json_body, parse_retry_after
 from ..findings import Finding, error, note, warning
 from ..model import Guard, KindSpec, Ref, Resource, State, norm_email
@@ -19,7 +19,8 @@ __all__ = [
     # the base class and what the engine hands it
     "Provider", "Context", "HeaderAuth",
     # the state file: building blocks of a provider's section
-    "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Directory",
+    "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Offboarding",
+    "Directory",
     # the generic resource model
     "Resource", "Ref", "State", "KindSpec", "Guard", "norm_email",
     # planning and applying

@@ -25,6 +25,7 @@ class FakeMember(Strict):
     who: Who
     role: Literal["User", "Admin"] = "User"
     plan: Literal["basic", "pro"] = "basic"
+    active: bool = Field(True, description="false: suspended (the account stays, it cannot sign in)")
 
 
 class FakeSettings(ProviderSettings):
@@ -43,7 +44,8 @@ class FakeError(ProviderError):
 
 def _member(item: dict[str, Any]) -> Resource:
     email = item["email"]
-    return Resource(MEMBER, norm_email(email), {"role": item["role"], "plan": item["plan"]}, (Ref(SEATS, "seats"),),
+    attrs = {"role": item["role"], "plan": item["plan"], "active": item.get("active", True)}
+    return Resource(MEMBER, norm_email(email), attrs, (Ref(SEATS, "seats"),),
                     person=email, display=email, id=item["id"], pending=bool(item.get("pending")))
 
 
@@ -59,7 +61,8 @@ class FakeProvider(Provider):
         KindSpec(MEMBER, "a person on a seat", replace_on=frozenset({"plan"}),
                  replace_warning="a member's plan cannot change in place: they are removed and added again",
                  role_attr="role", role_rank=ROLES,
-                 guards=(Guard("role", frozenset({"Admin"}), "the fake service needs an Admin"),)),
+                 guards=(Guard("role", frozenset({"Admin"}), "the fake service needs an Admin"),),
+                 suspend=("active", False), renames_in_place=True),
     )
 
     def auth(self) -> httpx.Auth:
@@ -76,7 +79,8 @@ class FakeProvider(Provider):
         current = live.get(Ref(SEATS, "seats"))
         count = self.settings.seats if self.settings.seats is not None else (current.attrs["count"] if current else 0)
         state = State([Resource(SEATS, "seats", {"count": count}, display="seats")])
-        for email, attrs in self.wanted(self.settings.members, lambda m: {"role": m.role, "plan": m.plan}).items():
+        wanted = self.wanted(self.settings.members, lambda m: {"role": m.role, "plan": m.plan, "active": m.active})
+        for email, attrs in wanted.items():
             state.add(Resource(MEMBER, email, attrs, (Ref(SEATS, "seats"),), person=self.spelling(email),
                                display=self.spelling(email)))
         return state
@@ -87,7 +91,10 @@ class FakeProvider(Provider):
         elif op.action == "create":
             await self.call("POST", "/members", json={"email": op.after.person or op.key, **op.after.attrs})
         elif op.action == "update":
-            await self.call("PATCH", f"/members/{op.before.id}", json={"role": op.after.attrs["role"]})
+            body = {"role": op.after.attrs["role"], "active": op.after.attrs.get("active", True)}
+            if op.before.key != op.after.key:  # a rename: the service changes the email in place
+                body["email"] = op.after.person or op.key
+            await self.call("PATCH", f"/members/{op.before.id}", json=body)
         elif op.action == "delete":
             await self.request("DELETE", f"/members/{op.before.id}")
 
@@ -105,7 +112,8 @@ class FakeProvider(Provider):
         return out
 
     def export(self, live: State) -> dict[str, Any]:
-        members = [{"who": r.key, "role": r.attrs["role"], "plan": r.attrs["plan"]}
+        members = [{"who": r.key, "role": r.attrs["role"], "plan": r.attrs["plan"],
+                    **({} if r.attrs.get("active", True) else {"active": False})}
                    for r in sorted(live.of_kind(MEMBER), key=lambda r: r.key)]
         return {"seats": live.get(Ref(SEATS, "seats")).attrs["count"], "members": members}
 

@@ -3,6 +3,8 @@
 Small on purpose, but with the rules the engine must respect: a member needs a free seat, the
 pool cannot shrink below its use, the last Admin cannot be removed or demoted, a member's plan
 cannot change in place, and the member list is paged (offset/limit, at most 50) with a total.
+A member can be suspended (``active: false``) and its email changed in place (PATCH), for the
+engine's lifecycle tests.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ API_KEY = "fake-sandbox-key-5f2a"
 MAX_PAGE = 50
 
 
-def member(id_: int, email: str, role: str = "User", plan: str = "basic", pending: bool = False) -> dict[str, Any]:
-    return {"id": id_, "email": email, "role": role, "plan": plan, "pending": pending}
+def member(id_: int, email: str, role: str = "User", plan: str = "basic", pending: bool = False,
+           active: bool = True) -> dict[str, Any]:
+    return {"id": id_, "email": email, "role": role, "plan": plan, "pending": pending, "active": active}
 
 
 class FakeEmulator(Emulator):
@@ -56,7 +59,8 @@ class FakeEmulator(Emulator):
             return 409, {"error": "exists"}
         if len(self.state["members"]) >= self.state["seats"]:
             return 409, {"error": "no free seat"}
-        new = member(self.next_id(), body["email"], body.get("role", "User"), body.get("plan", "basic"), True)
+        new = member(self.next_id(), body["email"], body.get("role", "User"), body.get("plan", "basic"), True,
+                     body.get("active", True) is not False)
         self.state["members"].append(new)
         return 201, new
 
@@ -112,7 +116,16 @@ class FakeEmulator(Emulator):
             return self.error_response(400, "role must be User or Admin")
         if found["role"] == "Admin" and role != "Admin" and self._admins() == 1:
             return self.error_response(409, "the last Admin cannot be demoted")
-        found["role"] = role
+        active = body.get("active", found.get("active", True))
+        if not isinstance(active, bool):
+            return self.error_response(400, "active must be true or false")
+        email = body.get("email", found["email"])  # a change of email keeps the member (its id, its data)
+        if not isinstance(email, str) or "@" not in email:
+            return self.error_response(400, "email must be an email address")
+        if email.lower() != found["email"].lower() and any(
+                m["email"].lower() == email.lower() for m in self.state["members"]):
+            return self.error_response(409, "exists")
+        found.update(role=role, active=active, email=email)
         return JSONResponse(found)
 
     async def delete_member(self, request: Request) -> Response:
