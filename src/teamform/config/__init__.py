@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -108,12 +109,12 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     providers = installed() if providers is None else providers
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "the state file must be a mapping with version, people, groups, services")])
+    problems: list[Problem] = []
     try:
         head = Head.model_validate(doc.data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(doc, exc)) from None
-
-    problems: list[Problem] = []
+        problems += _pydantic_problems(doc, exc)
+        head = _valid_head(doc.data)  # and go on: the services' errors are reported in the same run
     directory = Directory()
     for email, person in head.people.items():
         low = norm_email(email)
@@ -142,8 +143,34 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     for name, raw in head.services.items():
         problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_in_file_order(problems))
     return config
+
+
+def _valid_head(data: dict) -> Head:
+    """The parts of the head that are valid (each person that is, groups as lists of strings,
+    services as they are), so the rest of the file is checked even when the head has errors."""
+    people: dict[str, Any] = {}
+    for email, person in (data.get("people") if isinstance(data.get("people"), dict) else {}).items():
+        for entry in (person, None):  # a person whose fields are wrong is still in people
+            try:
+                people.update(Head.model_validate({"version": 1, "people": {email: entry}}).people)
+                break
+            except ValidationError:
+                pass
+    groups = data.get("groups") if isinstance(data.get("groups"), dict) else {}
+    services = data.get("services") if isinstance(data.get("services"), dict) else {}
+    return Head.model_construct(version=1, people=people, services=services,
+                                groups={str(n): [w for w in m if isinstance(w, str)]
+                                        for n, m in groups.items() if isinstance(m, list)})
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (a group is checked twice: alone, then against people), top to bottom."""
+    seen: dict[tuple, Problem] = {}
+    for p in problems:
+        seen.setdefault((p.line, p.column, p.path, p.message), p)
+    return sorted(seen.values(), key=lambda p: (p.line is None, p.line or 0, p.column or 0))
 
 
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -171,6 +198,9 @@ def _build_service(doc, config, name, raw, providers, context, *, expandable: bo
     if not isinstance(kind, str) or kind not in providers:
         allowed = ", ".join(providers) or "none installed"
         what = f"unknown provider '{kind}'" if kind else "required key 'provider' is missing"
+        close = difflib.get_close_matches(kind, list(providers), n=1) if isinstance(kind, str) else []
+        if close:
+            what += f" (did you mean '{close[0]}'?)"
         if kind is not None and not isinstance(kind, str):
             what = f"provider must be a name, not a {type(kind).__name__}"
         if isinstance(kind, str) and kind in BROKEN:
