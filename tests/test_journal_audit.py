@@ -107,7 +107,7 @@ def test_cli_apply_appends_an_entry_naming_commit_pr_and_approvers(tmp_path, mon
 
     shown = runner.invoke(cli, ["journal", "-v"])
     assert "commit 0123456789ab on refs/heads/main, PR #7, approved by reviewer1" in shown.output
-    assert "krisp:member[erin@example.com]:create" in shown.output
+    assert "✓ krisp: + member[erin@example.com] created" in shown.output
     markdown = runner.invoke(cli, ["journal", "--markdown", "-n", "1"])
     assert "teamform apply succeeded" in markdown.output and "@example" not in markdown.output.replace("&#64;", "")
 

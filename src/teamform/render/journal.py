@@ -11,6 +11,7 @@ import click
 from .. import journal as J
 from ..apply import DONE, FAILED, MARK, SKIPPED
 from .markdown import esc
+from .words import DID, SYMBOL
 
 #: what `journal --markdown` prints at most: a GitHub comment holds 65,536 characters, and the apply
 #: workflow adds a heading and a link to the run
@@ -76,12 +77,23 @@ def _run_lines(e: dict[str, Any]) -> list[str]:
     return out
 
 
+def address(op: dict[str, Any]) -> str:
+    """An operation as the plan showed it, its name's case kept (``krisp: + member[Erin@Example.com]
+    created``); the id (``krisp:member[erin@example.com]:create``, keys lower-cased) is what
+    resuming matches on, and is in the JSON."""
+    action, label, service = op.get("action"), op.get("label"), op.get("service")
+    if not (label and service and action in SYMBOL):
+        return str(op.get("id"))  # an entry from before labels were recorded
+    outcome = DID[action] if op.get("status") == DONE else f"not {DID[action]} ({op.get('status')})"
+    return f"{service}: {SYMBOL[action]} {label} {outcome}"
+
+
 def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
     out = []
     for op in e.get("operations") or []:
         if verbose or op.get("status") != "done":
             msg = f": {op['message']}" if op.get("message") else ""
-            out.append(f"    {MARK.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
+            out.append(f"    {MARK.get(op.get('status'), '?')} {address(op)} {op.get('seconds', 0):.2f}s{msg}")
     return out
 
 
