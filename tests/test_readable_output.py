@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from teamform.apply import Report, Result
 from teamform.cli import cli
+from teamform.render.markdown import esc
 from teamform.render.text import render_report
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "teams.example.yaml"
@@ -81,3 +82,5 @@ def test_the_journal_shows_names_as_the_plan_did(tmp_path, monkeypatch):
     assert applied.exit_code == 0, applied.output
     shown = invoke("journal", "-v", "--journal", "journal.jsonl").output
     assert "teamsapi: -/+ member[Engineering/Bob@Example.com] replaced" in shown, shown
+    md = invoke("journal", "--markdown", "--journal", "journal.jsonl").output
+    assert esc("teamsapi: -/+ member[Engineering/Bob@Example.com]") in md, md

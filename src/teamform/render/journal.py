@@ -77,15 +77,19 @@ def _run_lines(e: dict[str, Any]) -> list[str]:
     return out
 
 
-def address(op: dict[str, Any]) -> str:
+def address(op: dict[str, Any], *, outcome: bool = True) -> str:
     """An operation as the plan showed it, its name's case kept (``krisp: + member[Erin@Example.com]
     created``); the id (``krisp:member[erin@example.com]:create``, keys lower-cased) is what
     resuming matches on, and is in the JSON."""
     action, label, service = op.get("action"), op.get("label"), op.get("service")
     if not (label and service and action in SYMBOL):
         return str(op.get("id"))  # an entry from before labels were recorded
-    outcome = DID[action] if op.get("status") == DONE else f"not {DID[action]} ({op.get('status')})"
-    return f"{service}: {SYMBOL[action]} {label} {outcome}"
+    shown = f"{service}: {SYMBOL[action]} {label}"
+    if not outcome:
+        return shown
+    if op.get("status") == DONE:
+        return f"{shown} {DID[action]}"
+    return f"{shown} not {DID[action]} ({op.get('status')})"
 
 
 def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
@@ -124,7 +128,7 @@ def entry_markdown(e: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
     room = limit - 100  # for the last line, saying how many more
     for n, op in enumerate(ops):
         msg = f": {esc(_clip(op['message'], MESSAGE_CHARS))}" if op.get("message") else ""
-        line = f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}"
+        line = f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(address(op, outcome=False))}{msg}"
         if size + len(line) + 1 > room:
             lines.append(f"… {len(ops) - n} more operations: see the run's journal artifact")
             break
