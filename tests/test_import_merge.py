@@ -128,3 +128,10 @@ def test_every_person_has_the_same_key_order(in_tmp):
     orders = {tuple(fields) for fields in people.values() if fields}
     assert ("first_name", "last_name", "name") not in orders
     assert all(list(order) == [k for k in ("name", "first_name", "last_name") if k in order] for order in orders), orders
+
+
+def test_a_person_without_fields_stays_as_written(in_tmp):
+    """`bob@example.com:` (no name) is left so when the service gives him no name either."""
+    Path("teams.yaml").write_text(FILE.replace("  bob@example.com: {name: Bob Roe}\n", "  bob@example.com:\n"))
+    assert invoke("import", "--service", "krisp", "--out", "out.yaml").exit_code == 0
+    assert "\n  bob@example.com:\n" in Path("out.yaml").read_text()

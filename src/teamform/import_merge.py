@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .config.schema import EMAIL_RE, Directory
+from .config.schema import EMAIL_RE, Directory, Person
 from .model import norm_email
 
 NAME_FIELDS = ("name", "first_name", "last_name")
@@ -111,15 +111,16 @@ def _merge_people(listed: CommentedMap, found: Mapping[str, Mapping[str, str]],
             added.append((email, fields))
             continue
         person = listed[key]
+        if _same_name(person if isinstance(person, Mapping) else {}, fields):
+            continue  # `bob@example.com:` with no fields stays so, when live gives no name either
         if not isinstance(person, CommentedMap):
             listed[key] = person = _node({}, flow=True)
-        if not _same_name(person, fields):
-            for f in NAME_FIELDS:
-                person.pop(f, None)
-            for f in NAME_FIELDS:
-                if f in fields:
-                    person.insert(NAME_FIELDS.index(f), f, fields[f])
-    flow = all(isinstance(v, CommentedMap) and v.fa.flow_style() for v in listed.values()) if listed else True
+        for f in NAME_FIELDS:
+            person.pop(f, None)
+        for f in NAME_FIELDS:
+            if f in fields:
+                person.insert(NAME_FIELDS.index(f), f, fields[f])
+    flow = not any(isinstance(v, CommentedMap) and not v.fa.flow_style() for v in listed.values())
     for email, fields in sorted(added, key=lambda kv: norm_email(kv[0])):
         listed[email] = _node({f: fields[f] for f in NAME_FIELDS if f in fields}, flow=flow)
     for key in listed:
@@ -130,8 +131,6 @@ def _merge_people(listed: CommentedMap, found: Mapping[str, Mapping[str, str]],
 
 def _same_name(person: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
     """The listed person already gives the name live state gives (however it is split into fields)."""
-    from .config.schema import Person
-
     mine = {f: person[f] for f in NAME_FIELDS if person.get(f) is not None}
     theirs = {f: fields[f] for f in NAME_FIELDS if fields.get(f) is not None}
     if not mine or not theirs:
