@@ -198,32 +198,35 @@ def _merge(old: Any, new: Any, directory: Directory) -> Any:
 
 
 def _merge_list(old: CommentedSeq, new: list, directory: Directory) -> None:
-    unused = list(range(len(new)))
+    by_id: dict[tuple[str, Any], list[int]] = {}  # identity -> indexes in new: matching is a lookup
+    for j, item in enumerate(new):
+        by_id.setdefault(_identity(item), []).append(j)
+    taken: set[int] = set()
     keep: dict[int, int | None] = {}  # old index -> matching new index (None: a group still live as written)
     for i, item in enumerate(old):
         group = _group(item)
         if group is not None:
-            taken = _group_matches(item, group, new, unused, directory)
-            if taken is not None:
+            found = _group_matches(item, group, new, by_id, taken, directory)
+            if found is not None:
                 keep[i] = None
-                unused = [j for j in unused if j not in taken]
+                taken |= found
     for i, item in enumerate(old):
         if i in keep or _group(item) is not None:
             continue
-        j = next((j for j in unused if _identity(new[j]) == _identity(item)), None)
+        j = next((j for j in by_id.get(_identity(item), ()) if j not in taken), None)
         if j is not None:
             keep[i] = j
-            unused.remove(j)
+            taken.add(j)
     for i in reversed(range(len(old))):
         if i not in keep:
             _drop(old, i)
-    kept = [keep[i] for i in sorted(keep)]
-    for pos, j in enumerate(kept):
+    for pos, j in enumerate(keep[i] for i in sorted(keep)):
         if j is not None:
             old[pos] = _merge(old[pos], new[j], directory)
     like = _sibling(old)
-    for j in unused:
-        old.append(_node(new[j], like=like))
+    for j, item in enumerate(new):
+        if j not in taken:
+            old.append(_node(item, like=like))
 
 
 def _group(item: Any) -> str | None:
@@ -231,7 +234,8 @@ def _group(item: Any) -> str | None:
     return who if isinstance(who, str) and who.startswith("group:") else None
 
 
-def _group_matches(item: Any, group: str, new: list, unused: list[int], directory: Directory) -> set[int] | None:
+def _group_matches(item: Any, group: str, new: list, by_id: Mapping[tuple[str, Any], list[int]],
+                   taken: set[int], directory: Directory) -> set[int] | None:
     """The new entries a ``group:`` entry stands for, when every member of the group has one with
     the same settings; else None (the entry no longer says what is live)."""
     try:
@@ -239,18 +243,19 @@ def _group_matches(item: Any, group: str, new: list, unused: list[int], director
     except (ValueError, KeyError):
         return None
     rest = {k: v for k, v in item.items() if k != "who"} if isinstance(item, Mapping) else None
-    taken: set[int] = set()
+    found: set[int] = set()
     for email in members:
-        for j in unused:
-            entry = new[j]
-            if j in taken or _identity(entry) != ("who", email):
+        for j in by_id.get(("who", email), ()):
+            if j in taken or j in found:
                 continue
-            if rest is None or (isinstance(entry, Mapping) and _equal(rest, {k: v for k, v in entry.items() if k != "who"})):
-                taken.add(j)
+            entry = new[j]
+            if rest is None or (isinstance(entry, Mapping) and
+                                _equal(rest, {k: v for k, v in entry.items() if k != "who"})):
+                found.add(j)
                 break
         else:
             return None
-    return taken or None
+    return found or None
 
 
 def _identity(item: Any) -> tuple[str, Any]:
@@ -298,14 +303,17 @@ def _plain(value: Any) -> Any:
 
 def _drop(container: CommentedMap | CommentedSeq, key: Any) -> None:
     """Remove ``key`` (or an index); comment lines below its line stay, on the entry before it."""
-    keys = list(container) if isinstance(container, CommentedMap) else list(range(len(container)))
-    pos = keys.index(key)
     entry = container.ca.items.get(key)
     token = entry[0 if isinstance(container, CommentedSeq) else 2] if entry else None
     rest = token.value.partition("\n")[2] if token is not None else ""
+    previous = None
+    if rest.strip():
+        keys = list(container) if isinstance(container, CommentedMap) else None
+        pos = keys.index(key) if keys is not None else key
+        previous = (keys[pos - 1] if keys is not None else pos - 1) if pos > 0 else None
     del container[key]
-    if rest.strip() and pos > 0:
-        before = container.ca.items.get(keys[pos - 1])
+    if previous is not None:
+        before = container.ca.items.get(previous)
         slot = 0 if isinstance(container, CommentedSeq) else 2
         if before and before[slot] is not None:
             before[slot].value += rest
