@@ -4,6 +4,7 @@ written over with --overwrite."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from teamform.cli import cli
-from teamform.import_merge import guess_indent
+from teamform.config.schema import Directory
+from teamform.import_merge import guess_indent, merge_text
 
 # The krisp sandbox is seeded with alice (Admin, nickname Alice), bob, carol, dave and mallory
 # (User) on 5 standard seats: bob and carol are the support group, as written below.
@@ -135,3 +137,23 @@ def test_a_person_without_fields_stays_as_written(in_tmp):
     Path("teams.yaml").write_text(FILE.replace("  bob@example.com: {name: Bob Roe}\n", "  bob@example.com:\n"))
     assert invoke("import", "--service", "krisp", "--out", "out.yaml").exit_code == 0
     assert "\n  bob@example.com:\n" in Path("out.yaml").read_text()
+
+
+def _squeezed(text: str) -> list[str]:
+    """Lines with the spaces before a comment (its column) squeezed to one."""
+    return [re.sub(r" +#", " #", line) for line in text.splitlines()]
+
+
+def test_the_name_note_comes_and_goes_and_the_authors_comments_stay():
+    """Services disagreeing on a name: the person gets none and a note on their line (after the
+    author's comment there); once they agree, the note goes and the name is back, in flow style."""
+    text = ("version: 1\npeople:\n  alice@example.com: {name: Alice Doe}   # the admin\n"
+            "  mallory@example.com: {}\n  # next one\n  zed@example.com: {name: Zed Roe}\nservices: {}\n")
+    disagree = {"alice@example.com": {"debrief": "Alice / Doe", "workdrive": "Alice / Mae"}}
+    noted = merge_text(text, {"alice@example.com": {}}, {}, {}, disagree, Directory())
+    assert _squeezed(noted)[2] == ("  alice@example.com: {} # the admin # teamform import: no name, the services "
+                                   "disagree (first / last): debrief says 'Alice / Doe'; workdrive says 'Alice / Mae'")
+    assert merge_text(noted, {"alice@example.com": {}}, {}, {}, disagree, Directory()) == noted
+    agreed = merge_text(noted, {"alice@example.com": {"name": "Alice Doe"}, "mallory@example.com": {"name": "Mal Oy"}},
+                        {}, {}, {}, Directory())
+    assert _squeezed(agreed) == _squeezed(text.replace("mallory@example.com: {}", "mallory@example.com: {name: Mal Oy}"))

@@ -104,6 +104,8 @@ def _child(parent: CommentedMap, key: str) -> CommentedMap:
 def _merge_people(listed: CommentedMap, found: Mapping[str, Mapping[str, str]],
                   conflicts: Mapping[str, Mapping[str, str]]) -> None:
     by_email = {norm_email(str(k)): k for k in listed}
+    # block style only where the file writes people in blocks; an empty person ({}) is no sign
+    flow = not any(isinstance(v, CommentedMap) and v and not v.fa.flow_style() for v in listed.values())
     added = []
     for email, fields in found.items():
         key = by_email.get(norm_email(email))
@@ -114,13 +116,16 @@ def _merge_people(listed: CommentedMap, found: Mapping[str, Mapping[str, str]],
         if _same_name(person if isinstance(person, Mapping) else {}, fields):
             continue  # `bob@example.com:` with no fields stays so, when live gives no name either
         if not isinstance(person, CommentedMap):
-            listed[key] = person = _node({}, flow=True)
+            listed[key] = person = _node({}, flow=flow)
+        elif not person and flow:
+            person.fa.set_flow_style()
+        elif not person:
+            person.fa.set_block_style()
         for f in NAME_FIELDS:
             person.pop(f, None)
         for f in NAME_FIELDS:
             if f in fields:
                 person.insert(NAME_FIELDS.index(f), f, fields[f])
-    flow = not any(isinstance(v, CommentedMap) and not v.fa.flow_style() for v in listed.values())
     for email, fields in sorted(added, key=lambda kv: norm_email(kv[0])):
         listed[email] = _node({f: fields[f] for f in NAME_FIELDS if f in fields}, flow=flow)
     for key in listed:
