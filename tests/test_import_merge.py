@@ -90,6 +90,16 @@ def test_writing_over_the_input_needs_overwrite_and_keeps_the_file(in_tmp):
     assert plan.exit_code == 0, plan.output
 
 
+def test_another_existing_file_is_not_replaced_without_overwrite(in_tmp):
+    Path("teams.yaml").write_text(FILE)
+    Path("out.yaml").write_text("# someone's notes\n")
+    refused = invoke("import", "--service", "krisp", "--out", "out.yaml")
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    assert Path("out.yaml").read_text() == "# someone's notes\n"
+    assert invoke("import", "--service", "krisp", "--out", "out.yaml", "--overwrite").exit_code == 0
+    assert Path("out.yaml").read_text() == MERGED
+
+
 def test_a_group_entry_that_no_longer_holds_is_replaced_by_its_people(in_tmp):
     # live, bob and carol are Users: a group entry giving them Admin says nothing live does
     Path("teams.yaml").write_text(FILE.replace("{who: group:support, role: User}", "{who: group:support, role: Admin}"))

@@ -150,7 +150,7 @@ class RunJournal:
               help="the state file whose services say where and how to connect")
 @click.option("--service", "services", multiple=True, metavar="NAME", help="only this service (repeatable)")
 @click.option("--out", type=click.Path(dir_okay=False), help="write the state file here (default: stdout)")
-@click.option("--overwrite", is_flag=True, help="allow --out to be FILE itself (it is replaced by the merged file)")
+@click.option("--overwrite", is_flag=True, help="let --out replace a file that exists (FILE itself included)")
 def import_cmd(state_file: str, services: tuple[str, ...], out: str | None, overwrite: bool) -> None:
     """Write FILE merged with what the services hold now.
 
@@ -166,6 +166,8 @@ def import_cmd(state_file: str, services: tuple[str, ...], out: str | None, over
     if out and not overwrite and _same_file(out, state_file):
         raise Failure(f"--out {out} is the file being imported from; add --overwrite to replace it with the "
                       "merged file (or write elsewhere and compare)")
+    if out and not overwrite and Path(out).exists():
+        raise Failure(f"--out {out} exists; add --overwrite to replace it with {state_file} merged with live state")
     config = _load(state_file)
     try:
         text = asyncio.run(importer.import_text(config, services))
