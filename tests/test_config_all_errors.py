@@ -77,3 +77,12 @@ def test_a_misspelt_service_name_gets_the_likely_one(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["plan", "--service", "krsp"])
     assert result.exit_code == 1
     assert "--service krsp: no such service in teams.yaml; did you mean krisp?" in result.output
+
+
+def test_credentials_are_checked_even_when_the_section_has_other_errors():
+    text = FILE.replace("    sandbox: true\n", "    credentials: {api_key: env:K, secrett: env:S}\n")
+    found = problems(text)
+    assert any("services.krisp.credentials.secrett: unknown credential 'secrett'; krisp takes: api_key, secret" in p
+               for p in found), found
+    assert any("services.krisp.credentials: credential 'secret' is missing" in p for p in found), found
+    assert any("services.krisp.seatz" in p for p in found) and any("members[0].role" in p for p in found), found

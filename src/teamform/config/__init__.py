@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
 
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from ..members import listing_problems
 from ..model import norm_email
@@ -210,23 +210,32 @@ def _build_service(doc, config, name, raw, providers, context, *, expandable: bo
     try:
         entry = service_model(cls).model_validate(raw, context=context)
     except ValidationError as exc:
-        return _pydantic_problems(doc, exc, path)
+        # the credentials are checked too, from the file as written: every error in one run
+        try:
+            sandbox: bool | None = TypeAdapter(bool).validate_python(raw.get("sandbox", False))
+        except ValidationError:
+            sandbox = None  # reported above; whether credentials are needed is not known
+        return _pydantic_problems(doc, exc, path) + _credential_problems(doc, path, cls, raw, sandbox)
     problems = []
     if expandable:
         problems += [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
         problems += [doc.problem(path + where, message)
                      for where, message in cls.file_problems(entry, config.directory)]
-
-    for cred in entry.credentials:
-        if cred not in cls.credential_names:
-            problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
-                                        f"{kind} takes: {', '.join(cls.credential_names)}", key=True))
-    if not entry.sandbox:
-        for cred in cls.credential_names:
-            if cred not in entry.credentials:
-                problems.append(doc.problem(path + ("credentials",),
-                                            f"credential '{cred}' is missing: give it as env:NAME"))
+    problems += _credential_problems(doc, path, cls, raw, entry.sandbox)
     config.services[name] = ServiceConfig(name, cls, entry)
+    return problems
+
+
+def _credential_problems(doc: Document, path: tuple, cls: type[Provider], raw: dict,
+                         sandbox: bool | None) -> list[Problem]:
+    """Credentials the provider does not take, and those it needs outside the sandbox."""
+    given = raw.get("credentials") if isinstance(raw.get("credentials"), dict) else {}
+    problems = [doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
+                            f"{cls.name} takes: {', '.join(cls.credential_names)}", key=True)
+                for cred in given if cred not in cls.credential_names]
+    if sandbox is False:
+        problems += [doc.problem(path + ("credentials",), f"credential '{cred}' is missing: give it as env:NAME")
+                     for cred in cls.credential_names if cred not in given]
     return problems
 
 
