@@ -5,6 +5,7 @@ service's lines together; the journal shows names with the case the plan showed.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -24,24 +25,26 @@ def only(*services: str) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
+#: a change's line in text or in markdown's diff block: its symbol, its address, what happens
+ADDRESS = re.compile(r"^\s*(?:\+|~|!|-/\+|-) (\w+\[.*?\])(?: \(pending invitation\))? (?:will|must) be ")
+
+
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
 
 
 def _natural(address: str):
-    import re
-
     return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", address))
 
 
 def test_plan_lists_by_address_but_applies_in_dependency_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    Path("teams.yaml").write_text(only("krisp", "workdrive"))
+    Path("teams.yaml").write_text(only("krisp", "workdrive", "teamsapi"))
     text = invoke("plan").output
     planned = json.loads(invoke("plan", "--format", "json").output)
     for service in planned["services"]:
         block = text.split(f"{service['name']} ({service['provider']})\n", 1)[1].split("\n\n", 1)[0]
-        shown = [line.split()[1] for line in block.splitlines() if line[:4].strip()[:1] in ("+", "~", "-")]
+        shown = [m.group(1) for m in map(ADDRESS.match, block.splitlines()) if m]
         assert shown == sorted(shown, key=lambda a: (a.split("[")[0], _natural(a))), block
         labels = [op["id"].split(":")[1] for op in service["operations"]]
         assert sorted(map(str.casefold, shown)) == sorted(map(str.casefold, labels))
@@ -56,8 +59,7 @@ def test_markdown_lists_by_address_too(tmp_path, monkeypatch):
     Path("teams.yaml").write_text(only("krisp"))
     md = invoke("plan", "--format", "markdown").output
     block = md.split("<details>", 1)[1].split("```diff\n", 1)[1].split("```", 1)[0]
-    heads = [line.split()[1] for line in block.splitlines() if line.split() and "[" in line.split()[1]
-             and line.split()[1].split("[")[0].isidentifier() and " will be " in line or " must be " in line]
+    heads = [m.group(1) for m in map(ADDRESS.match, block.splitlines()) if m]
     assert heads == sorted(heads, key=lambda a: (a.split("[")[0], _natural(a))), block
     assert heads, block
 
@@ -84,3 +86,27 @@ def test_the_journal_shows_names_as_the_plan_did(tmp_path, monkeypatch):
     assert "teamsapi: -/+ member[Engineering/Bob@Example.com] replaced" in shown, shown
     md = invoke("journal", "--markdown", "--journal", "journal.jsonl").output
     assert esc("teamsapi: -/+ member[Engineering/Bob@Example.com]") in md, md
+
+
+def test_addresses_sort_as_people_read_them():
+    """Names compare case-insensitively (the service's spelling is shown: Bob@Example.com comes
+    between alice and carol), numbers by value (seat[2] before seat[10]); markdown lists the same."""
+    from teamform.model import Resource
+    from teamform.plan.ops import Operation, Plan, ServicePlan
+    from teamform.render import render
+
+    def op(kind: str, key: str, display: str | None = None) -> Operation:
+        live = Resource(kind, key, {"role": "User"}, display=display)
+        return Operation("svc", "update", kind, key, before=live,
+                         after=Resource(kind, key, {"role": "Admin"}, display=display),
+                         changes=["role: User -> Admin"])
+
+    ops = [op("seat", "10"), op("member", "carol@example.com"), op("seat", "2"),
+           op("member", "bob@example.com", "Bob@Example.com"), op("member", "alice@example.com")]
+    plan = Plan(services=[ServicePlan("svc", "fake", operations=ops)])
+    order = ["member[alice@example.com]", "member[Bob@Example.com]", "member[carol@example.com]", "seat[2]", "seat[10]"]
+    text = render(plan, "text")
+    assert [text.index(f" {a} ") for a in order] == sorted(text.index(f" {a} ") for a in order), text
+    md = render(plan, "markdown")
+    assert [md.index(f" {a} ") for a in order] == sorted(md.index(f" {a} ") for a in order), md
+    assert [o.label for o in plan.services[0].operations][0] == "seat[10]", "the plan itself keeps its order"

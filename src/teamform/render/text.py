@@ -9,7 +9,7 @@ import click
 
 from ..apply import MARK, Report
 from ..plan.ops import SYMBOL, Operation, Plan
-from .words import DID, WILL, address_order, counts_line
+from .words import WILL, address_order, counts_line
 
 COLOR = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
 VERB = WILL
@@ -47,7 +47,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(_style(f"{sp.name} ({sp.provider})", color, bold=True))
         for err in sp.errors:
             out.append(_style(f"  Error: {err}", color, fg="red", bold=True))
-        for op in sorted(sp.operations, key=lambda o: (o.kind, o.label)):
+        for op in sorted(sp.operations, key=address_order):  # listed by address; applied in dependency order
             out += _op_lines(op, color)
         if not sp.operations and not sp.errors:
             out.append("  no changes")
