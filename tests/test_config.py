@@ -105,7 +105,8 @@ def test_an_invalid_role_says_what_is_allowed():
 
 def test_an_unknown_provider_lists_installed_ones():
     [problem] = problems(GOOD.replace("provider: krisp", "provider: krips"))
-    assert "services.krisp.provider: unknown provider 'krips'; installed providers: " in problem
+    assert ("services.krisp.provider: unknown provider 'krips' (did you mean 'krisp'?); installed providers: "
+            in problem)
     assert "krisp" in problem.split("installed providers: ")[1]
 
 

@@ -12,6 +12,7 @@ from teamform import journal as J
 from teamform.cli import cli
 from teamform.session import Session
 from teamform.render import render_json
+from teamform.render.markdown import esc
 from teamform.testing import load, no_sleep
 from teamform_krisp.emulator import KrispEmulator
 
@@ -107,7 +108,7 @@ def test_cli_apply_appends_an_entry_naming_commit_pr_and_approvers(tmp_path, mon
 
     shown = runner.invoke(cli, ["journal", "-v"])
     assert "commit 0123456789ab on refs/heads/main, PR #7, approved by reviewer1" in shown.output
-    assert "krisp:member[erin@example.com]:create" in shown.output
+    assert "✓ krisp: + member[erin@example.com] created" in shown.output
     markdown = runner.invoke(cli, ["journal", "--markdown", "-n", "1"])
     assert "teamform apply succeeded" in markdown.output and "@example" not in markdown.output.replace("&#64;", "")
 
@@ -309,7 +310,8 @@ def test_journal_markdown_cuts_one_enormous_message_and_lists_everything_when_it
     huge = J.entry(Plan(), Report([Result("a", "krisp", "create", "m", "failed", "@<" * 100_000),
                                    Result("b", "krisp", "create", "m", "done")]), environ={})
     text = entry_markdown(huge)
-    assert len(text) <= MARKDOWN_LIMIT and "- ✗ failed a: " in text and "- ✓ done b" in text
+    shown = esc("krisp: + m")  # the operation as the plan showed it (the label, its case kept)
+    assert len(text) <= MARKDOWN_LIMIT and f"- ✗ failed {shown}: " in text and f"- ✓ done {shown}" in text
     assert "more operations" not in text
     small = entry_markdown(_big_entry(done=3, failed=1, skipped=1))
     assert len([line for line in small.splitlines() if line.startswith("- ")]) == 5 and "more operations" not in small

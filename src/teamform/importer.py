@@ -5,25 +5,24 @@ service entry has (provider, sandbox, credentials as ``env:NAME`` references, co
 and policy the source file set explicitly), and the people directory: every email the exported
 sections name, spelled as the source file or the service spells it, with the name the source file
 gives. A service that cannot be read completely is an error: nothing is written from a partial read.
+
+The result is merged into the state file it was made from (``import_merge``): its comments, order,
+groups and other services stay as they are.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
-
-import yaml
 
 from .config import Config, ServiceConfig
 from .config.schema import EMAIL_RE, Person
 from .emulator import Emulator
+from .import_merge import merge_text
 from .session import Session
 from .model import State, norm_email
 from .provider import Provider
-
-HEADER = ("# Written by `teamform import` from live state. Review it, then plan: it should show no changes.\n"
-          "# Credentials are env:NAME references; set those variables where teamform runs.\n")
-
 
 class ImportFailed(Exception):
     pass
@@ -131,15 +130,8 @@ def _people(config: Config, sections: Mapping[str, dict[str, Any]], states: Mapp
         fields = {k: v for k, v in fields.items() if k not in ("offboarded", "expires")}
         if low in unnamed:
             fields = {k: v for k, v in fields.items() if k not in PERSON_FIELDS}
-        people[spelling] = {**fields, **names.get(low, {})}
-    # a previous address the services still hold is written as a person of its own (so the file
-    # plans no change); it is then no longer listed as the new address's previous one
-    written = {norm_email(e) for e in people}
-    for fields in people.values():
-        if fields.get("previously"):
-            fields["previously"] = [e for e in fields["previously"] if norm_email(e) not in written]
-            if not fields["previously"]:
-                del fields["previously"]
+        fields = {**fields, **names.get(low, {})}
+        people[spelling] = {f: fields[f] for f in PERSON_FIELDS if f in fields}  # one key order for everyone
     return dict(sorted(people.items(), key=lambda kv: norm_email(kv[0])))
 
 
@@ -154,35 +146,39 @@ async def read_live(config: Config, services: Sequence[str] | None,
     return session.providers, live  # type: ignore[return-value]
 
 
-def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str, State]
-          ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """The state file, and the people whose name differs between services (left unnamed)."""
-    sections: dict[str, dict[str, Any]] = {}
+@dataclass
+class Imported:
+    """What live state says: the people directory, each service's exported sections, what every
+    service entry has (provider, credentials...: ``common``), and the people whose services
+    disagree on their name (email -> service -> name; they get none)."""
+
+    people: dict[str, dict[str, str]]
+    sections: dict[str, dict[str, Any]]
+    common: dict[str, dict[str, Any]]
+    conflicts: dict[str, dict[str, str]]
+
+    def document(self) -> dict[str, Any]:
+        return {"version": 1, "people": self.people,
+                "services": {n: {**self.common[n], **s} for n, s in self.sections.items()}}
+
+
+def build(config: Config, providers: Mapping[str, Provider], states: Mapping[str, State]) -> Imported:
     missing = [n for n, p in providers.items() if not has_export(type(p))]
     if missing:
         raise ImportFailed(", ".join(f"provider {providers[n].name} (service {n}) cannot export live state"
                                      for n in missing))
-    for name, provider in providers.items():
-        sections[name] = {**_common(config.services[name]), **provider.export(states[name])}
+    sections = {name: provider.export(states[name]) for name, provider in providers.items()}
+    common = {name: _common(config.services[name]) for name in providers}
     names, conflicts = live_names(providers, states)
-    people = _people(config, sections, states, names, conflicts)
-    return {"version": 1, "people": people, "services": sections}, conflicts
+    whole = {name: {**common[name], **sections[name]} for name in sections}  # policy.protect names people too
+    people = _people(config, whole, states, names, conflicts)
+    return Imported(people, sections, common, conflicts)
 
 
-def _conflict_lines(conflicts: Mapping[str, Mapping[str, str]]) -> str:
-    lines = [f"#   {email} (first / last name): " + "; ".join(f"{service} says {name!r}"
-                                                         for service, name in sorted(names.items()))
-             for email, names in sorted(conflicts.items())]
-    if not lines:
-        return ""
-    return ("# These people have different names in different services, so people: gives them none and\n"
-            "# each service keeps its own; add a name to make them agree (the plan will then show it):\n"
-            + "\n".join(lines) + "\n")
-
-
-def dump(document: Mapping[str, Any], conflicts: Mapping[str, Mapping[str, str]] | None = None) -> str:
-    return HEADER + _conflict_lines(conflicts or {}) + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=None,
-                                   allow_unicode=True, width=120)
+def merged_text(config: Config, imported: Imported) -> str:
+    """The state file ``config`` was loaded from, with ``imported`` merged into it."""
+    return merge_text(config.doc.text, imported.people, imported.sections, imported.common,
+                      imported.conflicts, config.directory)
 
 
 async def import_text(config: Config, services: Sequence[str] | None = None, *,
@@ -190,18 +186,23 @@ async def import_text(config: Config, services: Sequence[str] | None = None, *,
     """The state file that describes what the services hold now (``emulators``: serve these
     services from these emulators, as in tests)."""
     providers, states = await read_live(config, services, emulators)
-    document, conflicts = build(config, providers, states)
-    return _previous_lines(config, document) + dump(document, conflicts)
+    return merged_text(config, build(config, providers, states))
 
 
-def _previous_lines(config: Config, document: Mapping[str, Any]) -> str:
-    """Addresses the services still hold that the source file lists as someone's previous one:
-    written as they are (so the file plans no change), with a comment saying how to rename."""
-    lines = [f"#   {email} is a previous address of {config.directory.spelling.get(now, now)}"
-             for email in document.get("people", {}) if (now := config.directory.previous.get(norm_email(email)))]
-    if not lines:
-        return ""
-    return ("# The services still know these people by an earlier address (previously: in the source file);\n"
-            "# they are written as they are. To change the email in each service (in place where it can),\n"
-            "# name the person by their address now in services and drop the old entry from people:\n"
-            + "\n".join(lines) + "\n")
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: the file may be the one imported from."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".teamform-import-", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        if os.path.exists(path):
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -46,6 +46,16 @@ class UnknownService(ConfigError):
     pass
 
 
+def unknown_service(config: Config, name: str) -> str:
+    """What to say about ``--service NAME`` that the file does not have (with the likely one)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(config.services), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    known = ", ".join(config.services) or "none"
+    return f"--service {name}: no such service in {config.file}{hint} (services: {known})"
+
+
 def select(config: Config, names: Sequence[str] | None) -> list[ServiceConfig]:
     if not names:
         return list(config.services.values())
@@ -53,10 +63,7 @@ def select(config: Config, names: Sequence[str] | None) -> list[ServiceConfig]:
     if missing:
         from .config.loader import Problem
 
-        known = ", ".join(config.services) or "none"
-        raise UnknownService([Problem(config.file, None, None, "",
-                                      f"--service {m}: no such service in the file (services: {known})")
-                              for m in missing])
+        raise UnknownService([Problem(config.file, None, None, "", unknown_service(config, m)) for m in missing])
     return [config.services[n] for n in names]
 
 

@@ -35,27 +35,43 @@ def __getattr__(name: str) -> Any:  # the apply's journal, from where it lives (
               help="the state file whose services say where and how to connect")
 @click.option("--service", "services", multiple=True, metavar="NAME", help="only this service (repeatable)")
 @click.option("--out", type=click.Path(dir_okay=False), help="write the state file here (default: stdout)")
-def import_cmd(state_file: str, services: tuple[str, ...], out: str | None) -> None:
-    """Write a state file that describes what the services hold now.
+@click.option("--overwrite", is_flag=True, help="let --out replace a file that exists (FILE itself included)")
+def import_cmd(state_file: str, services: tuple[str, ...], out: str | None, overwrite: bool) -> None:
+    """Write FILE merged with what the services hold now.
 
     Connection settings, credentials (as env:NAME references) and sandbox come from the services
     of FILE (a file with services but no members is enough); members and the people directory
-    come from the live services. Planning the result gives no changes.
+    come from the live services. FILE's comments, order, groups and other services are kept.
+    Planning the result gives no changes.
     """
     from .. import config as cfg
     from .. import importer
     from . import Failure, _load
 
+    if out and not overwrite and _same_file(out, state_file):
+        raise Failure(f"--out {out} is the file being imported from; add --overwrite to replace it with the "
+                      "merged file (or write elsewhere and compare)")
+    if out and not overwrite and Path(out).exists():
+        raise Failure(f"--out {out} exists; add --overwrite to replace it with {state_file} merged with live state")
     config = _load(state_file)
     try:
         text = asyncio.run(importer.import_text(config, services))
     except (cfg.ConfigError, importer.ImportFailed) as exc:
         raise Failure(str(exc)) from None
     if out:
-        Path(out).write_text(text)
+        importer.write_atomic(out, text)
         click.echo(f"Wrote {out}; check it with: teamform plan -f {out}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return Path(a).resolve() == Path(b).resolve()
 
 
 @click.command("journal")

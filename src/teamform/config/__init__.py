@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
 
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from ..members import listing_problems
 from ..model import norm_email
@@ -111,12 +112,12 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     providers = installed() if providers is None else providers
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "the state file must be a mapping with version, people, groups, services")])
+    problems: list[Problem] = []
     try:
         head = Head.model_validate(doc.data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(doc, exc)) from None
-
-    problems: list[Problem] = []
+        problems += _pydantic_problems(doc, exc)
+        head = _valid_head(doc.data)  # and go on: the services' errors are reported in the same run
     directory = Directory()
     for email, person in head.people.items():
         low = norm_email(email)
@@ -146,9 +147,35 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
         problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
         problems += grant_date_problems(doc, name)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_in_file_order(problems))
     config.notes = reference_notes(doc, directory)
     return config
+
+
+def _valid_head(data: dict) -> Head:
+    """The parts of the head that are valid (each person that is, groups as lists of strings,
+    services as they are), so the rest of the file is checked even when the head has errors."""
+    people: dict[str, Any] = {}
+    for email, person in (data.get("people") if isinstance(data.get("people"), dict) else {}).items():
+        for entry in (person, None):  # a person whose fields are wrong is still in people
+            try:
+                people.update(Head.model_validate({"version": 1, "people": {email: entry}}).people)
+                break
+            except ValidationError:
+                pass
+    groups = data.get("groups") if isinstance(data.get("groups"), dict) else {}
+    services = data.get("services") if isinstance(data.get("services"), dict) else {}
+    return Head.model_construct(version=1, people=people, services=services,
+                                groups={str(n): [w for w in m if isinstance(w, str)]
+                                        for n, m in groups.items() if isinstance(m, list)})
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (a group is checked twice: alone, then against people), top to bottom."""
+    seen: dict[tuple, Problem] = {}
+    for p in problems:
+        seen.setdefault((p.line, p.column, p.path, p.message), p)
+    return sorted(seen.values(), key=lambda p: (p.line is None, p.line or 0, p.column or 0))
 
 
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -176,6 +203,9 @@ def _build_service(doc, config, name, raw, providers, context, *, expandable: bo
     if not isinstance(kind, str) or kind not in providers:
         allowed = ", ".join(providers) or "none installed"
         what = f"unknown provider '{kind}'" if kind else "required key 'provider' is missing"
+        close = difflib.get_close_matches(kind, list(providers), n=1) if isinstance(kind, str) else []
+        if close:
+            what += f" (did you mean '{close[0]}'?)"
         if kind is not None and not isinstance(kind, str):
             what = f"provider must be a name, not a {type(kind).__name__}"
         if isinstance(kind, str) and kind in BROKEN:
@@ -185,23 +215,32 @@ def _build_service(doc, config, name, raw, providers, context, *, expandable: bo
     try:
         entry = service_model(cls).model_validate(raw, context=context)
     except ValidationError as exc:
-        return _pydantic_problems(doc, exc, path)
+        # the credentials are checked too, from the file as written: every error in one run
+        try:
+            sandbox: bool | None = TypeAdapter(bool).validate_python(raw.get("sandbox", False))
+        except ValidationError:
+            sandbox = None  # reported above; whether credentials are needed is not known
+        return _pydantic_problems(doc, exc, path) + _credential_problems(doc, path, cls, raw, sandbox)
     problems = []
     if expandable:
         problems += [doc.problem(where, message) for where, message in listing_problems(entry, config.directory, path)]
         problems += [doc.problem(path + where, message)
                      for where, message in cls.file_problems(entry, config.directory)]
-
-    for cred in entry.credentials:
-        if cred not in cls.credential_names:
-            problems.append(doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
-                                        f"{kind} takes: {', '.join(cls.credential_names)}", key=True))
-    if not entry.sandbox:
-        for cred in cls.credential_names:
-            if cred not in entry.credentials:
-                problems.append(doc.problem(path + ("credentials",),
-                                            f"credential '{cred}' is missing: give it as env:NAME"))
+    problems += _credential_problems(doc, path, cls, raw, entry.sandbox)
     config.services[name] = ServiceConfig(name, cls, entry)
+    return problems
+
+
+def _credential_problems(doc: Document, path: tuple, cls: type[Provider], raw: dict,
+                         sandbox: bool | None) -> list[Problem]:
+    """Credentials the provider does not take, and those it needs outside the sandbox."""
+    given = raw.get("credentials") if isinstance(raw.get("credentials"), dict) else {}
+    problems = [doc.problem(path + ("credentials", cred), f"unknown credential '{cred}'; "
+                            f"{cls.name} takes: {', '.join(cls.credential_names)}", key=True)
+                for cred in given if cred not in cls.credential_names]
+    if sandbox is False:
+        problems += [doc.problem(path + ("credentials",), f"credential '{cred}' is missing: give it as env:NAME")
+                     for cred in cls.credential_names if cred not in given]
     return problems
 
 

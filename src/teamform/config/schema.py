@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
                       ValidationInfo, model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..model import norm_email
 
@@ -43,21 +43,32 @@ class Strict(BaseModel):
                                                "description": "the grant ends after this date (YYYY-MM-DD)"}
         return schema
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = [f.alias or name for name, f in cls.model_fields.items()]
-            for key in data:
-                if key not in allowed and key not in cls.model_fields:
-                    close = difflib.get_close_matches(str(key), allowed, n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    raise PydanticCustomError(
-                        "unknown_key",
-                        "unknown key '{key}'{hint}; allowed: {allowed}",
-                        {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
-                    )
-        return data
+    def _unknown_keys(cls, data: Any, handler: Any) -> Any:
+        # Unknown keys are reported together with every error in the keys that are known (and
+        # below them), so one run shows them all: raising at the first unknown key hid the rest.
+        if not isinstance(data, dict):
+            return handler(data)
+        allowed = [f.alias or name for name, f in cls.model_fields.items()]
+        unknown = [k for k in data if k not in allowed and k not in cls.model_fields]
+        if not unknown:
+            return handler(data)
+        errors, meant = [], set()
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            meant.update(close)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            errors.append(InitErrorDetails(type=PydanticCustomError(
+                "unknown_key", "unknown key '{key}'{hint}; allowed: {allowed}",
+                {"key": key, "hint": hint, "allowed": ", ".join(allowed)}), loc=(), input=data[key]))
+        try:
+            handler({k: v for k, v in data.items() if k not in unknown})
+        except ValidationError as exc:
+            # a key reported as misspelt is not reported missing as well
+            errors += [_again(e) for e in exc.errors()
+                       if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in meant)]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
 
     # defined after _unknown_keys so that it runs first (pydantic runs the last-defined outermost):
     # the key check never sees a grant's expires
@@ -72,6 +83,13 @@ class Strict(BaseModel):
             object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
             return model
         return handler(data)
+
+
+def _again(error: Any) -> InitErrorDetails:
+    """A reported error, to be raised again with others (its type and context kept)."""
+    ctx = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in (error.get("ctx") or {}).items()}
+    return InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"].replace("{", "{{"), ctx),
+                            loc=tuple(error["loc"]), input=error.get("input"))
 
 
 _GRANT_MODELS: dict[type, bool] = {}

@@ -11,6 +11,7 @@ import click
 from .. import journal as J
 from ..apply import DONE, FAILED, MARK, SKIPPED
 from .markdown import esc
+from .words import DID, SYMBOL
 
 #: what `journal --markdown` prints at most: a GitHub comment holds 65,536 characters, and the apply
 #: workflow adds a heading and a link to the run
@@ -76,12 +77,27 @@ def _run_lines(e: dict[str, Any]) -> list[str]:
     return out
 
 
+def address(op: dict[str, Any], *, outcome: bool = True) -> str:
+    """An operation as the plan showed it, its name's case kept (``krisp: + member[Erin@Example.com]
+    created``); the id (``krisp:member[erin@example.com]:create``, keys lower-cased) is what
+    resuming matches on, and is in the JSON."""
+    action, label, service = op.get("action"), op.get("label"), op.get("service")
+    if not (label and service and action in SYMBOL):
+        return str(op.get("id"))  # an entry from before labels were recorded
+    shown = f"{service}: {SYMBOL[action]} {label}"
+    if not outcome:
+        return shown
+    if op.get("status") == DONE:
+        return f"{shown} {DID[action]}"
+    return f"{shown} not {DID[action]} ({op.get('status')})"
+
+
 def _op_lines(e: dict[str, Any], verbose: bool) -> list[str]:
     out = []
     for op in e.get("operations") or []:
         if verbose or op.get("status") != "done":
             msg = f": {op['message']}" if op.get("message") else ""
-            out.append(f"    {MARK.get(op.get('status'), '?')} {op.get('id')} {op.get('seconds', 0):.2f}s{msg}")
+            out.append(f"    {MARK.get(op.get('status'), '?')} {address(op)} {op.get('seconds', 0):.2f}s{msg}")
     return out
 
 
@@ -112,7 +128,7 @@ def entry_markdown(e: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
     room = limit - 100  # for the last line, saying how many more
     for n, op in enumerate(ops):
         msg = f": {esc(_clip(op['message'], MESSAGE_CHARS))}" if op.get("message") else ""
-        line = f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(op.get('id'))}{msg}"
+        line = f"- {MARK.get(op.get('status'), '?')} {esc(op.get('status'))} {esc(address(op, outcome=False))}{msg}"
         if size + len(line) + 1 > room:
             lines.append(f"… {len(ops) - n} more operations: see the run's journal artifact")
             break

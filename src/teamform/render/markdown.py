@@ -34,6 +34,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from ..plan.ops import Operation, Plan, ServicePlan
+from .words import COUNT, WILL, address_order, counts_line
 from .context import Where, artifact_name, marker as marker_for, slug  # noqa: F401  (re-exported)
 
 MARKER = "<!-- teamform-plan -->"  # every plan comment's first line starts so: see ``marker_for``
@@ -45,9 +46,8 @@ MAX_LISTED = 100  # destructive changes listed in the summary-only form
 
 #: a diff block's first character per action: GitHub colours + green, - red, ! orange
 DIFF = {"create": "+", "update": "!", "delete": "-", "replace": "-/+"}
-VERB = {"create": "add", "update": "change", "delete": "remove", "replace": "replace"}
-DONE = {"create": "will be created", "update": "will be updated in place", "delete": "will be removed",
-        "replace": "must be replaced"}
+VERB = COUNT
+DONE = WILL
 
 
 # ---- showing text exactly and inertly ----------------------------------------------------------
@@ -196,8 +196,7 @@ def _headline(plan: Plan) -> str:
                "nothing will be changed."
     if not plan.has_changes:
         return f"{'⚠️' if plan.warnings else '✅'} **{prose(plan.no_changes_line())}**"
-    return (f"**Plan: {c['create']} to add, {c['update']} to change, {c['delete']} to remove, "
-            f"{c['replace']} to replace.**")
+    return f"**Plan: {counts_line(c)}.**"
 
 
 def _planned(plan: Plan, where: Where) -> list[str]:
@@ -305,7 +304,7 @@ def _service_details(sp: ServicePlan) -> list[str]:
     lines = [f"<details><summary>{_html_code(sp.name)} ({_html_code(sp.provider)}): "
              f"{n} change{'s' if n != 1 else ''}</summary>", ""]
     if sp.operations:
-        lines += _diff_block([line for op in sp.operations for line in _op_lines(op)])
+        lines += _diff_block([line for op in sorted(sp.operations, key=address_order) for line in _op_lines(op)])
     else:
         lines.append("No changes." if not sp.errors else "Not planned: see the errors above.")
     lines.append("")
@@ -348,7 +347,7 @@ def render_markdown(plan: Plan, *, kind: str = "plan", title: str | None = None,
     heading = f"## {prose(title)}" + (f": {code(plan.state_file)}" if plan.state_file else "")
     head = [[marker, heading, "", _headline(plan), ""], _planned(plan, where), _on_merge(plan, where),
             _errors(plan)]
-    destructive = [op for op in plan.operations if _is_destructive(op)]
+    destructive = [op for sp in plan.services for op in sorted(sp.operations, key=address_order) if _is_destructive(op)]
     warnings = _warning_items(plan)
     details = [_summary_table(plan)] + [_service_details(sp) for sp in plan.services] + \
         ([[_LEGEND, ""]] if plan.operations else [])

@@ -9,10 +9,10 @@ import click
 
 from ..apply import MARK, Report
 from ..plan.ops import SYMBOL, Operation, Plan
+from .words import WILL, address_order, counts_line
 
 COLOR = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
-VERB = {"create": "will be created", "update": "will be updated in place", "delete": "will be removed",
-        "replace": "must be replaced"}
+VERB = WILL
 
 
 def _style(text: str, color: bool, **kw: Any) -> str:
@@ -47,7 +47,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(_style(f"{sp.name} ({sp.provider})", color, bold=True))
         for err in sp.errors:
             out.append(_style(f"  Error: {err}", color, fg="red", bold=True))
-        for op in sp.operations:
+        for op in sorted(sp.operations, key=address_order):  # listed by address; applied in dependency order
             out += _op_lines(op, color)
         if not sp.operations and not sp.errors:
             out.append("  no changes")
@@ -64,8 +64,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(_style(plan.no_changes_line(), color, fg="yellow" if plan.warnings else "green", bold=True))
     else:
         out.append(_style(
-            f"Plan: {counts['create']} to add, {counts['update']} to change, {counts['delete']} to remove, "
-            f"{counts['replace']} to replace.", color, bold=True))
+            f"Plan: {counts_line(counts)}.", color, bold=True))
     return "\n".join(out) + "\n"
 
 
@@ -73,10 +72,10 @@ def render_report(report: Report, *, color: bool = False, done_before: int = 0) 
     """The summary after an apply: what failed and was skipped, then one line of counts
     (``done_before``: operations of a resumed plan that earlier runs did)."""
     out = []
-    for r in report.by_status("failed"):
-        out.append(_style(f"  failed  {r.op_id}: {r.message}", color, fg="red"))
-    for r in report.by_status("skipped"):
-        out.append(_style(f"  skipped {r.op_id}: {r.message}", color, fg="yellow"))
+    services = list(dict.fromkeys(r.service for r in report.results))  # in the order they first appear
+    for status, fg in (("failed", "red"), ("skipped", "yellow")):
+        for r in sorted(report.by_status(status), key=lambda r: (services.index(r.service), r.op_id.casefold())):
+            out.append(_style(f"  {status:<7} {r.op_id}: {r.message}", color, fg=fg))
     c = report.counts()
     state = "complete" if report.ok else "incomplete"
     if report.interrupted:
