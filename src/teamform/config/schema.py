@@ -161,6 +161,12 @@ class Policy(Strict):
     ignore: list[str] = Field(default_factory=list,
                               description="glob patterns of live members to leave alone (service accounts)")
     max_removals: MaxRemovals = Field("25%", description="refuse a plan removing more, unless --allow-mass-removal")
+    identity: Email | None = Field(
+        None, description="the email teamform acts as (the API key's owner), for services whose API cannot say: "
+                          "never removed, demoted or suspended (the lockout guard)")
+    resend_invitations_after_days: int | None = Field(
+        None, ge=1, description="send again invitations pending this many days, where the service can; "
+                                "elsewhere warn about them")
 
     @model_validator(mode="after")
     def _check_max(self) -> "Policy":

@@ -32,6 +32,8 @@ class Operation:
     summary: str = ""
     #: fingerprint of the live resources this operation depends on when it was planned
     precondition: dict[str, str] = field(default_factory=dict)
+    #: an ``update`` that changes nothing but sends a pending invitation again (invitation upkeep)
+    resend: bool = False
 
     @property
     def id(self) -> str:
@@ -83,6 +85,7 @@ class Operation:
             "demotion": self.demotion,
             "summary": self.summary,
             "precondition": self.precondition,
+            "resend": self.resend,
         }
 
     @classmethod
@@ -95,6 +98,7 @@ class Operation:
             warnings=list(data.get("warnings") or []), destructive=bool(data.get("destructive")),
             demotion=bool(data.get("demotion")), summary=str(data.get("summary") or ""),
             precondition=dict(data.get("precondition") or {}),
+            resend=bool(data.get("resend")),
         )
 
 

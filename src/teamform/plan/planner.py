@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from deepdiff import DeepDiff
 from ..model import Resource, State, fingerprint_of
 from . import edges as E
 from . import safety
+from .invitations import upkeep
 from .ops import Operation, ServicePlan
 from .policy import adjust
 
@@ -115,8 +117,10 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
 
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
-                 directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
-    """The plan for one service: pure, neither state is changed."""
+                 directory: "Directory", *, allow_mass_removal: bool = False,
+                 today: dt.date | None = None) -> ServicePlan:
+    """The plan for one service: pure, neither state is changed. ``today`` dates the invitation
+    upkeep (none without it)."""
     seen = live.fingerprints()
     sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
                      live_resources=seen)
@@ -126,6 +130,9 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
     ops = sorted(diff(service, provider, desired, live), key=lambda o: o.id)
     for op in ops:
         provider.annotate(op)
+    resends, found = upkeep(service, provider, desired, live, policy, ops, today)
+    ops = sorted(ops + resends, key=lambda o: o.id)
+    sp.findings += found
     sp.findings += safety.refusals(provider, desired, live, ops)
     order, cycle = _order(ops, E.all_edges(provider, ops, desired, live))
     if cycle is not None:
