@@ -32,7 +32,7 @@ class WorkDriveProvider(Provider):
     Error = WorkDriveError
     # gone_statuses: the default {404}: a department, location or member already gone is done
     kinds = (
-        KindSpec(USER, "a WorkDrive user", destructive=True),
+        KindSpec(USER, "a WorkDrive user", destructive=True, status_attr="status", status_rank=api.STATUS_RANK),
         KindSpec(DEPARTMENT, "a department", counts_as_member=False),
         KindSpec(DEPT_MEMBER, "a user's place in a department, head or not",
                  guards=(Guard("head", frozenset({True}), "a WorkDrive department needs at least one head",
@@ -41,7 +41,9 @@ class WorkDriveProvider(Provider):
         KindSpec(LOC_MEMBER, "a user's location"),
         KindSpec(GROUP, "a security group (cannot be created or deleted through the API)", removable=False,
                  counts_as_member=False),
-        KindSpec(GROUP_MEMBER, "a user's membership of a security group"),
+        KindSpec(GROUP_MEMBER, "a user's membership of a security group",
+                 guards=(Guard(None, frozenset(), "WorkDrive's Admins security group needs at least one member",
+                               scope_kind=GROUP, scopes=api.ADMIN_GROUPS),)),
     )
 
     @classmethod
