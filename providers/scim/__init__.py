@@ -40,7 +40,7 @@ class ScimProvider(Provider):
     # gone_statuses: the default {404}; a deletion (or deactivation) of a user already gone is done
     kinds = (
         KindSpec(USER, "a SCIM user: userName, name, primary email, active, externalId, title, enterprise "
-                       "department and manager"),
+                       "department and manager", status_attr="active", status_rank=(False, True)),
         KindSpec(GROUP, "a SCIM group, by displayName", counts_as_member=False),
         KindSpec(MEMBER, "a user in a group (PATCH add/remove, several a request)", counts_as_member=False),
     )
