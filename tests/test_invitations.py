@@ -11,6 +11,7 @@ import yaml
 
 from engine_fixtures import PEOPLE, fake_config, fake_emulator, member
 from teamform.plan import Plan
+from teamform.render import render
 from teamform.render.text import render_text
 from teamform.testing import load, make_plan, plan_apply
 from teamform.testing.fake import FakeProvider, MEMBER
@@ -45,6 +46,9 @@ async def test_invitations_pending_past_the_policy_are_resent_and_shown_as_such(
     text = render_text(plan)
     assert f"~ member[{BOB}] (pending invitation) will be sent the invitation again (pending 23 days)" in text
     assert "invitation sent 2025-03-01: pending 23 days, over resend_invitations_after_days 14" in text
+    markdown = render(plan, "markdown")
+    assert "sent the invitation again (pending 23 days)" in markdown
+    assert "pending invitation that this plan will change" not in markdown
 
 
 async def test_the_day_decides_and_without_the_policy_nothing_is_resent():
