@@ -47,6 +47,8 @@ async def test_without_me_the_same_file_deactivates_and_policy_identity_protects
     cfg = config(users=[{"who": "alice@example.com", "active": False}, {"who": "bob@example.com"}])
     plan = await make_plan(cfg, {"svc": emu})
     assert ("update", "user", "alice@example.com") in ops(plan) and not found(plan, "lockout")
+    # 501 is an answer: asked once, not retried with backoff on every plan
+    assert [e.status for e in emu.calls("GET", "/Me")] == [501]
     cfg = config(users=[{"who": "alice@example.com", "active": False}, {"who": "bob@example.com"}],
                  policy={"identity": "alice@example.com"})
     plan = await make_plan(cfg, {"svc": emu})
