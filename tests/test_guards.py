@@ -76,6 +76,13 @@ async def test_policy_identity_protects_where_the_api_cannot_say():
     assert plan.operations == [] and len(found(plan, "lockout")) == 1
 
 
+async def test_a_policy_identity_the_service_does_not_hold_is_noted():
+    cfg = fake_config([{"who": ALICE, "role": "Admin"}], policy={"identity": "bob@example.con"})
+    plan = await make_plan(cfg, {"svc": acting_as(None, member(1, ALICE, "Admin"))})
+    [said] = found(plan, "lockout")
+    assert said.level == "note" and "bob@example.con holds nothing in this service" in said.message
+
+
 async def test_a_policy_identity_the_service_contradicts_is_said_and_both_are_kept():
     members = (member(1, ALICE, "Admin"), member(2, BOB, "Admin"), member(3, CAROL, "Admin"))
     cfg = fake_config([{"who": ALICE, "role": "Admin"}], policy={"identity": CAROL})

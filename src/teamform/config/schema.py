@@ -157,7 +157,7 @@ MaxRemovals = Annotated[str | int, Field(description="a count (5) or a share of 
 class Policy(Strict):
     authoritative: bool = Field(
         True, description="remove what is live but not listed; false leaves unlisted things alone")
-    protect: list[Who] = Field(default_factory=list, description="never removed or demoted")
+    protect: list[Who] = Field(default_factory=list, description="never removed, demoted or suspended")
     ignore: list[str] = Field(default_factory=list,
                               description="glob patterns of live members to leave alone (service accounts)")
     max_removals: MaxRemovals = Field("25%", description="refuse a plan removing more, unless --allow-mass-removal")

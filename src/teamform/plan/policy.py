@@ -72,6 +72,9 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
         findings.append(warning(f"policy.identity is {given}, but the service says teamform acts as {said}: "
                                 "both are kept from removal, demotion and suspension; fix policy.identity",
                                 given, "lockout"))
+    if policy.identity and not any(r.person and norm_email(r.person) == norm_email(policy.identity) for r in live):
+        findings.append(note(f"policy.identity {policy.identity} holds nothing in this service, so the lockout "
+                             "guard has nothing to keep; check its spelling", policy.identity, "lockout"))
     protected = protected_people(policy, directory, live, acting)
     out = State()
     out.facts.update(desired.facts)
