@@ -129,11 +129,11 @@ async def test_staged_offboarding_suspends_then_removes_after_the_days_from_the_
     emu = emulator(member(1, ALICE, "Admin"), member(2, ERIN))
     plan = await make_plan(cfg, {"svc": emu}, **on("2026-01-20"))
     [op] = plan.operations
-    assert (op.action, op.after.attrs["active"]) == ("update", False)
-    assert op.summary == "suspended (active: false): offboarded on 2026-01-10"
+    assert (op.action, op.after.attrs["status"]) == ("update", "suspended")
+    assert op.summary == 'suspended (status: "suspended"): offboarded on 2026-01-10'
     assert any("removed on 2026-02-09" in m for m in messages(plan))
     assert (await converge(cfg, {"svc": emu}, **on("2026-01-20"))).operations == []
-    assert next(m for m in emu.state["members"] if m["id"] == 2)["active"] is False
+    assert next(m for m in emu.state["members"] if m["id"] == 2)["status"] == "suspended"
     later = await make_plan(cfg, {"svc": emu}, **on("2026-02-09"))
     [op] = later.operations
     assert (op.action, op.key) == ("delete", ERIN)
@@ -277,3 +277,15 @@ async def test_resuming_a_saved_plan_after_its_rename_was_done_is_not_drift():
     found = stale.check(type(saved).from_dict(json.loads(text)), fresh, live, allow_unrelated=False,
                         done={rename.id: "r1"})
     assert not found.changes and [op.key for op in found.plan.operations] == [ERIN]
+
+
+async def test_offboarding_never_removes_or_suspends_the_identity_teamform_acts_as():
+    """The key's owner (GET /me) marked offboarded: the lockout guard wins, with a finding."""
+    people = {ALICE: {}, ERIN: {"offboarded": "2026-01-10"}}
+    cfg = config(people, [{"who": ALICE, "role": "Admin"}, {"who": ERIN, "role": "Admin"}],
+                 policy={"offboarding": {"suspend_first": True}})
+    emu = emulator(member(1, ALICE, "Admin"), member(2, ERIN, "Admin"))
+    emu.state["me"] = ERIN
+    plan = await make_plan(cfg, {"svc": emu}, **on("2026-01-20"))
+    assert plan.operations == [], [op.id for op in plan.operations]
+    assert any(f.code == "lockout" for s in plan.services for f in s.findings), messages(plan)

@@ -62,3 +62,14 @@ def test_every_provider_has_the_one_layout():
 def test_providers_are_plain_subclasses_without_mixins():
     for name, cls in installed().items():
         assert cls.__bases__ == (contract.Provider,), f"{name}: {cls.__bases__}"
+
+
+def test_a_provider_says_who_it_acts_as_through_one_hook():
+    """``acting_identity(live)`` is the hook the engine's lockout guard reads; a provider that only
+    sets the ``identity`` fact (as before the hook) keeps its guard."""
+    from teamform.provider import State
+
+    live = State()
+    assert contract.Provider.acting_identity(None, live) is None  # type: ignore[arg-type]
+    live.facts["identity"] = "ops@example.com"
+    assert contract.Provider.acting_identity(None, live) == "ops@example.com"  # type: ignore[arg-type]

@@ -112,7 +112,9 @@ def member(s: dict[str, Any]) -> Resource:
     email = s["user"]["email"]
     return Resource(MEMBER, norm_email(email), attrs={"role": s["role"], "seat": s["type"], "nickname": s["nickname"]},
                     refs=(Ref(SEATS, s["type"]),), person=email, display=email, id=s["id"],
-                    pending=s["status"] in api.PENDING_STATUSES)
+                    pending=s["status"] in api.PENDING_STATUSES,
+                    # a pending seat's join_date is when it was assigned: the day the invitation went out
+                    invited_at=s.get("join_date") if s["status"] in api.PENDING_STATUSES else None)
 
 
 def seat_state(seats: Iterable[dict[str, Any]]) -> State:

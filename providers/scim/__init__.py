@@ -42,7 +42,8 @@ class ScimProvider(Provider):
         # a user is suspended by active: false (RFC 7643 §4.1.1), and its userName and emails can be
         # replaced in place (PATCH): a person's new address keeps their account, id and groups
         KindSpec(USER, "a SCIM user: userName, name, primary email, active, externalId, title, enterprise "
-                       "department and manager", suspend=("active", False), renames_in_place=True),
+                       "department and manager", suspend=("active", False), renames_in_place=True,
+                       status_attr="active", status_rank=(False, True)),
         KindSpec(GROUP, "a SCIM group, by displayName", counts_as_member=False),
         KindSpec(MEMBER, "a user in a group (PATCH add/remove, several a request)", counts_as_member=False),
     )

@@ -15,6 +15,9 @@ RESOURCE_TYPES = "/ResourceTypes"
 USERS = "/Users"
 GROUPS = "/Groups"
 BULK = "/Bulk"
+ME = "/Me"                    # RFC 7644 §3.11: the token's own user, where the service serves it
+#: answers to GET /Me meaning "no user behind this token" (not served, not a user, not allowed)
+NO_ME = frozenset({400, 401, 403, 404, 405, 501})
 
 #: the media type of every SCIM body (RFC 7644 §3.1); servers accept application/json as well
 MEDIA_TYPE = "application/scim+json"

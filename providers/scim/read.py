@@ -218,7 +218,22 @@ async def fetch(p: "ScimProvider") -> State:
             seen.add(key)
             user = state.get(Ref(USER, key))
             state.add(member_resource(group.key, group.display, key, user.person if user else None, user_id))
+    state.facts["identity"] = await acting_identity(p, state)
     return state
+
+
+async def acting_identity(p: "ScimProvider", state: State) -> str | None:
+    """The email of the user the token belongs to (``GET /Me``), or None where the service does not
+    serve ``/Me`` or the token is not a user (the usual case: then ``policy.identity``)."""
+    try:
+        body = await p.call("GET", api.ME)
+    except p.Error as exc:
+        if exc.status in api.NO_ME:
+            return None
+        raise IncompleteRead(f"reading {api.ME} failed: {exc}", status=exc.status) from exc
+    key = p.keys.get(str(body.get("id"))) if isinstance(body, dict) else None
+    user = state.get(Ref(USER, key)) if key else None
+    return norm_email(user.person) if user is not None and user.person else None
 
 
 # ---- one resource, for a read-back ----------------------------------------------------------

@@ -35,6 +35,7 @@ class WorkDriveProvider(Provider):
         # suspend: staged offboarding archives first (PATCH status ARCHIVE); the user update has no
         # email field, so a change of address is a new user: the old one's files go with it
         KindSpec(USER, "a WorkDrive user", destructive=True, suspend=("status", "ARCHIVE"),
+                 status_attr="status", status_rank=api.STATUS_RANK,
                  rename_loss="their files, folders and shares (the user is deleted) and their department and "
                              "group places until the new user is placed"),
         KindSpec(DEPARTMENT, "a department", counts_as_member=False),
@@ -45,7 +46,9 @@ class WorkDriveProvider(Provider):
         KindSpec(LOC_MEMBER, "a user's location"),
         KindSpec(GROUP, "a security group (cannot be created or deleted through the API)", removable=False,
                  counts_as_member=False),
-        KindSpec(GROUP_MEMBER, "a user's membership of a security group"),
+        KindSpec(GROUP_MEMBER, "a user's membership of a security group",
+                 guards=(Guard(None, frozenset(), "WorkDrive's Admins security group needs at least one member",
+                               scope_kind=GROUP, scopes=api.ADMIN_GROUPS),)),
     )
 
     @classmethod

@@ -53,6 +53,11 @@ STATUSES = ("ACTIVE", "ARCHIVE", "PRE_INVITED", "INVITED", "BLOCKED")
 PENDING_STATUSES = frozenset({"PRE_INVITED", "INVITED"})  # an invitation: counts as ACTIVE
 SETTABLE_STATUSES = ("ACTIVE", "ARCHIVE", "BLOCKED")
 NEW_USER_STATUS = "INVITED"  # what the service gives a user it has just created
+#: lowest first: a move down is a suspension, refused for the identity teamform acts as (lockout)
+STATUS_RANK = ("ARCHIVE", "BLOCKED", "ACTIVE")
+#: CHOICE: security groups that must keep a member (the document names no group; the sandbox's
+#: administrators' group is "Admins")
+ADMIN_GROUPS = frozenset({"Admins"})
 
 # ---- errors (CHOICE: the doc shows none; a NestJS-style body {statusCode, error, code, message})
 ERRORS: dict[str, tuple[int, str]] = {

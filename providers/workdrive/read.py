@@ -215,6 +215,7 @@ def _read_users(p: "WorkDriveProvider", state: State, users: list[Any]) -> None:
         state.add(Resource(USER, norm_email(email), attrs=attrs,
                            refs=(Ref(USER, boss_email),) if boss_email else (), person=email,
                            display=email, id=u["id"], pending=pending,
+                           invited_at=u.get("createdAt") if pending else None,  # invited when created
                            meta={"updated_at": u.get("updatedAt"), "status": status}))
         p.ids[(USER, norm_email(email))] = u["id"]
 

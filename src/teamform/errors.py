@@ -33,10 +33,11 @@ class ProviderError(Exception):
     @classmethod
     def from_http(cls, response: httpx.Response, message: str, *, code: str | None = None,
                   already_done: bool = False, **extra: Any) -> "ProviderError":
-        """An error for an HTTP answer: 429 and 5xx are retryable, Retry-After is kept."""
+        """An error for an HTTP answer: 429 and 5xx are retryable (not 501 Not Implemented, which
+        asking again does not change), Retry-After is kept."""
         status = response.status_code
         header = response.headers.get("retry-after")
-        return cls(message, status=status, code=code, retryable=status == 429 or status >= 500,
+        return cls(message, status=status, code=code, retryable=status == 429 or (status >= 500 and status != 501),
                    already_done=already_done, retry_after=parse_retry_after(header) if header else None,
                    **extra)
 

@@ -14,7 +14,10 @@ from typing import Any, Literal
 Level = Literal["error", "warning", "note"]
 
 #: which check made a finding; providers' own checks are ``check``
-CODES = ("check", "failed_read", "removal_cap", "capacity", "guard", "cycle", "policy", "file")
+#: (``lockout``: the identity teamform acts as was kept from a removal, demotion or suspension;
+#: ``invitation``: invitations pending past ``resend_invitations_after_days``)
+CODES = ("check", "failed_read", "removal_cap", "capacity", "guard", "cycle", "policy", "file", "lockout",
+         "invitation")
 
 
 @dataclass(frozen=True)

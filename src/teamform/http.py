@@ -157,7 +157,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         if hint is not None:
             await response.aread()
             raise _Retry(response, hint)
-        if response.status_code >= 500 and request.method in SAFE_METHODS:
+        # 501 Not Implemented is an answer, not a hiccup (an optional endpoint such as SCIM's /Me)
+        if response.status_code >= 500 and response.status_code != 501 and request.method in SAFE_METHODS:
             await response.aread()
             raise _Retry(response, None)
         return response

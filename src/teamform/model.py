@@ -44,6 +44,8 @@ class Resource:
     - ``id``: the service's identifier (live only), used by the provider to execute.
     - ``pending``: an invitation not yet accepted; still counts as present.
     - ``meta``: provider-private data carried from fetch to execute (never compared).
+    - ``invited_at``: when a pending invitation was sent (ISO 8601), where the service says it
+      (live only, never compared): the engine's invitation upkeep ages it.
     """
 
     kind: str
@@ -55,6 +57,7 @@ class Resource:
     id: Any = None
     pending: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    invited_at: str | None = None
     _ref: Ref | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -81,6 +84,7 @@ class Resource:
             "id": self.id,
             "pending": self.pending,
             "meta": self.meta,
+            "invited_at": self.invited_at,
         }
 
     @classmethod
@@ -95,6 +99,7 @@ class Resource:
             id=data.get("id"),
             pending=bool(data.get("pending")),
             meta=dict(data.get("meta") or {}),
+            invited_at=data.get("invited_at"),
         )
 
     def fingerprint(self) -> str:
@@ -169,12 +174,17 @@ class Guard:
 
     The planner orders gains before losses and refuses a plan that ends with none.
     Examples: Krisp's last Admin, a company's owner, a WorkDrive department's head.
+
+    ``attr=None``: every resource of the kind holds (a membership of an admin group keeps the
+    group non-empty); ``scopes``: only these scopes are guarded (the group named ``Admins``, not
+    every group), ``None`` for all.
     """
 
-    attr: str
+    attr: str | None
     values: frozenset[Any]
     description: str
     scope_kind: str | None = None
+    scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,10 @@ class KindSpec:
       resources whose refs point at it consume one unit each.
     - ``role_attr``/``role_rank``: which attribute is a role, ordered lowest first; a move down
       the list is a demotion (protected people are never demoted).
+    - ``status_attr``/``status_rank``: which attribute says whether the person may sign in
+      (active, suspended, archived), ordered lowest first: a move down is a suspension, refused
+      for the identity teamform acts as and for protected people, as a demotion is.
+    - ``resendable``: a pending invitation of this kind can be sent again (``Operation.resend``).
     - ``counts_as_member``: counts toward ``max_removals`` (people-like resources).
     - ``guards``: invariants kept at every step.
     - ``suspend``: ``(attr, value)`` that suspends this kind without removing it (WorkDrive's
@@ -213,6 +227,9 @@ class KindSpec:
     suspend: tuple[str, Any] | None = None
     renames_in_place: bool = False
     rename_loss: str | None = None
+    status_attr: str | None = None
+    status_rank: tuple[Any, ...] = ()
+    resendable: bool = False
 
     def suspended(self, attrs: dict[str, Any]) -> bool:
         return self.suspend is not None and attrs.get(self.suspend[0]) == self.suspend[1]
@@ -221,3 +238,12 @@ class KindSpec:
         if not self.role_attr or attrs.get(self.role_attr) not in self.role_rank:
             return None
         return self.role_rank.index(attrs[self.role_attr])
+
+    def lowered(self, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+        """The ranked attributes (role, then status) that ``after`` moves down from ``before``."""
+        out = []
+        for attr, ranks in ((self.role_attr, self.role_rank), (self.status_attr, self.status_rank)):
+            if attr and before.get(attr) in ranks and after.get(attr) in ranks and \
+                    ranks.index(after[attr]) < ranks.index(before[attr]):
+                out.append(attr)
+        return out

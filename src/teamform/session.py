@@ -172,9 +172,14 @@ class Session:
             what = f"no field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise IncompleteRead(f"{provider.name} answered in an unexpected shape ({what})") from exc
 
-    def plan(self, live: Mapping[str, State | BaseException], *, allow_mass_removal: bool = False) -> Plan:
+    def plan(self, live: Mapping[str, State | BaseException], *, allow_mass_removal: bool = False,
+             today: dt.date | None = None) -> Plan:
+        """``today``: the day to plan for, if not the session's (offboarding stages, expiry,
+        invitation upkeep)."""
+        now = dt.datetime.now(dt.timezone.utc)
+        directory = self.directory if today is None else self.config.directory.as_of(today)
         plan = Plan(state_file=self.config.file, state_hash=self.config.hash,
-                    created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                    created=now.isoformat(timespec="seconds"))
         for svc in self.selected:
             provider = self.providers[svc.name]
             state = live[svc.name]
@@ -191,7 +196,7 @@ class Session:
                 continue
             try:
                 plan.services.append(plan_service(svc.name, provider, desired, state, svc.policy,
-                                                  self.directory, allow_mass_removal=allow_mass_removal))
+                                                  directory, allow_mass_removal=allow_mass_removal))
             except (TypeError, KeyError, AttributeError, IndexError) as exc:
                 plan.services.append(_unplannable(svc.name, svc.provider, exc))
         for sp in plan.services:
@@ -212,9 +217,10 @@ class Session:
             op.warnings = redact(op.warnings)
             op.summary = redact.text(op.summary)
 
-    async def make_plan(self, *, allow_mass_removal: bool = False) -> tuple[Plan, dict[str, State | BaseException]]:
+    async def make_plan(self, *, allow_mass_removal: bool = False, today: dt.date | None = None
+                        ) -> tuple[Plan, dict[str, State | BaseException]]:
         live = await self.fetch()
-        return self.plan(live, allow_mass_removal=allow_mass_removal), live
+        return self.plan(live, allow_mass_removal=allow_mass_removal, today=today), live
 
     async def apply(self, plan: Plan, on_result: Callable[[Result], None] | None = None,
                     stop: Stop | None = None) -> Report:

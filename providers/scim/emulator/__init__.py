@@ -12,7 +12,9 @@ teamform's sandbox and tests expect of an emulator (``teamform.emulator.Emulator
 - its ServiceProviderConfig is a profile: ``full`` (scim2-server's default: PATCH, Bulk 1000
   operations / 1 MiB, filter with maxResults 1000, ETags), ``weak`` (no Bulk, no ETags, no
   filtering, maxResults 10) or ``nopatch`` (weak, and no PATCH either), or any ``config=``;
-- any path prefix before the SCIM root (``/scim/v2/Users``) is the application's root path.
+- any path prefix before the SCIM root (``/scim/v2/Users``) is the application's root path;
+- ``/Me`` (RFC 7644 §3.11) answers 501, scim2-server's default, unless the state names the
+  token's user (``"me": userName``): then it is that user, as on a service whose tokens are users.
 
 scim2-server is imported on first use: it takes seconds to import, and the CLI should not pay
 that unless a sandbox SCIM service is used.
@@ -94,9 +96,13 @@ def _description(config_json: str):
     return description
 
 
-def _application(storage: Any, description: Any, token: str):
+def _application(storage: Any, description: Any, token: str, me=lambda: None):
+    """``me()``: the id of the user the token belongs to, or ``None`` (``/Me`` then answers 501)."""
+    import os
+
     from scim2_models import UnauthorizedException
     from scim2_server.applications.asgi import ASGIApplication
+    from scim2_server.service import ScimService
 
     class BearerApplication(ASGIApplication):
         def check_auth(self, request) -> None:
@@ -104,7 +110,15 @@ def _application(storage: Any, description: Any, token: str):
             if scheme.lower() != "bearer" or given != token:
                 raise UnauthorizedException(detail="the bearer token is missing or wrong")
 
-    return BearerApplication(storage, description)
+    class MeService(ScimService):
+        def me_target(self, request):
+            found = me()
+            if found is None:
+                return super().me_target(request)
+            return self.get_resource_type_by_endpoint("Users"), found
+
+    return BearerApplication(storage, description,
+                             MeService(description, secret=os.environ.get("SCIM2_SERVER_SECRET")))
 
 
 def root_path(path: str) -> str:
@@ -140,7 +154,7 @@ class ScimEmulator(Emulator):
         self.description = _description(json.dumps(config, sort_keys=True))
         self.memory = InMemoryStorage()
         self.storage = AsyncInMemoryStorage(self.memory)
-        self.scim = _application(self.storage, self.description, SANDBOX_TOKEN)
+        self.scim = _application(self.storage, self.description, SANDBOX_TOKEN, self._me)
         self._load()
         return []
 
@@ -179,6 +193,12 @@ class ScimEmulator(Emulator):
 
     def user(self, user_name: str) -> dict[str, Any] | None:
         return next((u for u in self.users() if u["userName"].lower() == user_name.lower()), None)
+
+    def _me(self) -> str | None:
+        """The id of the user named by the state's ``me`` (a userName), if any."""
+        name = self.state.get("me")
+        found = self.user(name) if isinstance(name, str) else None
+        return str(found["id"]) if found else None
 
     def group(self, name: str) -> dict[str, Any] | None:
         return next((g for g in self.groups() if g["displayName"].lower() == name.lower()), None)

@@ -268,10 +268,16 @@ class Offboarding(Strict):
 class Policy(Strict):
     authoritative: bool = Field(
         True, description="remove what is live but not listed; false leaves unlisted things alone")
-    protect: list[Who] = Field(default_factory=list, description="never removed or demoted")
+    protect: list[Who] = Field(default_factory=list, description="never removed, demoted or suspended")
     ignore: list[str] = Field(default_factory=list,
                               description="glob patterns of live members to leave alone (service accounts)")
     max_removals: MaxRemovals = Field("25%", description="refuse a plan removing more, unless --allow-mass-removal")
+    identity: Email | None = Field(
+        None, description="the email teamform acts as (the API key's owner), for services whose API cannot say: "
+                          "never removed, demoted or suspended (the lockout guard)")
+    resend_invitations_after_days: int | None = Field(
+        None, ge=1, description="send again invitations pending this many days, where the service can; "
+                                "elsewhere warn about them")
     offboarding: Offboarding = Field(default_factory=lambda: Offboarding(),
                                      description="how people marked offboarded: leave this service")
     expiry_warning_days: int = Field(14, ge=0, le=3650,

@@ -122,7 +122,11 @@ def capacity(res: Resource | None, spec: KindSpec) -> int:
 
 
 def holds(res: Resource | None, kind: str, guard: Guard) -> bool:
-    return res is not None and res.kind == kind and res.attrs.get(guard.attr) in guard.values
+    if res is None or res.kind != kind:
+        return False
+    if guard.scopes is not None and scope_of(res, guard) not in guard.scopes:
+        return False
+    return guard.attr is None or res.attrs.get(guard.attr) in guard.values
 
 
 def scope_of(res: Resource, guard: Guard) -> str | None:

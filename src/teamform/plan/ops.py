@@ -34,6 +34,8 @@ class Operation:
     precondition: dict[str, str] = field(default_factory=dict)
     #: a rename: the live resource's name (a previous address) the service knows it by now
     renamed_from: str = ""
+    #: an ``update`` that changes nothing but sends a pending invitation again (invitation upkeep)
+    resend: bool = False
 
     @property
     def id(self) -> str:
@@ -88,6 +90,7 @@ class Operation:
             "summary": self.summary,
             "precondition": self.precondition,
             **({"renamed_from": self.renamed_from} if self.renamed_from else {}),
+            "resend": self.resend,
         }
 
     @classmethod
@@ -101,6 +104,7 @@ class Operation:
             demotion=bool(data.get("demotion")), summary=str(data.get("summary") or ""),
             precondition=dict(data.get("precondition") or {}),
             renamed_from=str(data.get("renamed_from") or ""),
+            resend=bool(data.get("resend")),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from deepdiff import DeepDiff
 from ..model import Resource, State, fingerprint_of
 from . import edges as E
 from . import lifecycle, safety
+from .invitations import upkeep
 from .ops import Operation, ServicePlan
 from .policy import adjust, protected_people
 
@@ -117,15 +119,16 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
 
 def plan_service(service: str, provider: "Provider", desired: State, live: State, policy: "Policy",
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
-    """The plan for one service: pure, neither state is changed. Dates (offboarding, expiry)
-    are read against ``directory.today`` (``Directory.as_of``), never the clock."""
+    """The plan for one service: pure, neither state is changed. Dates (offboarding, expiry,
+    invitation upkeep) are read against ``directory.today`` (``Directory.as_of``), never the clock."""
     seen = live.fingerprints()
     sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
                      live_resources=seen)
     desired, found = adjust(provider, desired, live, policy, directory)
     sp.findings += found
     desired, found = lifecycle.offboard(provider, desired, live, policy, directory,
-                                        protected_people(policy, directory, live))
+                                        protected_people(policy, directory, live,
+                                                         provider.acting_identity(live)))
     sp.findings += found
     sp.findings += provider.check(desired, live)
     ops = lifecycle.renames(service, provider, diff(service, provider, desired, live), directory)
@@ -133,6 +136,9 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
     for op in ops:
         provider.annotate(op)
     sp.findings += lifecycle.expiry(provider, ops, desired, policy, directory)
+    resends, found = upkeep(service, provider, desired, live, policy, ops, directory.today)
+    ops = sorted(ops + resends, key=lambda o: o.id)
+    sp.findings += found
     sp.findings += safety.refusals(provider, desired, live, ops)
     order, cycle = _order(ops, E.all_edges(provider, ops, desired, live))
     if cycle is not None:

@@ -24,16 +24,36 @@ def is_ignored(resource: Resource, policy: Policy) -> bool:
     return any(fnmatch.fnmatchcase(n, p.lower()) for n in names for p in policy.ignore)
 
 
-def protected_people(policy: Policy, directory: Directory, live: State) -> dict[str, str]:
-    """Lower-cased email -> why that person is never removed or demoted."""
+#: why the acting identity is protected (a finding about it has the code ``lockout``)
+LOCKOUT = "teamform acts as this identity (lockout guard)"
+
+
+def acting_identities(policy: Policy, live: State, acting: str | None = None) -> dict[str, str]:
+    """Lower-cased email -> where teamform learned it acts as it: the service (``acting``, from
+    the provider's ``acting_identity``; else the ``identity`` fact) and ``policy.identity``."""
+    out: dict[str, str] = {}
+    said = acting if acting is not None else live.facts.get("identity")
+    if said:
+        out[norm_email(said)] = "the service says so"
+    if policy.identity:
+        out.setdefault(norm_email(policy.identity), "policy.identity")
+    return out
+
+
+def protected_people(policy: Policy, directory: Directory, live: State,
+                     acting: str | None = None) -> dict[str, str]:
+    """Lower-cased email -> why that person is never removed, demoted or suspended."""
     protected: dict[str, str] = {}
     for who in policy.protect:
         for email in directory.expand(who):
             protected[email] = "protected by policy.protect"
-    identity = live.facts.get("identity")
-    if identity:
-        protected[norm_email(identity)] = "teamform signs in as this identity (lockout guard)"
+    for email in acting_identities(policy, live, acting):
+        protected[email] = LOCKOUT
     return protected
+
+
+def _code(why: str) -> str:
+    return "lockout" if why == LOCKOUT else "policy"
 
 
 def _copy(resource: Resource) -> Resource:
@@ -45,7 +65,17 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
     """A new desired state that makes the plain diff respect the policy (``desired`` is left as it
     is), and the findings that say where the file was not followed."""
     findings: list[Finding] = []
-    protected = protected_people(policy, directory, live)
+    acting = provider.acting_identity(live)
+    identities = acting_identities(policy, live, acting)
+    if len(identities) > 1:
+        said, given = list(identities)
+        findings.append(warning(f"policy.identity is {given}, but the service says teamform acts as {said}: "
+                                "both are kept from removal, demotion and suspension; fix policy.identity",
+                                given, "lockout"))
+    if policy.identity and not any(r.person and norm_email(r.person) == norm_email(policy.identity) for r in live):
+        findings.append(note(f"policy.identity {policy.identity} holds nothing in this service, so the lockout "
+                             "guard has nothing to keep; check its spelling", policy.identity, "lockout"))
+    protected = protected_people(policy, directory, live, acting)
     out = State()
     out.facts.update(desired.facts)
     replaced: dict[Ref, Resource] = {}
@@ -71,18 +101,14 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
             elif person in protected:
                 replaced[res.ref] = _copy(res)
                 findings.append(warning(f"{res.label} is not in the file, but its removal is refused and it "
-                                        f"is kept: {protected[person]}", res.label, "policy"))
+                                        f"is kept: {protected[person]}", res.label, _code(protected[person])))
             continue
-        if person in protected and spec.role_attr:
-            live_rank, wanted_rank = spec.rank(res.attrs), spec.rank(wanted.attrs)
-            if live_rank is not None and wanted_rank is not None and wanted_rank < live_rank:
-                asked = wanted.attrs[spec.role_attr]
-                kept = _copy(wanted)
-                kept.attrs[spec.role_attr] = res.attrs[spec.role_attr]
+        if person in protected:
+            kept = _keep_rank(spec, res, wanted, protected[person], findings)
+            if protected[person] == LOCKOUT:
+                kept = _keep_in_place(spec, res, kept or wanted, findings) or kept
+            if kept is not None:
                 replaced[res.ref] = kept
-                findings.append(warning(f"{res.label} keeps {spec.role_attr} {res.attrs[spec.role_attr]!r} "
-                                        f"(lowering it to {asked!r} is refused): {protected[person]}",
-                                        res.label, "policy"))
     for res in desired:
         if res.ref not in skip:
             out.add(replaced.pop(res.ref, res))
@@ -92,3 +118,31 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
         findings.append(note(f"{kept_unlisted} live item(s) not in the file are left alone "
                              "(policy.authoritative is false)", None, "policy"))
     return out, findings
+
+
+def _keep_rank(spec, have: Resource, wanted: Resource, why: str, findings: list[Finding]) -> Resource | None:
+    """``wanted`` with the live value of each ranked attribute (role, status) it would lower."""
+    lowered = spec.lowered(have.attrs, wanted.attrs)
+    if not lowered:
+        return None
+    kept = _copy(wanted)
+    for attr in lowered:
+        kept.attrs[attr] = have.attrs[attr]
+        what = "lowering" if attr == spec.role_attr else "changing"
+        findings.append(warning(f"{have.label} keeps {attr} {have.attrs[attr]!r} ({what} it to "
+                                f"{wanted.attrs[attr]!r} is refused): {why}", have.label, _code(why)))
+    return kept
+
+
+def _keep_in_place(spec, have: Resource, wanted: Resource, findings: list[Finding]) -> Resource | None:
+    """The acting identity is never replaced (removed, then added again): the live value of each
+    attribute the service cannot change in place is kept."""
+    changed = sorted(a for a in spec.replace_on if wanted.attrs.get(a) != have.attrs.get(a))
+    if not changed:
+        return None
+    kept = _copy(wanted)
+    for attr in changed:
+        kept.attrs[attr] = have.attrs.get(attr)
+    findings.append(warning(f"{have.label} keeps {', '.join(changed)} as it is (changing it would remove and "
+                            f"add it again): {LOCKOUT}", have.label, "lockout"))
+    return kept

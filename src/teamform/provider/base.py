@@ -199,13 +199,21 @@ class Provider:
         """The people directory's spelling of an email (for display and for the service)."""
         return self.ctx.directory.spelling.get(email, email)
 
+    def acting_identity(self, live: State) -> str | None:
+        """The email teamform acts as (the API key's owner, the logged-in user), as the service
+        told ``fetch`` (a whoami answer kept in ``live.facts``); ``None`` where the API cannot
+        tell. The engine owns the lockout guard: this identity (and ``policy.identity``) is never
+        removed, demoted, suspended or replaced. Default: the ``identity`` fact."""
+        identity = live.facts.get("identity")
+        return identity if isinstance(identity, str) and identity else None
+
     def protected(self, live: State) -> dict[str, str]:
-        """People never removed or demoted, with why: ``policy.protect`` and the identity teamform
-        acts as. The planner enforces it; a provider reads it where the service's own rules depend
-        on who stays (an admin who sees every application)."""
+        """People never removed, demoted or suspended, with why: ``policy.protect``, the identity
+        teamform acts as and ``policy.identity``. The planner enforces it; a provider reads it where
+        the service's own rules depend on who stays (an admin who sees every application)."""
         from ..plan.policy import protected_people
 
-        return protected_people(self.ctx.policy, self.ctx.directory, live)
+        return protected_people(self.ctx.policy, self.ctx.directory, live, self.acting_identity(live))
 
     def ignored(self, resource: "Resource") -> bool:
         """Does ``policy.ignore`` leave this live resource alone?"""

@@ -272,7 +272,7 @@ def _warning_items(plan: Plan) -> list[str]:
         items += [f"- {name}: {prose(w)}" for w in sp.warnings]
         for op in sp.operations:
             label = code(op.label)
-            if op.pending:
+            if op.pending and not op.resend:  # a resend is the invitation's upkeep, not a change to it
                 items.append(f"- {name}: {label} has a pending invitation that this plan will {VERB[op.action]}")
             items += [f"- {name}: {label}: {prose(w)}" for w in op.warnings]
     return list(dict.fromkeys(items))

@@ -48,18 +48,20 @@ def load(text: str, file: str = "teams.yaml", providers: Mapping[str, type] | No
 
 
 async def make_plan(config: cfg.Config, emulators: Mapping[str, Emulator], *, services=None,
-                    allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None) -> Plan:
+                    allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None,
+                    today=None) -> Plan:
+    """A plan (``today``: the day it is made on, for the invitation upkeep; UTC today by default)."""
     async with Session(config, services, emulators=emulators, sleep=no_sleep, environ=environ or {}) as s:
-        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal)
+        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal, today=today)
         return plan
 
 
 async def plan_apply(config: cfg.Config, emulators: Mapping[str, Emulator], *, services=None,
-                     allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None
+                     allow_mass_removal: bool = False, environ: Mapping[str, str] | None = None, today=None
                      ) -> tuple[Plan, Report]:
     """Plan, refuse if the plan has errors, apply; return both."""
     async with Session(config, services, emulators=emulators, sleep=no_sleep, environ=environ or {}) as s:
-        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal)
+        plan, _ = await s.make_plan(allow_mass_removal=allow_mass_removal, today=today)
         assert not plan.errors, plan.errors
         report = await s.apply(plan)
         return plan, report

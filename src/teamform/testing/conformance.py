@@ -11,6 +11,8 @@ random sections of the state file (``sections``). The kit then checks, for that 
   resets, answers lost after the change was made) it converges in at most three applies, and
   nothing changes that no plan showed;
 - a delete of something already gone counts as done;
+- the identity teamform acts as (named by ``policy.identity``, which every provider honours) is
+  never removed, replaced, demoted or suspended, whatever the file says;
 - bad settings (``bad_sections``) give located errors;
 - no credential value appears in any plan rendering, report, journal entry, request log or
   emulator log.
@@ -42,7 +44,7 @@ from .. import importer
 from .. import journal as J
 from ..apply import apply_plan
 from ..emulator import Chaos, Emulator
-from ..model import State
+from ..model import State, norm_email
 from ..plan import Plan
 from ..plan.ops import Operation
 from ..provider import Provider
@@ -225,6 +227,25 @@ class ProviderConformance:
             assert [r.status for r in report.results] == ["done"] * len(deletes), \
                 [(r.op_id, r.message) for r in report.results]
         self._run(body, self.live_states(), self.sections())
+
+    def test_the_acting_identity_is_never_removed_demoted_or_suspended(self) -> None:
+        async def body(live: dict, section: dict, pick: int) -> None:
+            emulator = self.emulator(live)
+            state = await self.live(self.config(section), emulator)
+            people = sorted({norm_email(r.person) for r in state if r.person} & set(self.people))
+            assume(people)
+            me = people[pick % len(people)]
+            config = self.config({**section, "policy": {**(section.get("policy") or {}), "identity": me}})
+            async with self.session(config, emulator) as s:
+                plan, _ = await s.make_plan(allow_mass_removal=True)
+                provider = s.providers[SERVICE]
+            for op in plan.operations:
+                if op.before is None or not op.before.person or norm_email(op.before.person) != me:
+                    continue
+                assert op.action not in ("delete", "replace"), f"{op.id} (acting as {me})"
+                lowered = provider.kind(op.kind).lowered(op.before.attrs, op.after.attrs if op.after else {})
+                assert not lowered, f"{op.id} lowers {lowered} (acting as {me})"
+        self._run(body, self.live_states(), self.sections(), st.integers(0, 100))
 
     def test_bad_settings_give_located_errors(self) -> None:
         for section, where in self.bad_sections():

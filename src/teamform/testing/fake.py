@@ -1,6 +1,8 @@
 """A fake provider: the smallest provider that has every shape the engine handles (a capacity
-pool, a guarded role, an attribute that cannot change in place, pending invitations, paging, a
-bulk create), so the engine's own tests need no real service's quirks. It is written exactly
+pool, a guarded role, an attribute that cannot change in place, pending invitations with the day
+they were sent and a way to resend them, a suspended status, an acting identity read from a
+whoami call, an admin group that must keep a member, paging, a bulk create), so the engine's own
+tests need no real service's quirks. It is written exactly
 as a provider package would be, from the public contract only.
 
 Load a file that uses it with ``teamform.testing.load(text, providers=FAKE)``.
@@ -17,21 +19,25 @@ from ..provider import (BaseURL, Guard, HeaderAuth, KindSpec, OffsetPages, Opera
                         ProviderSettings, Ref, Resource, State, Strict, Who, json_body, norm_email)
 from .fake_emulator import MAX_PAGE, FakeEmulator
 
-SEATS, MEMBER = "seats", "member"
+SEATS, MEMBER, GROUP, GROUP_MEMBER = "seats", "member", "group", "group_member"
 ROLES = ("User", "Admin")
+STATUSES = ("suspended", "active")
+ADMINS = "admins"
 
 
 class FakeMember(Strict):
     who: Who
     role: Literal["User", "Admin"] = "User"
     plan: Literal["basic", "pro"] = "basic"
-    active: bool = Field(True, description="false: suspended (the account stays, it cannot sign in)")
+    status: Literal["active", "suspended"] = "active"
 
 
 class FakeSettings(ProviderSettings):
     base_url: BaseURL = "https://fake.invalid"
     seats: int | None = Field(None, ge=0, description="seat count; left as it is when not given")
     members: list[FakeMember] = Field(default_factory=list)
+    groups: dict[str, list[Who]] = Field(default_factory=dict,
+                                         description="members of the service's groups; groups not named are left alone")
 
 
 class FakeError(ProviderError):
@@ -44,9 +50,17 @@ class FakeError(ProviderError):
 
 def _member(item: dict[str, Any]) -> Resource:
     email = item["email"]
-    attrs = {"role": item["role"], "plan": item["plan"], "active": item.get("active", True)}
-    return Resource(MEMBER, norm_email(email), attrs, (Ref(SEATS, "seats"),),
-                    person=email, display=email, id=item["id"], pending=bool(item.get("pending")))
+    pending = bool(item.get("pending"))
+    return Resource(MEMBER, norm_email(email), {"role": item["role"], "plan": item["plan"],
+                                                "status": item.get("status", "active")},
+                    (Ref(SEATS, "seats"),), person=email, display=email, id=item["id"], pending=pending,
+                    invited_at=item.get("invited_at") if pending else None)
+
+
+def _group_member(name: str, email: str) -> Resource:
+    email = norm_email(email)
+    return Resource(GROUP_MEMBER, f"{name}/{email}", refs=(Ref(GROUP, name), Ref(MEMBER, email)), person=email,
+                    display=f"{name}/{email}")
 
 
 class FakeProvider(Provider):
@@ -60,9 +74,13 @@ class FakeProvider(Provider):
         KindSpec(SEATS, "the seat pool", removable=False, capacity_attr="count", counts_as_member=False),
         KindSpec(MEMBER, "a person on a seat", replace_on=frozenset({"plan"}),
                  replace_warning="a member's plan cannot change in place: they are removed and added again",
-                 role_attr="role", role_rank=ROLES,
-                 guards=(Guard("role", frozenset({"Admin"}), "the fake service needs an Admin"),),
-                 suspend=("active", False), renames_in_place=True),
+                 role_attr="role", role_rank=ROLES, status_attr="status", status_rank=STATUSES, resendable=True,
+                 suspend=("status", "suspended"), renames_in_place=True,
+                 guards=(Guard("role", frozenset({"Admin"}), "the fake service needs an Admin"),)),
+        KindSpec(GROUP, "a group (made by the service)", removable=False, counts_as_member=False),
+        KindSpec(GROUP_MEMBER, "a member's place in a group", counts_as_member=False,
+                 guards=(Guard(None, frozenset(), "the fake service's admins group needs a member", scope_kind=GROUP,
+                               scopes=frozenset({ADMINS})),)),
     )
 
     def auth(self) -> httpx.Auth:
@@ -71,27 +89,52 @@ class FakeProvider(Provider):
     async def fetch(self) -> State:
         seats = await self.call("GET", "/seats")
         items = await self.pages("/members", OffsetPages(items="items", total="total", size=MAX_PAGE), what="members")
+        me = await self.read("/me", what="the key's owner")
+        groups = (await self.read("/groups", what="groups"))["groups"]
         state = State([_member(item) for item in items])
         state.add(Resource(SEATS, "seats", {"count": seats["count"]}, display="seats"))
+        for name, emails in groups.items():
+            state.add(Resource(GROUP, name, display=name))
+            for email in emails:
+                state.add(_group_member(name, email))
+        state.facts["me"] = me.get("email")
         return state
+
+    def acting_identity(self, live: State) -> str | None:
+        return live.facts.get("me")
 
     def desired(self, live: State) -> State:
         current = live.get(Ref(SEATS, "seats"))
         count = self.settings.seats if self.settings.seats is not None else (current.attrs["count"] if current else 0)
         state = State([Resource(SEATS, "seats", {"count": count}, display="seats")])
-        wanted = self.wanted(self.settings.members, lambda m: {"role": m.role, "plan": m.plan, "active": m.active})
-        for email, attrs in wanted.items():
+        for email, attrs in self.wanted(self.settings.members,
+                                        lambda m: {"role": m.role, "plan": m.plan, "status": m.status}).items():
             state.add(Resource(MEMBER, email, attrs, (Ref(SEATS, "seats"),), person=self.spelling(email),
                                display=self.spelling(email)))
+        for group in live.of_kind(GROUP):
+            state.add(Resource(GROUP, group.key, display=group.key))
+            if group.key not in self.settings.groups:
+                for res in live.of_kind(GROUP_MEMBER):
+                    if Ref(GROUP, group.key) in res.refs:
+                        state.add(res)
+        for name, members in self.settings.groups.items():
+            for email in self.wanted([FakeMember(who=w) for w in members], lambda m: {}, field=f"groups.{name}"):
+                state.add(_group_member(name, email))
         return state
 
     async def apply(self, op: Operation) -> None:
-        if op.kind == SEATS:
+        if op.resend:
+            await self.call("POST", f"/members/{op.before.id}/resend")
+        elif op.kind == GROUP_MEMBER:
+            name, email = op.key.split("/", 1)
+            method = "DELETE" if op.action == "delete" else "PUT"
+            await self.request(method, f"/groups/{name}/members/{email}")
+        elif op.kind == SEATS:
             await self.call("PUT", "/seats", json={"count": op.after.attrs["count"]})
         elif op.action == "create":
             await self.call("POST", "/members", json={"email": op.after.person or op.key, **op.after.attrs})
         elif op.action == "update":
-            body = {"role": op.after.attrs["role"], "active": op.after.attrs.get("active", True)}
+            body = {"role": op.after.attrs["role"], "status": op.after.attrs["status"]}
             if op.before.key != op.after.key:  # a rename: the service changes the email in place
                 body["email"] = op.after.person or op.key
             await self.call("PATCH", f"/members/{op.before.id}", json=body)
@@ -113,9 +156,14 @@ class FakeProvider(Provider):
 
     def export(self, live: State) -> dict[str, Any]:
         members = [{"who": r.key, "role": r.attrs["role"], "plan": r.attrs["plan"],
-                    **({} if r.attrs.get("active", True) else {"active": False})}
+                    **({"status": r.attrs["status"]} if r.attrs["status"] != "active" else {})}
                    for r in sorted(live.of_kind(MEMBER), key=lambda r: r.key)]
-        return {"seats": live.get(Ref(SEATS, "seats")).attrs["count"], "members": members}
+        out = {"seats": live.get(Ref(SEATS, "seats")).attrs["count"], "members": members}
+        groups = {g.key: sorted(m.person for m in live.of_kind(GROUP_MEMBER) if Ref(GROUP, g.key) in m.refs)
+                  for g in live.of_kind(GROUP)}
+        if groups:
+            out["groups"] = groups
+        return out
 
 
 #: pass as ``providers=`` to ``teamform.testing.load``
