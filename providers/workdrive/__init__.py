@@ -121,7 +121,7 @@ class WorkDriveProvider(Provider):
         return write.batch_key(op)
 
     def batch_size(self, key: str) -> int:
-        return self.settings.batch_size
+        return write.batch_size(self, key)
 
     async def apply_batch(self, ops: Sequence[Operation]) -> list[BaseException | None]:
         return await write.apply_batch(self, ops)
