@@ -51,7 +51,8 @@ class WorkDriveProvider(Provider):
     def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(ctx, client)
         self.ids: dict[tuple[str, str], Any] = {}     # (kind, key) -> service id
-        self.seeded: set[tuple[str, str]] = set()     # (department, email) heads sent with its creation
+        self.seeded: set[tuple[str, str]] = set()     # (department, email) joined by a create call
+        self.placed: set[tuple[str, str]] = set()     # (location, email) placed by the user's create
         self.removed: set[tuple[str, str]] = set()    # (kind, name) departments/locations deleted
         self.tried: set[str] = set()                  # creates sent once: a retry looks for them first
 

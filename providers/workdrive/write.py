@@ -256,6 +256,15 @@ async def _user_body(p: "WorkDriveProvider", op: Operation) -> dict[str, Any]:
         body["designation"] = a["designation"]
     if a["reports_to"]:
         body["reportsTo"] = await _id(p, USER, a["reports_to"])
+        # where they go, in the same call, when the place exists; only with a supervisor named:
+        # without reportsTo the service makes the department's or location's admins the boss
+        places = op.after.meta.get("places") or {}  # those that existed when planned (read.desired)
+        dept = places.get("department") and await _id(p, DEPARTMENT, places["department"], missing_ok=True)
+        loc = places.get("location") and await _id(p, LOCATION, places["location"], missing_ok=True)
+        if dept:
+            body.update(department=dept, isDepartmentHead=bool(places.get("head")))
+        if loc:
+            body["location"] = loc
     return body
 
 
@@ -308,7 +317,14 @@ async def _settle(p: "WorkDriveProvider", ops: list[Operation], taken: set[str])
 
 
 async def _bulk_create(p: "WorkDriveProvider", ops: list[Operation]) -> None:
-    created = await p.call("POST", api.USERS_BULK_CREATE, json={"data": [await _user_body(p, o) for o in ops]})
+    bodies = [await _user_body(p, o) for o in ops]
+    created = await p.call("POST", api.USERS_BULK_CREATE, json={"data": bodies})
+    for op, body in zip(ops, bodies):  # placed by the create: their joins need no call
+        places = op.after.meta.get("places") or {}
+        if "department" in body:
+            p.seeded.add((places["department"], op.key))
+        if "location" in body:
+            p.placed.add((places["location"], op.key))
     what = f"POST {api.USERS_BULK_CREATE}"
     if not isinstance(created, list):
         raise malformed(what, f"{type(created).__name__}, not the list of created users")
@@ -386,7 +402,7 @@ def _wanted_departments(p: "WorkDriveProvider") -> set[str]:
 async def _location_members(p: "WorkDriveProvider", ops: list[Operation]) -> None:
     """Joins and leaves of one location, together in its members call."""
     name = target(ops[0].resource, LOCATION)
-    joining = [op for op in ops if op.action == "create"]
+    joining = [op for op in ops if op.action == "create" and (name, target(op.after, USER)) not in p.placed]
     loc = await _id(p, LOCATION, name, missing_ok=not joining)
     if loc is None:
         return  # the location is gone, and its members with it

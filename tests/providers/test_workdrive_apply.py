@@ -201,3 +201,31 @@ async def test_the_example_file_converges_in_the_sandbox(tmp_path: Path, example
     assert [e for e in emu.log if e.status >= 400] == []
     names = {u["email"].lower(): u["status"] for u in emu.state["users"].values()}
     assert names["mallory@example.com"] == "ARCHIVE" and "pat@example.com" not in names
+
+
+async def test_new_users_with_a_supervisor_are_placed_by_the_bulk_create_itself():
+    """The create call takes department, isDepartmentHead and location: new users who name their
+    supervisor go into existing places in that one call (no members calls). Without reportsTo
+    the document makes the place's admins their boss, so a user who names none joins by the
+    members call, and their supervisor stays as the file has it (none)."""
+    users = [new_user(uid(1), "boss@example.com", department=uid(20), location=uid(30))]
+    emu = WorkDriveEmulator(org(users, departments=[(uid(20), "Eng", [uid(1)])], locations=[(uid(30), "Berlin")]))
+    people = ["boss@example.com", "ann@example.com", "ben@example.com", "cy@example.com"]
+    config = state_file(people, {
+        "users": [{"who": "ann@example.com", "reports_to": "boss@example.com"},
+                  {"who": "ben@example.com", "reports_to": "boss@example.com"}, {"who": "cy@example.com"}],
+        "departments": {"Eng": {"heads": ["boss@example.com"], "members": people[1:]}},
+        "locations": {"Berlin": people}})
+    plan, report = await plan_apply(config, {"wd": emu}, environ=ENV)
+    assert report.ok, report.by_status("failed")
+    [created] = [e.body for e in emu.calls("POST", "/users/bulk-create$")]
+    assert created.count(f'"department":"{uid(20)}"') == 2 and created.count(f'"location":"{uid(30)}"') == 2
+    ids = {u["email"]: u["id"] for u in emu.state["users"].values()}
+    [to_eng] = [e.body for e in emu.calls("POST", f"/departments/{uid(20)}/members$")]
+    [to_berlin] = [e.body for e in emu.calls("POST", f"/locations/{uid(30)}/members$")]
+    assert ids["cy@example.com"] in to_eng and ids["cy@example.com"] in to_berlin
+    assert ids["ann@example.com"] not in to_eng + to_berlin and ids["ben@example.com"] not in to_eng + to_berlin
+    assert {u["email"]: (u["department"], u["location"], u["reportsTo"]) for u in emu.state["users"].values()} == {
+        "boss@example.com": (uid(20), uid(30), None), "ann@example.com": (uid(20), uid(30), uid(1)),
+        "ben@example.com": (uid(20), uid(30), uid(1)), "cy@example.com": (uid(20), uid(30), None)}
+    assert (await make_plan(config, {"wd": emu}, environ=ENV)).operations == []
