@@ -380,9 +380,13 @@ async def _department_members(p: "WorkDriveProvider", ops: list[Operation]) -> N
         return  # the department is gone, and its members with it
     dying = bool(leaving_ops) and name not in _wanted_departments(p)
     heads = [op for op in leaving_ops if op.before.attrs.get("head")] if dying else []
-    leaving = await _leaving_ids(p, [op for op in leaving_ops if op not in heads])
+    # someone whose join elsewhere has moved them already is not removed again (nothing to do)
+    plain = [op for op in leaving_ops if op not in heads and p.ids.get(_where(op), dept) == dept]
+    leaving = await _leaving_ids(p, plain)
     for body in _both_lists(p, await _entries(p, joining) if joining else [], leaving):
         await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept), json=body)
+    for op in joining:  # where they are now: their leave of the old department has nothing to do
+        p.ids[_where(op)] = dept
     if heads:  # a department always has a head: its last heads leave with it (after everyone else)
         await _delete_place(p, Operation(ops[0].service, "delete", DEPARTMENT, name,
                                          before=Resource(DEPARTMENT, name, id=dept)))
@@ -391,6 +395,11 @@ async def _department_members(p: "WorkDriveProvider", ops: list[Operation]) -> N
 async def _promote(p: "WorkDriveProvider", ops: list[Operation]) -> None:
     dept = await _id(p, DEPARTMENT, target(ops[0].after, DEPARTMENT))
     await p.call("PATCH", api.DEPARTMENT_HEADS.format(id=dept), json={"add": await _entries(p, ops, True)})
+
+
+def _where(op: Operation) -> tuple[str, str]:
+    """The id cache's key for the department a member's user is in (read.fetch fills it)."""
+    return ("user_department", norm_email(target(op.resource, USER)))
 
 
 def _wanted_departments(p: "WorkDriveProvider") -> set[str]:
