@@ -116,3 +116,46 @@ async def test_a_write_cut_by_a_reset_is_not_sent_again_here():
     else:  # pragma: no cover - the assertion below says what went wrong
         raise AssertionError("a write was retried blind")
     assert seen == ["POST"]
+
+
+async def test_a_read_on_a_kept_alive_connection_the_server_dropped_is_sent_again():
+    """A real socket: the server answers the first read and keeps the connection open, then
+    closes it as the next read arrives on it (its idle timeout racing the client's reuse). The
+    client gets no answer on that connection; the read is sent again on a new one and succeeds."""
+    import asyncio
+
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(len(connections) + 1)
+        first_on_this_connection = len(connections) == 1
+        answered = 0
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head:
+                break
+            if first_on_this_connection and answered == 1:
+                writer.close()  # the idle connection is dropped: no answer to this request
+                return
+            body = b'{"ok": true}'
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            await writer.drain()
+            answered += 1
+
+    async def quiet(reader, writer):
+        try:
+            await serve(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(quiet, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with open_client(f"http://127.0.0.1:{port}", retry=RetryPolicy(sleep=no_sleep)) as client:
+            assert (await client.get("/users")).json() == {"ok": True}
+            assert (await client.get("/users", params={"page": 2})).json() == {"ok": True}
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == [1, 2]  # the second read went out again, on a new connection

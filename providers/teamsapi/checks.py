@@ -4,6 +4,7 @@ file: deleted, left, or handed over), how leaving a team reads, and the order wi
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from teamform.provider import Finding, Operation, Ref, Resource, State, error, norm_email, note, warning
@@ -40,12 +41,18 @@ def annotate(p: "TeamsApiProvider", op: Operation) -> None:
 
 
 def edges(ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
-    """Within a team, removals free seats before invitations use them."""
+    """Within a team, removals free seats before invitations use them (invitations found by
+    their team once, not by scanning every operation for each removal)."""
+    invites: dict[tuple, list[str]] = defaultdict(list)
+    for new in ops:
+        if new.kind == MEMBER and new.action == "create":
+            invites[new.after.refs].append(new.id)
+    if not invites:
+        return
     for gone in ops:
         if gone.kind == MEMBER and gone.action == "delete":
-            for new in ops:
-                if new.kind == MEMBER and new.action == "create" and new.after.refs == gone.before.refs:
-                    yield gone.id, new.id
+            for new_id in invites.get(gone.before.refs, ()):
+                yield gone.id, new_id
 
 
 def _team_of(res: Resource) -> str:
@@ -80,20 +87,26 @@ def roles(desired: State, live: State) -> list[Finding]:
     return out
 
 
+def _per_team(resources: Iterable[Resource]) -> Counter:
+    return Counter(_team_of(r) for r in resources)
+
+
 def capacity(desired: State, live: State) -> list[Finding]:
     """Every desired member of a team takes a seat, pending invitations and unmatched members too.
     Without the invitation list nearly everyone is unmatched, and counting them on top of the file
     would refuse every full team: the seats needed are then at least the larger of the two."""
     out = []
     blind = bool(live.facts.get("no_invitation_list"))
+    # counted per team once: a team's count is then a lookup, not a pass over every resource
+    listed_in = _per_team(desired.of_kind(MEMBER))
+    unknown_in = _per_team(desired.of_kind(UNMATCHED))
+    seen_in = _per_team(r for r in live if r.kind in (MEMBER, UNMATCHED)) if blind else Counter()
     for team in desired.of_kind(TEAM):
         have = live.get(team.ref)
         limit = have.meta.get("users_limit") if have else live.facts.get("default_users_limit")
-        listed = sum(1 for r in desired.of_kind(MEMBER) if _team_of(r) == team.key)
-        unknown = sum(1 for r in desired.of_kind(UNMATCHED) if _team_of(r) == team.key)
+        listed, unknown = listed_in[team.key], unknown_in[team.key]
         if blind:
-            seen = sum(1 for r in live if r.kind in (MEMBER, UNMATCHED) and _team_of(r) == team.key)
-            need = max(listed, seen)
+            need = max(listed, seen_in[team.key])
             if limit and need <= limit < listed + unknown:
                 out.append(warning(f"team {team.key!r}: usersLimit is {limit}; the file lists {listed} and "
                                    f"{unknown} member(s) cannot be matched without the invitation list: if "
@@ -110,20 +123,30 @@ def capacity(desired: State, live: State) -> list[Finding]:
     return out
 
 
-def _namesakes(res: Resource, desired: State, live: State, name_of: Callable[[str], str]) -> list[str]:
+def _invited_by_team(desired: State, live: State) -> dict[str, list[Resource]]:
+    """The members the plan invites (desired, not live), by team."""
+    out: dict[str, list[Resource]] = defaultdict(list)
+    for r in desired.of_kind(MEMBER):
+        if r.ref not in live:
+            out[_team_of(r)].append(r)
+    return out
+
+
+def _namesakes(res: Resource, invited: dict[str, list[Resource]], name_of: Callable[[str], str]) -> list[str]:
     """People the plan invites to the same team under the unmatched member's name: likely the same
     person (a hint only; teamform never matches by name)."""
     name = str(res.meta.get("name") or "").casefold()
-    return sorted(r.person or r.key for r in desired.of_kind(MEMBER)
-                  if _team_of(r) == _team_of(res) and r.ref not in live and name
-                  and name_of(r.person or "").casefold() == name)
+    return sorted(r.person or r.key for r in invited.get(_team_of(res), ())
+                  if name and name_of(r.person or "").casefold() == name)
 
 
 def unmatched(settings: TeamsApiSettings, desired: State, live: State,
               name_of: Callable[[str], str] = lambda email: "") -> list[Finding]:
     out = []
     blind = bool(live.facts.get("no_invitation_list"))  # one warning says it for all of them
-    for res in live.of_kind(UNMATCHED):
+    strangers = live.of_kind(UNMATCHED)
+    invited = _invited_by_team(desired, live) if strangers else {}
+    for res in strangers:
         team = live.get(Ref(TEAM, _team_of(res)))
         entry = settings.teams.get(team.key) if team else None
         deleted = team is not None and team.ref not in desired and team.meta.get("owned") and not (
@@ -135,7 +158,7 @@ def unmatched(settings: TeamsApiSettings, desired: State, live: State,
         elif not blind:
             out.append(warning(f"{res.label} has no invitation record, so teamform cannot tell who "
                                "it is: left alone, never removed", res.label))
-        for email in _namesakes(res, desired, live, name_of):
+        for email in _namesakes(res, invited, name_of):
             out.append(warning(f"{email}, whom the plan invites, has the same name as {res.label}: if "
                                "that is them, the Teams API refuses the invitation as a duplicate "
                                "(409, counted as done: teamform cannot see them to check) on every "

@@ -9,7 +9,7 @@ service gives: the invitations list (``userId`` + ``email``) or the team's ``own
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import httpx
 
@@ -246,9 +246,10 @@ def desired(p: "TeamsApiProvider", live: State) -> State:
     the account's own team kept, someone else's team left (its members stay), an owned one
     deleted (its members cancelled, the owner's membership goes with the team)."""
     state = State()
+    members = members_by_team(live)
     for name, entry in p.settings.teams.items():
         if entry.hand_over_to:
-            copy_members(state, live, name)  # the team leaves teamform's hands as it is
+            copy_members(state, members.get(name, ()))  # the team leaves teamform's hands as it is
             continue
         state.add(Resource(TEAM, name, display=name))
         desired_members(p, state, live, name, entry.members)
@@ -257,11 +258,11 @@ def desired(p: "TeamsApiProvider", live: State) -> State:
             continue
         if team.meta.get("home"):
             state.add(copy.deepcopy(team))
-            copy_members(state, live, team.key)
+            copy_members(state, members.get(team.key, ()))
         elif not team.meta.get("owned"):
-            copy_members(state, live, team.key)
+            copy_members(state, members.get(team.key, ()))
         else:
-            copy_members(state, live, team.key, only=team.meta.get("owner"))
+            copy_members(state, members.get(team.key, ()), only=team.meta.get("owner"))
     return state
 
 
@@ -279,12 +280,22 @@ def desired_members(p: "TeamsApiProvider", state: State, live: State, name: str,
                            refs=(Ref(TEAM, name),), person=spelled, display=f"{name}/{spelled}"))
 
 
-def copy_members(state: State, live: State, team: str, only: str | None = None) -> None:
-    """The live members (and unmatched members) of a team, as they are; ``only`` one person's."""
+def members_by_team(live: State) -> dict[str, list[Resource]]:
+    """The live members (and unmatched members) of each team, in the order they were read."""
+    out: dict[str, list[Resource]] = {}
     for res in live:
-        if res.kind in (MEMBER, UNMATCHED) and Ref(TEAM, team) in res.refs:
-            if only is None or (res.person and norm_email(res.person) == only):
-                state.add(copy.deepcopy(res))
+        if res.kind in (MEMBER, UNMATCHED):
+            for ref in res.refs:
+                if ref.kind == TEAM:
+                    out.setdefault(ref.key, []).append(res)
+    return out
+
+
+def copy_members(state: State, members: Iterable[Resource], only: str | None = None) -> None:
+    """A team's live members (``members_by_team``), as they are; ``only`` one person's."""
+    for res in members:
+        if only is None or (res.person and norm_email(res.person) == only):
+            state.add(copy.deepcopy(res))
 
 
 # ---- import ------------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ class WorkDriveProvider(Provider):
     def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(ctx, client)
         self.ids: dict[tuple[str, str], Any] = {}     # (kind, key) -> service id
-        self.seeded: set[tuple[str, str]] = set()     # (department, email) heads sent with its creation
+        self.seeded: set[tuple[str, str]] = set()     # (department, email) joined by a create call
+        self.placed: set[tuple[str, str]] = set()     # (location, email) placed by the user's create
         self.removed: set[tuple[str, str]] = set()    # (kind, name) departments/locations deleted
         self.tried: set[str] = set()                  # creates sent once: a retry looks for them first
 
@@ -128,7 +129,7 @@ class WorkDriveProvider(Provider):
         return write.batch_key(op)
 
     def batch_size(self, key: str) -> int:
-        return self.settings.batch_size
+        return write.batch_size(self, key)
 
     async def apply_batch(self, ops: Sequence[Operation]) -> list[BaseException | None]:
         return await write.apply_batch(self, ops)

@@ -101,9 +101,13 @@ def edges(ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
                 if (USER, email) in creates:             # and have left their old department
                     yield creates[(USER, email)].id, o.id
                 yield from ((old.id, o.id) for old in leaving.get((DEPT_MEMBER, email), []))
-        if o.kind in (DEPT_MEMBER, LOC_MEMBER) and o.action == "create":
-            # leave the old department or location before joining the new one
-            yield from ((old.id, o.id) for old in leaving.get((o.kind, target(o.after, USER)), []))
+        if o.kind == DEPT_MEMBER and o.action == "create":
+            # a head leaves their old department before joining the new one (its other heads or
+            # their successor come first: the guard's edges); anyone else is moved by the join
+            # itself (a user is in one department; ``existingDept`` says which), so their leave
+            # needs no order and shares the old department's members call with its joins
+            yield from ((old.id, o.id) for old in leaving.get((o.kind, target(o.after, USER)), [])
+                        if old.before.attrs.get("head"))
     yield from _heads_last(ops)
 
 

@@ -281,7 +281,13 @@ def desired(p: "WorkDriveProvider", live: State) -> State:
     archived = _archived(p, live, named | doomed)
     keep = set(users) | {r.key for r in archived}
     for email, attrs in users.items():
-        state.add(_user(p, email, attrs, live, keep))
+        res = _user(p, email, attrs, live, keep)
+        if live.get(res.ref) is None:  # a new user: the places they join that exist, for the create call
+            res.meta["places"] = {
+                "department": dept.get(email) if live.get(Ref(DEPARTMENT, dept.get(email, ""))) else None,
+                "head": head.get(email, False),
+                "location": loc.get(email) if live.get(Ref(LOCATION, loc.get(email, ""))) else None}
+        state.add(res)
     for res in archived:
         if res.attrs["reports_to"] not in keep:  # their supervisor is leaving as well
             res.attrs["reports_to"], res.refs = None, ()

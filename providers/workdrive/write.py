@@ -1,9 +1,11 @@
 """Executing WorkDrive operations, batched into the bulk and member-list calls.
 
 Batch keys: ``user:create`` (POST /users/bulk-create), ``user:delete`` (DELETE
-/users/bulk-delete), and per department, location or group ``<kind>:<name>:create|delete``
-(the add/remove member lists) and ``department_member:<name>:promote`` (the heads' add list).
-Only a head's demotion (the API takes one id) and user updates go one call each.
+/users/bulk-delete), per department or location ``<kind>:<name>:members`` (joins and leaves
+together: the members call takes ``addMembers`` and ``removeMembers`` in one body), per group
+``group_member:<name>:create|delete`` (adding and removing are two calls there) and
+``department_member:<name>:promote`` (the heads' add list). Only a head's demotion (the API
+takes one id) and user updates go one call each.
 
 Each function takes the provider (its client, settings and id cache ``p.ids``). A delete that
 finds its target gone (404) is done: the base's ``gone_statuses`` says so, not code here.
@@ -183,6 +185,10 @@ async def _demote(p: "WorkDriveProvider", op: Operation) -> None:
 
 
 # ---- batches ------------------------------------------------------------------------------
+#: the member kinds whose one call takes both lists (``addMembers`` and ``removeMembers``)
+BOTH_WAYS = frozenset({DEPT_MEMBER, LOC_MEMBER})
+
+
 def batch_key(op: Operation) -> str | None:
     if op.kind == USER and op.action in ("create", "delete"):
         return f"user:{op.action}"
@@ -190,14 +196,22 @@ def batch_key(op: Operation) -> str | None:
         where = target(op.resource, MEMBERSHIP[op.kind])
         if op.action == "update":
             return f"{op.kind}:{where}:promote" if op.after.attrs.get("head") else None
+        if op.kind in BOTH_WAYS:
+            return f"{op.kind}:{where}:members"
         return f"{op.kind}:{where}:{op.action}"
     return None
 
 
+def batch_size(p: "WorkDriveProvider", key: str) -> int:
+    """Operations per batch: ``batch_size`` items a list; a members batch may fill both lists
+    (it is sent as calls of at most ``batch_size`` joins and ``batch_size`` leaves)."""
+    return p.settings.batch_size * (2 if key.endswith(":members") else 1)
+
+
 async def apply_batch(p: "WorkDriveProvider", ops: Sequence[Operation]) -> Results:
     run = {(USER, "create"): _create_users, (USER, "delete"): _delete_users,
-           (DEPT_MEMBER, "create"): _add_to_department, (DEPT_MEMBER, "update"): _promote,
-           (DEPT_MEMBER, "delete"): _remove_from_department,
+           (DEPT_MEMBER, "create"): _department_members, (DEPT_MEMBER, "delete"): _department_members,
+           (DEPT_MEMBER, "update"): _promote,
            (LOC_MEMBER, "create"): _location_members, (LOC_MEMBER, "delete"): _location_members,
            (GROUP_MEMBER, "create"): _group_members, (GROUP_MEMBER, "delete"): _group_members}
     try:
@@ -207,6 +221,20 @@ async def apply_batch(p: "WorkDriveProvider", ops: Sequence[Operation]) -> Resul
     except httpx.HTTPError as exc:
         return await _read_back(p, ops, exc)
     return results or [None] * len(ops)
+
+
+def _both_lists(p: "WorkDriveProvider", add: list[Any], remove: list[Any]) -> list[dict[str, Any]]:
+    """Member-call bodies: joins and leaves side by side, at most ``batch_size`` of each a call."""
+    size = p.settings.batch_size
+    bodies = []
+    for i in range(0, max(len(add), len(remove)), size):
+        body = {}
+        if add[i:i + size]:
+            body["addMembers"] = add[i:i + size]
+        if remove[i:i + size]:
+            body["removeMembers"] = remove[i:i + size]
+        bodies.append(body)
+    return bodies
 
 
 async def _read_back(p: "WorkDriveProvider", ops: Sequence[Operation], exc: BaseException) -> Results:
@@ -228,6 +256,15 @@ async def _user_body(p: "WorkDriveProvider", op: Operation) -> dict[str, Any]:
         body["designation"] = a["designation"]
     if a["reports_to"]:
         body["reportsTo"] = await _id(p, USER, a["reports_to"])
+        # where they go, in the same call, when the place exists; only with a supervisor named:
+        # without reportsTo the service makes the department's or location's admins the boss
+        places = op.after.meta.get("places") or {}  # those that existed when planned (read.desired)
+        dept = places.get("department") and await _id(p, DEPARTMENT, places["department"], missing_ok=True)
+        loc = places.get("location") and await _id(p, LOCATION, places["location"], missing_ok=True)
+        if dept:
+            body.update(department=dept, isDepartmentHead=bool(places.get("head")))
+        if loc:
+            body["location"] = loc
     return body
 
 
@@ -280,7 +317,14 @@ async def _settle(p: "WorkDriveProvider", ops: list[Operation], taken: set[str])
 
 
 async def _bulk_create(p: "WorkDriveProvider", ops: list[Operation]) -> None:
-    created = await p.call("POST", api.USERS_BULK_CREATE, json={"data": [await _user_body(p, o) for o in ops]})
+    bodies = [await _user_body(p, o) for o in ops]
+    created = await p.call("POST", api.USERS_BULK_CREATE, json={"data": bodies})
+    for op, body in zip(ops, bodies):  # placed by the create: their joins need no call
+        places = op.after.meta.get("places") or {}
+        if "department" in body:
+            p.seeded.add((places["department"], op.key))
+        if "location" in body:
+            p.placed.add((places["location"], op.key))
     what = f"POST {api.USERS_BULK_CREATE}"
     if not isinstance(created, list):
         raise malformed(what, f"{type(created).__name__}, not the list of created users")
@@ -324,12 +368,28 @@ def _entry(p: "WorkDriveProvider", email: str, user_id: Any, admin: bool) -> dic
     return entry
 
 
-async def _add_to_department(p: "WorkDriveProvider", ops: list[Operation]) -> None:
-    name = target(ops[0].after, DEPARTMENT)
-    todo = [op for op in ops if (name, target(op.after, USER)) not in p.seeded]  # came with the department
-    if todo:
-        dept = await _id(p, DEPARTMENT, name)
-        await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept), json={"addMembers": await _entries(p, todo)})
+async def _department_members(p: "WorkDriveProvider", ops: list[Operation]) -> None:
+    """Joins and leaves of one department, together in its members call. A new head sent with
+    the department's creation has joined already; a department the file no longer has keeps its
+    last heads until it is deleted (they leave with it, after everyone else)."""
+    name = target(ops[0].resource, DEPARTMENT)
+    joining = [op for op in ops if op.action == "create" and (name, target(op.after, USER)) not in p.seeded]
+    leaving_ops = [op for op in ops if op.action == "delete"]
+    dept = await _id(p, DEPARTMENT, name, missing_ok=not joining)
+    if dept is None:
+        return  # the department is gone, and its members with it
+    dying = bool(leaving_ops) and name not in _wanted_departments(p)
+    heads = [op for op in leaving_ops if op.before.attrs.get("head")] if dying else []
+    # someone whose join elsewhere has moved them already is not removed again (nothing to do)
+    plain = [op for op in leaving_ops if op not in heads and p.ids.get(_where(op), dept) == dept]
+    leaving = await _leaving_ids(p, plain)
+    for body in _both_lists(p, await _entries(p, joining) if joining else [], leaving):
+        await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept), json=body)
+    for op in joining:  # where they are now: their leave of the old department has nothing to do
+        p.ids[_where(op)] = dept
+    if heads:  # a department always has a head: its last heads leave with it (after everyone else)
+        await _delete_place(p, Operation(ops[0].service, "delete", DEPARTMENT, name,
+                                         before=Resource(DEPARTMENT, name, id=dept)))
 
 
 async def _promote(p: "WorkDriveProvider", ops: list[Operation]) -> None:
@@ -337,20 +397,9 @@ async def _promote(p: "WorkDriveProvider", ops: list[Operation]) -> None:
     await p.call("PATCH", api.DEPARTMENT_HEADS.format(id=dept), json={"add": await _entries(p, ops, True)})
 
 
-async def _remove_from_department(p: "WorkDriveProvider", ops: list[Operation]) -> None:
-    name = target(ops[0].before, DEPARTMENT)
-    dept = await _id(p, DEPARTMENT, name, missing_ok=True)
-    if dept is None:
-        return  # the department is gone, and its members with it
-    dying = name not in _wanted_departments(p)
-    heads = [op for op in ops if op.before.attrs.get("head")] if dying else []
-    plain = [op for op in ops if op not in heads]
-    leaving = await _leaving_ids(p, plain)
-    if leaving:
-        await p.call("POST", api.DEPARTMENT_MEMBERS.format(id=dept), json={"removeMembers": leaving})
-    if heads:  # a department always has a head: its last heads leave with it (after everyone else)
-        await _delete_place(p, Operation(ops[0].service, "delete", DEPARTMENT, name,
-                                         before=Resource(DEPARTMENT, name, id=dept)))
+def _where(op: Operation) -> tuple[str, str]:
+    """The id cache's key for the department a member's user is in (read.fetch fills it)."""
+    return ("user_department", norm_email(target(op.resource, USER)))
 
 
 def _wanted_departments(p: "WorkDriveProvider") -> set[str]:
@@ -360,14 +409,16 @@ def _wanted_departments(p: "WorkDriveProvider") -> set[str]:
 
 # ---- locations and security groups --------------------------------------------------------
 async def _location_members(p: "WorkDriveProvider", ops: list[Operation]) -> None:
+    """Joins and leaves of one location, together in its members call."""
     name = target(ops[0].resource, LOCATION)
-    remove = ops[0].action == "delete"
-    loc = await _id(p, LOCATION, name, missing_ok=remove)
+    joining = [op for op in ops if op.action == "create" and (name, target(op.after, USER)) not in p.placed]
+    loc = await _id(p, LOCATION, name, missing_ok=not joining)
     if loc is None:
         return  # the location is gone, and its members with it
-    ids = await (_leaving_ids if remove else _user_ids)(p, ops)
-    if ids:
-        await p.call("POST", api.LOCATION_MEMBERS.format(id=loc), json={"removeMembers" if remove else "addMembers": ids})
+    add = await _user_ids(p, joining)
+    remove = await _leaving_ids(p, [op for op in ops if op.action == "delete"])
+    for body in _both_lists(p, add, remove):
+        await p.call("POST", api.LOCATION_MEMBERS.format(id=loc), json=body)
 
 
 async def _group_members(p: "WorkDriveProvider", ops: list[Operation]) -> None:

@@ -11,7 +11,11 @@ An emulator is a Starlette (ASGI) app over a plain JSON-able ``state`` dict. The
 - fault injection: latency, error statuses (429 with Retry-After, 5xx), and *dropped
   responses*, where the change is made but the answer is lost (the client sees a timeout);
 - a per-client sliding-window rate limit, with an optional block period once exceeded;
-- ``/_emulator/*`` control endpoints so the same faults can be driven over real HTTP.
+- ``/_emulator/*`` control endpoints so the same faults can be driven over real HTTP;
+- ``lookup()``: tables derived from the state (records by id or by email) that handlers build
+  once and keep, so serving a large organization is linear, not a scan per request. They are
+  dropped whenever ``state`` is replaced or touched from outside a request (a test editing it,
+  the sandbox reading another process's change), so they never disagree with it.
 
 A provider's emulator subclasses ``Emulator``, implements ``seed()`` and ``routes()``, and
 overrides ``error_response()`` to answer in the service's own error shape.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import copy
 import json
 import os
@@ -31,10 +36,11 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
+import orjson
 from filelock import FileLock
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,6 +50,10 @@ from starlette.routing import BaseRoute, Route
 from .http import redact_url
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: the emulator whose request is being handled in this task (its handlers keep its lookups right)
+_SERVING: contextvars.ContextVar["Emulator | None"] = contextvars.ContextVar("teamform_emulator_serving",
+                                                                            default=None)
+_DUMP = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 @dataclass
@@ -119,10 +129,11 @@ class Emulator:
 
     def __init__(self, state: dict[str, Any] | None = None, *, store: str | Path | None = None,
                  rate_limit: RateLimit | None = None) -> None:
+        self._lookups: dict[str, Any] = {}
         self.store = Path(store) if store else None
         self._store_lock = FileLock(str(self.store) + ".lock") if self.store else None
         self._seen: tuple[int, int, int] | None = None  # the store file as this process last read or wrote it
-        self._text: str | None = None  # and its text
+        self._text: bytes | None = None  # and its content
         with self._holding_store():
             if state is not None:
                 self.state = copy.deepcopy(state)
@@ -141,6 +152,36 @@ class Emulator:
         self._blocked_until: dict[str, float] = {}
         self.clock = time.monotonic
         self.app = Starlette(routes=[*self._control_routes(), *self.routes()])
+
+    # ---- the state and what is derived from it ------------------------------------------
+    @property
+    def state(self) -> dict[str, Any]:
+        """The emulated service's data. Touched from outside this emulator's own request handling
+        (a test or a hook editing it), it may change in any way: the lookups are dropped."""
+        if _SERVING.get() is not self:
+            self._lookups.clear()
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self._state = value
+        self._lookups.clear()
+
+    def lookup(self, name: str, build: Callable[[dict[str, Any]], Any]) -> Any:
+        """The table ``name`` derived from the state (``build(state)``), built on first use and
+        kept: a handler that changes what it maps updates it, or calls ``forget``."""
+        found = self._lookups.get(name)
+        if found is None:
+            found = self._lookups[name] = build(self._state)
+        return found
+
+    def forget(self, *names: str) -> None:
+        """Drop these lookups (all without names): they are built again when next needed."""
+        if names:
+            for name in names:
+                self._lookups.pop(name, None)
+        else:
+            self._lookups.clear()
 
     # ---- to implement -------------------------------------------------------------------
     def seed(self) -> dict[str, Any]:
@@ -166,7 +207,7 @@ class Emulator:
             return
         with self._holding_store():
             self.sync_state()
-            self._write(json.dumps(self.state, indent=1, sort_keys=True))
+            self._write(orjson.dumps(self.state, option=_DUMP))
 
     def sync_state(self) -> None:
         """Bring ``state`` up to date before it is saved: for an emulator that keeps its data
@@ -176,11 +217,11 @@ class Emulator:
         """``state`` was read again from the store (another process wrote it): an emulator that keeps
         its data elsewhere loads it from ``state`` here."""
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: bytes) -> None:
         assert self.store is not None
         fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=f".{self.store.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(text)
             os.replace(tmp, self.store)
         except BaseException:
@@ -191,7 +232,7 @@ class Emulator:
 
     def _save_if_changed(self) -> None:
         self.sync_state()
-        text = json.dumps(self.state, indent=1, sort_keys=True)
+        text = orjson.dumps(self.state, option=_DUMP)  # the C encoder: a large state is saved per write
         if text != self._text:
             self._write(text)
 
@@ -215,8 +256,8 @@ class Emulator:
         if seen is None:
             return False
         if seen != self._seen:
-            text = self.store.read_text(encoding="utf-8")
-            self.state, self._text, self._seen = json.loads(text), text, seen
+            text = self.store.read_bytes()
+            self.state, self._text, self._seen = orjson.loads(text), text, seen
             self.state_loaded()
         return True
 
@@ -239,6 +280,13 @@ class Emulator:
 
     # ---- the ASGI entry point -----------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
+        serving = _SERVING.set(self)  # the handlers keep the lookups right; nothing else runs here
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            _SERVING.reset(serving)
+
+    async def _serve(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
             await self.app(scope, receive, send)
             return

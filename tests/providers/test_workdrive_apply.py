@@ -125,6 +125,56 @@ async def test_a_department_is_deleted_after_its_members_move_or_leave():
     assert emu.state["users"][uid(2)]["department"] == uid(20) and emu.state["users"][uid(1)]["department"] is None
 
 
+async def test_people_swapping_departments_and_locations_take_one_members_call_per_place():
+    """The members call takes addMembers and removeMembers together, and a join moves a user out
+    of their old department (existingDept) or location (a user has one): Ann and Ben swap both,
+    Cy leaves the company, Dee (no department or location yet) joins. One call per place."""
+    users = [new_user(uid(1), "head-a@example.com", department=uid(20)),
+             new_user(uid(2), "head-b@example.com", department=uid(21)),
+             new_user(uid(3), "ann@example.com", department=uid(20), location=uid(30)),
+             new_user(uid(4), "ben@example.com", department=uid(21), location=uid(31)),
+             new_user(uid(5), "cy@example.com", department=uid(20), location=uid(31)),
+             new_user(uid(6), "dee@example.com")]
+    emu = WorkDriveEmulator(org(users, departments=[(uid(20), "A", [uid(1)]), (uid(21), "B", [uid(2)])],
+                                locations=[(uid(30), "Here"), (uid(31), "There")]))
+    people = ["head-a@example.com", "head-b@example.com", "ann@example.com", "ben@example.com", "dee@example.com"]
+    config = state_file(people, {
+        "users": [{"who": "head-a@example.com"}, {"who": "head-b@example.com"}],
+        "departments": {"A": {"heads": ["head-a@example.com"], "members": ["ben@example.com", "dee@example.com"]},
+                        "B": {"heads": ["head-b@example.com"], "members": ["ann@example.com"]}},
+        "locations": {"Here": ["ben@example.com"], "There": ["ann@example.com", "dee@example.com"]}})
+    plan, report = await plan_apply(config, {"wd": emu}, environ=ENV)
+    assert report.ok, report.by_status("failed")
+    bodies = {p: [e.body for e in emu.calls("POST", p + "$")] for p in (
+        f"/departments/{uid(20)}/members", f"/departments/{uid(21)}/members",
+        f"/locations/{uid(30)}/members", f"/locations/{uid(31)}/members")}
+    assert all(len(sent) == 1 for sent in bodies.values()), bodies
+    [to_a] = bodies[f"/departments/{uid(20)}/members"]
+    assert '"addMembers"' in to_a and '"removeMembers"' in to_a and uid(5) in to_a and uid(6) in to_a
+    state = emu.state["users"]
+    assert [state[uid(i)]["department"] for i in (3, 4, 6)] == [uid(21), uid(20), uid(20)]
+    assert [state[uid(i)]["location"] for i in (3, 4, 6)] == [uid(31), uid(30), uid(31)]
+    assert (await make_plan(config, {"wd": emu}, environ=ENV)).operations == []
+
+
+async def test_a_head_moving_departments_still_leaves_before_joining():
+    """A head's leave waits for their department's new head (the guard) and comes before their
+    join elsewhere, so a department is never left without a head half-way."""
+    users = [new_user(uid(1), "mover@example.com", department=uid(20)),
+             new_user(uid(2), "next@example.com", department=uid(20)),
+             new_user(uid(3), "head-b@example.com", department=uid(21))]
+    emu = WorkDriveEmulator(org(users, departments=[(uid(20), "A", [uid(1)]), (uid(21), "B", [uid(3)])]))
+    config = state_file(["mover@example.com", "next@example.com", "head-b@example.com"], {
+        "departments": {"A": {"heads": ["next@example.com"]},
+                        "B": {"heads": ["head-b@example.com"], "members": ["mover@example.com"]}}})
+    plan, report = await plan_apply(config, {"wd": emu}, environ=ENV)
+    assert report.ok, report.by_status("failed")
+    order = [p for _, p in writes(emu)]
+    assert order.index(f"/api/departments/{uid(20)}/admin") < order.index(f"/api/departments/{uid(20)}/members") \
+        < order.index(f"/api/departments/{uid(21)}/members")
+    assert not [e for e in emu.log if e.status >= 400]
+
+
 async def test_a_location_already_deleted_counts_as_done():
     emu = WorkDriveEmulator(org([new_user(uid(1), "a@example.com", "A", "Test")], locations=[(uid(30), "Old")]))
     emu.inject(kind="status", status=404, method="DELETE", path=f"/locations/{uid(30)}$")
@@ -151,3 +201,31 @@ async def test_the_example_file_converges_in_the_sandbox(tmp_path: Path, example
     assert [e for e in emu.log if e.status >= 400] == []
     names = {u["email"].lower(): u["status"] for u in emu.state["users"].values()}
     assert names["mallory@example.com"] == "ARCHIVE" and "pat@example.com" not in names
+
+
+async def test_new_users_with_a_supervisor_are_placed_by_the_bulk_create_itself():
+    """The create call takes department, isDepartmentHead and location: new users who name their
+    supervisor go into existing places in that one call (no members calls). Without reportsTo
+    the document makes the place's admins their boss, so a user who names none joins by the
+    members call, and their supervisor stays as the file has it (none)."""
+    users = [new_user(uid(1), "boss@example.com", department=uid(20), location=uid(30))]
+    emu = WorkDriveEmulator(org(users, departments=[(uid(20), "Eng", [uid(1)])], locations=[(uid(30), "Berlin")]))
+    people = ["boss@example.com", "ann@example.com", "ben@example.com", "cy@example.com"]
+    config = state_file(people, {
+        "users": [{"who": "ann@example.com", "reports_to": "boss@example.com"},
+                  {"who": "ben@example.com", "reports_to": "boss@example.com"}, {"who": "cy@example.com"}],
+        "departments": {"Eng": {"heads": ["boss@example.com"], "members": people[1:]}},
+        "locations": {"Berlin": people}})
+    plan, report = await plan_apply(config, {"wd": emu}, environ=ENV)
+    assert report.ok, report.by_status("failed")
+    [created] = [e.body for e in emu.calls("POST", "/users/bulk-create$")]
+    assert created.count(f'"department":"{uid(20)}"') == 2 and created.count(f'"location":"{uid(30)}"') == 2
+    ids = {u["email"]: u["id"] for u in emu.state["users"].values()}
+    [to_eng] = [e.body for e in emu.calls("POST", f"/departments/{uid(20)}/members$")]
+    [to_berlin] = [e.body for e in emu.calls("POST", f"/locations/{uid(30)}/members$")]
+    assert ids["cy@example.com"] in to_eng and ids["cy@example.com"] in to_berlin
+    assert ids["ann@example.com"] not in to_eng + to_berlin and ids["ben@example.com"] not in to_eng + to_berlin
+    assert {u["email"]: (u["department"], u["location"], u["reportsTo"]) for u in emu.state["users"].values()} == {
+        "boss@example.com": (uid(20), uid(30), None), "ann@example.com": (uid(20), uid(30), uid(1)),
+        "ben@example.com": (uid(20), uid(30), uid(1)), "cy@example.com": (uid(20), uid(30), None)}
+    assert (await make_plan(config, {"wd": emu}, environ=ENV)).operations == []

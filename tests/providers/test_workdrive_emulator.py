@@ -157,3 +157,29 @@ async def test_bulk_delete_refuses_unknown_ids_and_clears_reports_to(emu):
 async def test_requests_are_logged(emu):
     await call(emu, "GET", api.USERS)
     assert [(e.method, e.path, e.status) for e in emu.calls("GET", "/users")] == [("GET", "/api/users", 200)]
+
+
+async def test_a_write_refused_half_way_leaves_every_record_as_it_was(emu):
+    """The emulator keeps what a write changes in place and puts it back on a refusal (no copy of
+    the whole organization per write): here a bulk delete has taken the head out of Admins, out
+    of Eng and off the boss of another user before Eng is found left without a head."""
+    import json
+
+    emu.state["users"][uid(2)]["reportsTo"] = uid(1)
+    before = json.dumps(emu.state, sort_keys=True)
+    status, body = await call(emu, "GET", api.USERS, params={"per_page": 100})  # lookups built
+    assert status == 200
+    status, body = await call(emu, "DELETE", api.USERS_BULK_DELETE, json={"id": [uid(1)]})
+    assert (status, body["code"]) == (400, "DEPARTMENT_HEAD_REQUIRED")
+    assert json.dumps(emu.state, sort_keys=True) == before
+    # a bulk create whose second user names an unknown department: the first, placed as a head
+    # of Ops, is gone again and Ops has its one head
+    data = [{"email": "a@x.com", "department": uid(21), "isDepartmentHead": True},
+            {"email": "b@x.com", "department": uid(99)}]
+    status, body = await call(emu, "POST", api.USERS_BULK_CREATE, json={"data": data})
+    assert (status, body["code"]) == (404, "DEPARTMENT_NOT_FOUND")
+    assert json.dumps(emu.state, sort_keys=True) == before
+    _, body = await call(emu, "GET", api.USERS, params={"per_page": 100})
+    assert [u["email"] for u in body["users"]] == ["head@x.com", "member@x.com", "other@x.com"]
+    _, body = await call(emu, "GET", api.DEPARTMENTS)
+    assert [(d["name"], d["memberCount"]) for d in body["departments"]] == [("Eng", 2), ("Ops", 1)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -40,9 +40,9 @@ class Served(WorkDriveEmulator):
         self.serve = serve
         super().__init__(state)
 
-    def page(self, request: Request, items: list[Any], key: str) -> dict[str, Any]:
-        q = request.query_params
-        return self.serve(items, key, int(q.get("cur_page", 1)), int(q.get("per_page", 10)))
+    def page(self, request: Request, items: Sequence[Any], key: str) -> dict[str, Any]:
+        q = request.query_params  # every item shown (the emulator makes only a page's views)
+        return self.serve(list(items), key, int(q.get("cur_page", 1)), int(q.get("per_page", 10)))
 
 
 def meta_page(items, key, cur, per):

@@ -14,7 +14,7 @@ Errors are ``{"error": ...}`` (401/403/404/400, the base's ``error_response``) a
 choice (README.md).
 
 Modules: ``seed`` (records and the sandbox state), ``forms`` (key, form fields, refusals),
-``users`` and ``usage`` (the handlers, each ``(state, request) -> body``).
+``users`` and ``usage`` (the handlers, each ``(emulator, request) -> body``).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class CrankWheelEmulator(Emulator):
         async def run(request: Request) -> Response:
             try:
                 authorize(self.state["keys"], request)
-                body = await handler(self.state, request)
+                body = await handler(self, request)
             except Refusal as exc:
                 return self.refuse(exc)
             return Response(status_code=204) if status == 204 else JSONResponse(body, status_code=status)

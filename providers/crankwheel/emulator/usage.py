@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from .forms import Refusal
 
-State = dict[str, Any]
+if TYPE_CHECKING:  # pragma: no cover
+    from teamform.emulator import Emulator
 
 
 def _window(request: Request) -> tuple[int, int]:
@@ -19,9 +20,9 @@ def _window(request: Request) -> tuple[int, int]:
         raise Refusal(400, "from= and to= must be timestamps (seconds since the epoch)") from None
 
 
-async def usage(state: State, request: Request) -> Any:
+async def usage(emu: "Emulator", request: Request) -> Any:
     start, end = _window(request)
-    sessions = [s for s in state["sessions"] if start <= s["start_ts"] < end]
+    sessions = [s for s in emu.state["sessions"] if start <= s["start_ts"] < end]
     per_agent: dict[str, dict[str, int]] = {}
     for s in sessions:
         agent = per_agent.setdefault(s["agent"], {"meetings": 0, "seconds": 0})
@@ -32,10 +33,10 @@ async def usage(state: State, request: Request) -> Any:
     return {"stats": stats, "sessions": sessions}
 
 
-async def demo_usage(state: State, request: Request) -> Any:
+async def demo_usage(emu: "Emulator", request: Request) -> Any:
     """Demo requests in the window (``seed.demo_session`` has their documented fields) and how
     many were cancelled (``canceled_requests``: their timestamps)."""
     start, end = _window(request)
-    sessions = [s for s in state["demo_sessions"] if start <= s["start_ts"] < end]
-    canceled = [t for t in state.get("canceled_requests", []) if start <= t < end]
+    sessions = [s for s in emu.state["demo_sessions"] if start <= s["start_ts"] < end]
+    canceled = [t for t in emu.state.get("canceled_requests", []) if start <= t < end]
     return {"total_canceled_requests": len(canceled), "sessions": sessions}

@@ -7,7 +7,7 @@ Each handler takes the emulator's state and the request and returns the JSON bod
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -15,36 +15,46 @@ from .. import api
 from .forms import Refusal, boolean, email, fields, privilege, required
 from .seed import user
 
+if TYPE_CHECKING:  # pragma: no cover
+    from teamform.emulator import Emulator
+
 State = dict[str, Any]
 
 
-def find(state: State, address: str) -> dict[str, Any] | None:
-    return next((u for u in state["users"] if u["email"].lower() == address.strip().lower()), None)
+def _by_email(state: State) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for u in state["users"]:
+        out.setdefault(u["email"].strip().lower(), u)
+    return out
 
 
-def _target(state: State, request: Request) -> dict[str, Any]:
-    found = find(state, request.path_params["email"])
+def find(emu: "Emulator", address: str) -> dict[str, Any] | None:
+    """The user listed under this email, whatever its case (the emulator's lookup)."""
+    return emu.lookup("emails", _by_email).get(address.strip().lower())
+
+
+def _target(emu: "Emulator", request: Request) -> dict[str, Any]:
+    found = find(emu, request.path_params["email"])
     if found is None:
         raise Refusal(404, "user not found")
     return found
 
 
 def _keeps_owner(state: State, target: dict[str, Any]) -> None:
-    owners = [u for u in state["users"] if u["privilege"] == api.OWNER]
-    if target["privilege"] == api.OWNER and len(owners) == 1:
+    if target["privilege"] == api.OWNER and sum(1 for u in state["users"] if u["privilege"] == api.OWNER) == 1:
         raise Refusal(422, "the company must keep an owner (the billing contact); "
                            "make someone else owner first", "privilege")
 
 
-async def list_users(state: State, request: Request) -> Any:
-    return [dict(u) for u in state["users"]]
+async def list_users(emu: "Emulator", request: Request) -> Any:
+    return [dict(u) for u in emu.state["users"]]
 
 
-async def get_user(state: State, request: Request) -> Any:
-    return dict(_target(state, request))
+async def get_user(emu: "Emulator", request: Request) -> Any:
+    return dict(_target(emu, request))
 
 
-async def create_user(state: State, request: Request) -> Any:
+async def create_user(emu: "Emulator", request: Request) -> Any:
     """The document lists email, privilege, in_demo_pool and send_onboarding_email as what the body
     carries and gives none a default: each is required (a missing one is 422, invented)."""
     given = await fields(request)
@@ -52,16 +62,17 @@ async def create_user(state: State, request: Request) -> Any:
     created = user(address, privilege(required(given, "privilege")),
                    boolean(required(given, "in_demo_pool"), "in_demo_pool"))
     onboarding = boolean(required(given, "send_onboarding_email"), "send_onboarding_email")
-    if find(state, address) is not None:
+    if find(emu, address) is not None:
         raise Refusal(422, "has already been taken", "email")
     if onboarding:
-        state["onboarding_emails"].append(address)
-    state["users"].append(created)
+        emu.state["onboarding_emails"].append(address)
+    emu.state["users"].append(created)
+    emu.lookup("emails", _by_email).setdefault(address.strip().lower(), created)
     return dict(created)
 
 
-async def update_user(state: State, request: Request) -> Any:
-    target = _target(state, request)
+async def update_user(emu: "Emulator", request: Request) -> Any:
+    target = _target(emu, request)
     given = await fields(request)
     unknown = sorted(set(given) - set(api.UPDATE_FIELDS))
     if unknown:
@@ -70,15 +81,18 @@ async def update_user(state: State, request: Request) -> Any:
     if "privilege" in given:
         changes["privilege"] = privilege(given["privilege"])
         if changes["privilege"] != api.OWNER:
-            _keeps_owner(state, target)
+            _keeps_owner(emu.state, target)
     if "in_demo_pool" in given:
         changes["in_demo_pool"] = boolean(given["in_demo_pool"], "in_demo_pool")
     target.update(changes)
     return dict(target)
 
 
-async def delete_user(state: State, request: Request) -> Any:
-    target = _target(state, request)
-    _keeps_owner(state, target)
-    state["users"].remove(target)
+async def delete_user(emu: "Emulator", request: Request) -> Any:
+    target = _target(emu, request)
+    _keeps_owner(emu.state, target)
+    emails = emu.lookup("emails", _by_email)
+    emu.state["users"].remove(target)
+    if emails.get(target["email"].strip().lower()) is target:
+        del emails[target["email"].strip().lower()]
     return None

@@ -97,7 +97,7 @@ def list_app_users(emu: Emulator, params, body: Body, caller) -> Any:
     target = visible_app(db, caller, params["app_id"])
     out = []
     for r in db["app_users"]:
-        member = user_by_id(db, r["user_id"]) if r["app_id"] == target["id"] else None
+        member = user_by_id(emu, r["user_id"]) if r["app_id"] == target["id"] else None
         if member is not None and member["role"] not in api.SEES_EVERY_APP:
             out.append({**{k: member[k] for k in ("id", "email", "first_name", "last_name")}, "role": r["role"]})
     return out
@@ -107,7 +107,7 @@ def add_app_user(emu: Emulator, params, body: Body, caller) -> Any:
     db = emu.state
     target = visible_app(db, caller, params["app_id"])
     require_admin(caller)
-    member = user_by_id(db, params["user_id"])
+    member = user_by_id(emu, params["user_id"])
     if member is None or member["team_id"] != caller["team_id"]:
         raise Refusal(400, "user_id", "this user is not on the team; add them to the team first")
     role = role_of(body, api.APP_ROLES)

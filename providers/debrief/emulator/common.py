@@ -79,13 +79,48 @@ def new_id(emu: Emulator, prefix: str) -> str:
     return f"{prefix}{emu.next_id()}"
 
 
-def user_by_id(db: dict[str, Any], user_id: str) -> dict[str, Any] | None:
-    return next((u for u in db["users"] if u["id"] == user_id), None)
+def _ids(db: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for u in db["users"]:
+        out.setdefault(u["id"], u)
+    return out
 
 
-def team_user(db: dict[str, Any], caller: dict[str, Any], user_id: str) -> dict[str, Any]:
+def _emails(db: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for u in db["users"]:
+        out.setdefault(u["email"].lower(), u)
+    return out
+
+
+def user_by_id(emu: Emulator, user_id: str) -> dict[str, Any] | None:
+    return emu.lookup("user_ids", _ids).get(user_id)
+
+
+def user_by_email(emu: Emulator, email: str) -> dict[str, Any] | None:
+    """The user with this email, whatever its case (emails are unique)."""
+    return emu.lookup("user_emails", _emails).get(email.lower())
+
+
+def add_user(emu: Emulator, user: dict[str, Any]) -> None:
+    ids, emails = emu.lookup("user_ids", _ids), emu.lookup("user_emails", _emails)
+    emu.state["users"].append(user)
+    ids.setdefault(user["id"], user)
+    emails.setdefault(user["email"].lower(), user)
+
+
+def drop_user(emu: Emulator, user: dict[str, Any]) -> None:
+    ids, emails = emu.lookup("user_ids", _ids), emu.lookup("user_emails", _emails)
+    emu.state["users"].remove(user)
+    if ids.get(user["id"]) is user:
+        del ids[user["id"]]
+    if emails.get(user["email"].lower()) is user:
+        del emails[user["email"].lower()]
+
+
+def team_user(emu: Emulator, caller: dict[str, Any], user_id: str) -> dict[str, Any]:
     """A user of the caller's team, or 404."""
-    found = user_by_id(db, user_id)
+    found = user_by_id(emu, user_id)
     if found is None or found["team_id"] != caller["team_id"]:
         raise Refusal(404)
     return found

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .common import Body, Endpoint, Refusal, user_by_id
+from .common import Body, Endpoint, Refusal, user_by_email, user_by_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import DebriefEmulator
@@ -39,7 +39,7 @@ def caller_of(emu: "DebriefEmulator", request: Request) -> dict[str, Any]:
         raise Refusal(401, "token", "invalid token")
     if emu.clock() >= expires:
         raise Refusal(401, "token", "the access token has expired")
-    found = user_by_id(emu.state, user_id)
+    found = user_by_id(emu, user_id)
     if found is None or found["status"] != api.ACTIVE:
         raise Refusal(401, "token", "this user can no longer log in")
     return found
@@ -49,8 +49,7 @@ def login(emu: "DebriefEmulator", params, body: Body, caller) -> Any:
     if body.get("grant_type") != "password":
         raise Refusal(400, "grant_type", "grant_type must be password")
     _check_client(emu, body)
-    email = str(body.get("username", "")).lower()
-    found = next((u for u in emu.state["users"] if u["email"].lower() == email), None)
+    found = user_by_email(emu, str(body.get("username", "")))
     if found is None or found["status"] != api.ACTIVE or found["password"] != body.get("password"):
         raise Refusal(401, "username", "invalid username or password")
     return _issue(emu, found["id"])

@@ -10,8 +10,8 @@ from teamform.emulator import Emulator
 
 from .. import api
 from .applications import app_view
-from .common import (Body, Endpoint, Refusal, name_taken, new_id, require_admin, role_of, team_user, text,
-                     user_view)
+from .common import (Body, Endpoint, Refusal, add_user, drop_user, name_taken, new_id, require_admin, role_of,
+                     team_user, text, user_by_email, user_view)
 
 ONE_OWNER = "a team must keep at least one owner"
 TEAM_NAME_TAKEN = "Team with this name already exist. Please choose a different name"
@@ -24,8 +24,8 @@ def _own_team(db: dict[str, Any], caller: dict[str, Any], team_id: str) -> dict[
     return team
 
 
-def _email_taken(db: dict[str, Any], email: str) -> bool:
-    return any(u["email"].lower() == email.lower() for u in db["users"])
+def _email_taken(emu: Emulator, email: str) -> bool:
+    return user_by_email(emu, email) is not None
 
 
 def _owners_left(db: dict[str, Any], team_id: str, without: str) -> int:
@@ -41,11 +41,13 @@ def _new_user(emu: Emulator, team_id: str, body: Body, role: str, password: str 
             "invite_token": None if password else f"invite-{uid}-{emu.next_id()}"}
 
 
-def _drop_user(db: dict[str, Any], target: dict[str, Any]) -> None:
+def _drop_user(emu: Emulator, target: dict[str, Any]) -> None:
+    db = emu.state
     if target["role"] == "owner" and not _owners_left(db, target["team_id"], target["id"]):
         raise Refusal(400, "role", ONE_OWNER)
-    db["users"].remove(target)
-    db["app_users"] = [r for r in db["app_users"] if r["user_id"] != target["id"]]
+    drop_user(emu, target)
+    if any(r["user_id"] == target["id"] for r in db["app_users"]):
+        db["app_users"] = [r for r in db["app_users"] if r["user_id"] != target["id"]]
 
 
 # ---- teams ----------------------------------------------------------------------------
@@ -55,11 +57,11 @@ def create_team(emu: Emulator, params, body: Body, caller) -> Any:
     email, password = text(body, "email"), text(body, "password")
     if name_taken(db["teams"], "team_name", name):
         raise Refusal(400, "team_name", TEAM_NAME_TAKEN)
-    if _email_taken(db, email):
+    if _email_taken(emu, email):
         raise Refusal(400, "email", "a user with this email already exists")
     team = {"id": new_id(emu, "team-"), "team_name": name, "email": email}
     db["teams"].append(team)
-    db["users"].append(_new_user(emu, team["id"], body, "owner", password))
+    add_user(emu, _new_user(emu, team["id"], body, "owner", password))
     return {"id": team["id"], "team_name": name}
 
 
@@ -99,17 +101,17 @@ def team_add(emu: Emulator, params, body: Body, caller) -> Any:
     email, role = text(body, "email"), role_of(body, api.ROLES)
     if "@" not in email:
         raise Refusal(400, "email", f"'{email}' is not an email address")
-    if _email_taken(emu.state, email):
+    if _email_taken(emu, email):
         raise Refusal(400, "email", "a user with this email already exists")
     new = _new_user(emu, team["id"], body, role, text(body, "password", required=False))
-    emu.state["users"].append(new)
+    add_user(emu, new)
     return user_view(new, admin=True)
 
 
 def team_remove(emu: Emulator, params, body: Body, caller) -> Any:
     _own_team(emu.state, caller, params["team_id"])
     require_admin(caller)
-    _drop_user(emu.state, team_user(emu.state, caller, params["user_id"]))
+    _drop_user(emu, team_user(emu, caller, params["user_id"]))
     return {"status": "ok"}
 
 
@@ -132,14 +134,13 @@ def invite_cancel(emu: Emulator, params, body: Body, caller) -> Any:
     target = _invited(emu.state, params["token"])
     if target["team_id"] != caller["team_id"]:
         raise Refusal(404)
-    _drop_user(emu.state, target)
+    _drop_user(emu, target)
     return {"status": "ok"}
 
 
 def resend_email(emu: Emulator, params, body: Body, caller) -> Any:
     """Re-sends a pending user their invitation (no token needed, like /user-exists)."""
-    email = text(body, "email").lower()
-    found = next((u for u in emu.state["users"] if u["email"].lower() == email), None)
+    found = user_by_email(emu, text(body, "email"))
     if found is None:
         raise Refusal(404)
     if found["status"] != api.INVITED:
@@ -148,7 +149,7 @@ def resend_email(emu: Emulator, params, body: Body, caller) -> Any:
 
 
 def user_exists(emu: Emulator, params, body: Body, caller) -> Any:
-    return {"exists": _email_taken(emu.state, text(body, "email"))}
+    return {"exists": _email_taken(emu, text(body, "email"))}
 
 
 def list_users(emu: Emulator, params, body: Body, caller) -> Any:
@@ -161,7 +162,7 @@ def me(emu: Emulator, params, body: Body, caller) -> Any:
 
 
 def patch_user(emu: Emulator, params, body: Body, caller) -> Any:
-    target = team_user(emu.state, caller, params["user_id"])
+    target = team_user(emu, caller, params["user_id"])
     if target["id"] != caller["id"] or "role" in body:
         require_admin(caller)
     for key in ("first_name", "last_name", "avatar", "bio"):
@@ -180,7 +181,7 @@ def patch_user(emu: Emulator, params, body: Body, caller) -> Any:
 
 
 def user_apps(emu: Emulator, params, body: Body, caller) -> Any:
-    target = team_user(emu.state, caller, params["user_id"])
+    target = team_user(emu, caller, params["user_id"])
     ids = {r["app_id"] for r in emu.state["app_users"] if r["user_id"] == target["id"]}
     return [app_view(a) for a in emu.state["applications"] if a["id"] in ids]
 

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from teamform.emulator import Emulator, form_or_json
 
 from .envelope import Refusal
-from .team import (answer, email_of, find_seat, invite_allowed, keeps_an_admin, member_seat, nickname_of, role_of,
-                   seat, seat_type)
+from .team import (answer, email_of, fill, find_seat, invite_allowed, keeps_an_admin, member_seat, nickname_of,
+                   role_of, seat, seat_type)
 
 
 async def update_seat(emu: Emulator, request: Request) -> Any:
-    target = find_seat(emu.state, request.path_params["id"])
+    target = find_seat(emu, request.path_params["id"])
     body = await form_or_json(request)
     if target["user"] is None:
         raise Refusal("SEAT_IS_EMPTY")
@@ -31,24 +31,24 @@ async def update_seat(emu: Emulator, request: Request) -> Any:
 
 
 async def assign(emu: Emulator, request: Request) -> Any:
-    target = find_seat(emu.state, request.path_params["id"])
+    target = find_seat(emu, request.path_params["id"])
     body = await form_or_json(request)
     email = email_of(body.get("email"))
     invite_allowed(emu.state)
-    if member_seat(emu.state, email) is not None:
+    if member_seat(emu, email) is not None:
         raise Refusal("ALREADY_MEMBER")
     if target["user"] is not None:
         raise Refusal("SEAT_IS_NOT_EMPTY")
-    target.update(seat(target["id"], target["type"], email, role_of(body), "pending_accept"))
+    fill(emu, target, seat(target["id"], target["type"], email, role_of(body), "pending_accept"))
     return answer(target)
 
 
 async def unassign(emu: Emulator, request: Request) -> Any:
-    target = find_seat(emu.state, request.path_params["id"])
+    target = find_seat(emu, request.path_params["id"])
     if target["user"] is None:
         raise Refusal("SEAT_IS_EMPTY")
     keeps_an_admin(emu.state, target)
-    target.update(seat(target["id"], target["type"]))
+    fill(emu, target, seat(target["id"], target["type"]))
     return answer(target)
 
 
@@ -69,17 +69,19 @@ async def invite(emu: Emulator, request: Request) -> Any:
     role = role_of(body)
     invite_allowed(emu.state)
     fresh, skipped = [], []
+    asked: set[str] = set()
     for email in emails:
-        if member_seat(emu.state, email) is not None or email.lower() in (e.lower() for e in fresh):
+        if member_seat(emu, email) is not None or email.lower() in asked:
             skipped.append(email)
         else:
             fresh.append(email)
+            asked.add(email.lower())
     free = [s for s in emu.state["seats"] if s["type"] == type_ and s["user"] is None]
     if len(fresh) > len(free):
         raise Refusal("NOT_EMPTY_SEAT", f"{len(fresh)} invitations but {len(free)} unassigned {type_} seats")
     invited = []
     for email, target in zip(fresh, free):
-        target.update(seat(target["id"], type_, email, role, "pending_accept"))
+        fill(emu, target, seat(target["id"], type_, email, role, "pending_accept"))
         invited.append(target)
     return {"count": len(invited), "seats": invited, "skipped": skipped,
             "at": dt.datetime.now(dt.timezone.utc).isoformat()}

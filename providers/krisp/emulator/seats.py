@@ -11,7 +11,7 @@ from teamform.emulator import Emulator, form_or_json
 
 from .. import api
 from .envelope import Refusal
-from .team import answer, card_only, find_seat, seat, seat_type
+from .team import add_seats as put_seats, answer, card_only, drop_seat, find_seat, seat, seat_type
 
 
 async def get_team(emu: Emulator, request: Request) -> Any:
@@ -28,7 +28,9 @@ async def list_seats(emu: Emulator, request: Request) -> Any:
         raise Refusal("VALIDATION_ERROR", f"page >= 1 and 1 <= limit <= {api.PAGE_LIMIT}")
     if "type" in q:
         seat_type(q["type"])
-    seats = [s for s in emu.state["seats"] if "type" not in q or s["type"] == q["type"]]
+    seats = emu.state["seats"]
+    if "type" in q:
+        seats = [s for s in seats if s["type"] == q["type"]]
     chunk = seats[(page - 1) * limit: page * limit]
     return {"count": len(seats), "page": page, "limit": limit, "seats": chunk}
 
@@ -43,21 +45,21 @@ async def add_seats(emu: Emulator, request: Request) -> Any:
         raise Refusal("VALIDATION_ERROR", "quantity must be a positive integer")
     card_only(emu.state, "NOT_PERMITTED_ADD_SEATS")
     added = [seat(emu.next_id(), type_) for _ in range(quantity)]
-    emu.state["seats"].extend(added)
+    put_seats(emu, added)
     return answer(*added)
 
 
 async def delete_seat(emu: Emulator, request: Request) -> Any:
-    target = find_seat(emu.state, request.path_params["id"])
+    target = find_seat(emu, request.path_params["id"])
     card_only(emu.state, "NOT_PERMITTED_DELETE_SEAT")
     if target["user"] is not None:
         raise Refusal("SEAT_IS_NOT_EMPTY")
-    emu.state["seats"].remove(target)
+    drop_seat(emu, target)
     return {}
 
 
 async def seat_status(emu: Emulator, request: Request) -> Any:
-    target = find_seat(emu.state, request.path_params["id"])
+    target = find_seat(emu, request.path_params["id"])
     body = await form_or_json(request)
     if target["type"] != "device":
         raise Refusal("NOT_PERMITTED_CHANGE_SEAT_STATUS")

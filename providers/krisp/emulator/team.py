@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import api
 from .envelope import Refusal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from teamform.emulator import Emulator
 
 NOW = "2026-01-05T09:00:00Z"
 
@@ -38,19 +41,59 @@ def seed(credentials: dict[str, str]) -> dict[str, Any]:
             "credentials": dict(credentials), "seats": seats, "next_id": 6}
 
 
-def find_seat(state: dict[str, Any], raw_id: str) -> dict[str, Any]:
+def _by_id(state: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for s in state["seats"]:
+        out.setdefault(s["id"], s)
+    return out
+
+
+def _by_email(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for s in state["seats"]:
+        if s["user"]:
+            out.setdefault(s["user"]["email"].lower(), s)
+    return out
+
+
+def find_seat(emu: "Emulator", raw_id: str) -> dict[str, Any]:
     try:
         wanted = int(raw_id)
     except ValueError:
         raise Refusal("VALIDATION_ERROR", "seat id must be a positive integer") from None
-    for s in state["seats"]:
-        if s["id"] == wanted:
-            return s
-    raise Refusal("SEAT_NOT_FOUND")
+    found = emu.lookup("seat_ids", _by_id).get(wanted)
+    if found is None:
+        raise Refusal("SEAT_NOT_FOUND")
+    return found
 
 
-def member_seat(state: dict[str, Any], email: str) -> dict[str, Any] | None:
-    return next((s for s in state["seats"] if s["user"] and s["user"]["email"].lower() == email.lower()), None)
+def member_seat(emu: "Emulator", email: str) -> dict[str, Any] | None:
+    return emu.lookup("seat_emails", _by_email).get(email.lower())
+
+
+def fill(emu: "Emulator", target: dict[str, Any], new: dict[str, Any]) -> None:
+    """Put ``new`` (a seat record, same id) in place of ``target``: who is on it may change."""
+    emails = emu.lookup("seat_emails", _by_email)
+    if target["user"] and emails.get(target["user"]["email"].lower()) is target:
+        del emails[target["user"]["email"].lower()]
+    target.update(new)
+    if target["user"]:
+        emails.setdefault(target["user"]["email"].lower(), target)
+
+
+def add_seats(emu: "Emulator", added: list[dict[str, Any]]) -> None:
+    ids = emu.lookup("seat_ids", _by_id)
+    emu.state["seats"].extend(added)
+    for s in added:
+        ids.setdefault(s["id"], s)
+
+
+def drop_seat(emu: "Emulator", target: dict[str, Any]) -> None:
+    """Delete an unassigned seat."""
+    ids = emu.lookup("seat_ids", _by_id)
+    emu.state["seats"].remove(target)
+    if ids.get(target["id"]) is target:
+        del ids[target["id"]]
 
 
 def admins(state: dict[str, Any]) -> list[dict[str, Any]]:

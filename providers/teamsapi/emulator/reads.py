@@ -16,13 +16,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 async def get_team(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    home = home_of(emu.state, caller)
-    return {"usersLimit": home["usersLimit"], "name": home["name"], "count": len(members_of(emu.state, home["id"]))}
+    home = home_of(emu, caller)
+    return {"usersLimit": home["usersLimit"], "name": home["name"], "count": len(members_of(emu, home["id"]))}
 
 
 async def get_limit(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    home = home_of(emu.state, caller)
-    return len(members_of(emu.state, home["id"])) < home["usersLimit"]
+    home = home_of(emu, caller)
+    return len(members_of(emu, home["id"])) < home["usersLimit"]
 
 
 async def list_roles(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
@@ -30,28 +30,33 @@ async def list_roles(emu: "TeamsApiEmulator", request: Request, caller: int) -> 
 
 
 def team_view(state: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
-    owner = user_of(state, t["ownerId"])
-    return {"id": t["id"], "name": t["name"], "usersLimit": t["usersLimit"],
-            "membersCount": len(members_of(state, t["id"])),
+    """A team as ``GET /teams/all`` shows it, read from a state (the emulator uses its lookups)."""
+    owner = next(u for u in state["users"] if u["id"] == t["ownerId"])
+    return _team_view(t, owner, sum(1 for m in state["memberships"] if m["teamId"] == t["id"]))
+
+
+def _team_view(t: dict[str, Any], owner: dict[str, Any], count: int) -> dict[str, Any]:
+    return {"id": t["id"], "name": t["name"], "usersLimit": t["usersLimit"], "membersCount": count,
             "owner": {k: owner[k] for k in ("id", "firstName", "lastName", "email")},
             "subscription": t["subscription"], "isImpersonationEnabled": t["isImpersonationEnabled"]}
 
 
 async def list_teams(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    """Teams the caller is an accepted member of, whose name contains ``globalSearch``."""
+    """Teams the caller is an accepted member of, whose name contains ``globalSearch``; only the
+    page asked for is put together."""
     search = request.query_params.get("globalSearch", "").lower()
-    mine = [t for t in emu.state["teams"] if (m := membership_of(emu.state, t["id"], caller))
+    mine = [t for t in emu.state["teams"] if (m := membership_of(emu, t["id"], caller))
             and m["invitationAccepted"] and search in (t["name"] or "").lower()]
-    return page(request, [team_view(emu.state, t) for t in mine])
+    return [_team_view(t, user_of(emu, t["ownerId"]), len(members_of(emu, t["id"]))) for t in page(request, mine)]
 
 
 async def list_members(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
     """A team's members as the document shows them: no emails, and the whole list in one answer
     (the document shows no paging; ``offset``/``limit`` are ignored like any unknown parameter)."""
-    found = team_for(emu.state, request.query_params.get("teamId"), caller)
+    found = team_for(emu, request.query_params.get("teamId"), caller)
     out = []
-    for m in members_of(emu.state, found["id"]):
-        u = user_of(emu.state, m["userId"])
+    for m in members_of(emu, found["id"]):
+        u = user_of(emu, m["userId"])
         out.append({"id": u["id"], "firstName": u["firstName"], "lastName": u["lastName"], "phone": u["phone"],
                     "role": m["role"], "isActive": m["isActive"], "invitationAccepted": m["invitationAccepted"]})
     return out
@@ -60,8 +65,8 @@ async def list_members(emu: "TeamsApiEmulator", request: Request, caller: int) -
 async def list_invitations(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
     """The invitations sent for a team, accepted or not: where a member id meets an email. Not in
     the document (our invention): the whole list in one answer, like ``GET /teams/members``."""
-    found = team_for(emu.state, request.query_params.get("teamId"), caller)
-    out = [{"membershipId": m["membershipId"], "userId": m["userId"], "email": user_of(emu.state, m["userId"])["email"],
+    found = team_for(emu, request.query_params.get("teamId"), caller)
+    out = [{"membershipId": m["membershipId"], "userId": m["userId"], "email": user_of(emu, m["userId"])["email"],
             "role": m["role"], "invitationAccepted": m["invitationAccepted"], "teamId": m["teamId"]}
-           for m in members_of(emu.state, found["id"]) if m["invited"]]
+           for m in members_of(emu, found["id"]) if m["invited"]]
     return out

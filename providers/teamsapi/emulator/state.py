@@ -1,16 +1,21 @@
 """The emulator's records and lookups over its JSON state: users, tokens, teams, memberships.
 
-Each function takes the ``state`` dict (or the request) and raises ``Refusal`` with the status the
-service answers; the handlers in ``reads.py``/``writes.py`` compose them.
+Each function takes the emulator (or the request) and raises ``Refusal`` with the status the
+service answers; the handlers in ``reads.py``/``writes.py`` compose them. Records are found
+through the emulator's lookups (by id, by email, a team's memberships), which the ``add_*`` and
+``drop_*`` functions keep right, so a request costs the same with 10 members or 100,000.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from .. import api
+
+if TYPE_CHECKING:  # pragma: no cover
+    from teamform.emulator import Emulator
 
 PHRASES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
@@ -68,33 +73,128 @@ def caller_of(state: State, request: Request) -> int:
     return uid
 
 
-def user_of(state: State, uid: int) -> dict[str, Any]:
-    return next(u for u in state["users"] if u["id"] == uid)
+def _users(state: State) -> dict[int, dict[str, Any]]:
+    return {u["id"]: u for u in state["users"]}
 
 
-def members_of(state: State, tid: str) -> list[dict[str, Any]]:
-    return [m for m in state["memberships"] if m["teamId"] == tid]
+def _emails(state: State) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for u in state["users"]:
+        out.setdefault(u["email"].lower(), u)  # the first, as a scan would find
+    return out
 
 
-def membership_of(state: State, tid: str, uid: int) -> dict[str, Any] | None:
-    return next((m for m in members_of(state, tid) if m["userId"] == uid), None)
+def _teams(state: State) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for t in state["teams"]:
+        out.setdefault(t["id"], t)
+    return out
 
 
-def home_of(state: State, caller: int) -> dict[str, Any]:
+def _members(state: State) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for m in state["memberships"]:
+        out.setdefault(m["teamId"], []).append(m)
+    return out
+
+
+def _pairs(state: State) -> dict[tuple[str, int], dict[str, Any]]:
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for m in state["memberships"]:
+        out.setdefault((m["teamId"], m["userId"]), m)
+    return out
+
+
+def _by_membership_id(state: State) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for m in state["memberships"]:
+        out.setdefault(m["membershipId"], m)
+    return out
+
+
+# Lookups over the emulator's lists (``Emulator.lookup``), kept right by ``add_*``/``drop_*``.
+def user_of(emu: "Emulator", uid: int) -> dict[str, Any]:
+    return emu.lookup("users", _users)[uid]
+
+
+def user_by_email(emu: "Emulator", email: str) -> dict[str, Any] | None:
+    return emu.lookup("emails", _emails).get(email.lower())
+
+
+def team_by_id(emu: "Emulator", tid: str) -> dict[str, Any] | None:
+    return emu.lookup("teams", _teams).get(tid)
+
+
+def members_of(emu: "Emulator", tid: str) -> list[dict[str, Any]]:
+    """A team's memberships, in the order they were made (do not change the list: ``drop_membership``)."""
+    return emu.lookup("members", _members).get(tid, [])
+
+
+def membership_by_id(emu: "Emulator", mid: int) -> dict[str, Any] | None:
+    return emu.lookup("membership_ids", _by_membership_id).get(mid)
+
+
+def membership_of(emu: "Emulator", tid: str, uid: int) -> dict[str, Any] | None:
+    return emu.lookup("pairs", _pairs).get((tid, uid))
+
+
+# Each change takes the lookups first (a lookup built after the change would hold it already).
+def add_user(emu: "Emulator", u: dict[str, Any]) -> None:
+    users, emails = emu.lookup("users", _users), emu.lookup("emails", _emails)
+    emu.state["users"].append(u)
+    users[u["id"]] = u
+    emails.setdefault(u["email"].lower(), u)
+
+
+def add_team(emu: "Emulator", t: dict[str, Any]) -> None:
+    teams = emu.lookup("teams", _teams)
+    emu.state["teams"].append(t)
+    teams.setdefault(t["id"], t)
+
+
+def drop_team(emu: "Emulator", t: dict[str, Any]) -> None:
+    """The team and every membership of it."""
+    emu.state["teams"].remove(t)
+    emu.state["memberships"] = [m for m in emu.state["memberships"] if m["teamId"] != t["id"]]
+    emu.forget("teams", "members", "pairs", "membership_ids")
+
+
+def add_membership(emu: "Emulator", m: dict[str, Any]) -> None:
+    members, pairs = emu.lookup("members", _members), emu.lookup("pairs", _pairs)
+    ids = emu.lookup("membership_ids", _by_membership_id)
+    emu.state["memberships"].append(m)
+    members.setdefault(m["teamId"], []).append(m)
+    pairs.setdefault((m["teamId"], m["userId"]), m)
+    ids.setdefault(m["membershipId"], m)
+
+
+def drop_membership(emu: "Emulator", m: dict[str, Any]) -> None:
+    members, pairs = emu.lookup("members", _members), emu.lookup("pairs", _pairs)
+    ids = emu.lookup("membership_ids", _by_membership_id)
+    emu.state["memberships"].remove(m)
+    members[m["teamId"]].remove(m)
+    # one membership a person and team (invite refuses a second), membership ids are unique
+    if pairs.get((m["teamId"], m["userId"])) is m:
+        del pairs[(m["teamId"], m["userId"])]
+    if ids.get(m["membershipId"]) is m:
+        del ids[m["membershipId"]]
+
+
+def home_of(emu: "Emulator", caller: int) -> dict[str, Any]:
     """The caller's own team: the first it owns (404 when it owns none)."""
-    owned = [t for t in state["teams"] if t["ownerId"] == caller]
-    if not owned:
+    owned = next((t for t in emu.state["teams"] if t["ownerId"] == caller), None)
+    if owned is None:
         raise Refusal(404, "you do not own a team")
-    return owned[0]
+    return owned
 
 
-def team_for(state: State, tid: str | None, caller: int, *, manage: bool = False) -> dict[str, Any]:
+def team_for(emu: "Emulator", tid: str | None, caller: int, *, manage: bool = False) -> dict[str, Any]:
     """A team the caller is an accepted member of (their own team when ``tid`` is None); with
     ``manage``, one they own or are an Admin of (403 otherwise)."""
     if tid is None:
-        return home_of(state, caller)
-    found = next((t for t in state["teams"] if t["id"] == tid), None)
-    mine = membership_of(state, tid, caller) if found else None
+        return home_of(emu, caller)
+    found = team_by_id(emu, tid)
+    mine = membership_of(emu, tid, caller) if found else None
     if found is None or mine is None or not mine["invitationAccepted"]:
         raise Refusal(404, f"team {tid} not found")
     if manage and found["ownerId"] != caller and mine["role"] not in MANAGERS:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .state import Refusal, body, home_of, members_of, membership, membership_of, number, team, team_for, user
+from .state import (Refusal, add_membership, add_team, add_user, body, drop_membership, drop_team, home_of, members_of,
+                    membership, membership_by_id, membership_of, number, team, team_for, user, user_by_email)
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import TeamsApiEmulator
@@ -33,8 +34,8 @@ async def create_team(emu: "TeamsApiEmulator", request: Request, caller: int) ->
         raise Refusal(400, "teamName must be a string")
     tid = f"team_{emu.next_id()}"
     limit = emu.state["default_users_limit"]
-    emu.state["teams"].append(team(tid, name, caller, limit))
-    emu.state["memberships"].append(membership(emu.next_id(), tid, caller, api.CREATOR_ROLE, invited=False))
+    add_team(emu, team(tid, name, caller, limit))
+    add_membership(emu, membership(emu.next_id(), tid, caller, api.CREATOR_ROLE, invited=False))
     return {"id": tid, "name": name, "usersLimit": limit}
 
 
@@ -55,19 +56,18 @@ async def invite(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
     data = await body(request)
     _checked_invitation(emu.state, data)
     email = data["email"]
-    found = team_for(emu.state, data["teamId"], caller, manage=True)
-    invitee = next((u for u in emu.state["users"] if u["email"].lower() == email.lower()), None)
-    if invitee is not None and membership_of(emu.state, found["id"], invitee["id"]) is not None:
+    found = team_for(emu, data["teamId"], caller, manage=True)
+    invitee = user_by_email(emu, email)
+    if invitee is not None and membership_of(emu, found["id"], invitee["id"]) is not None:
         raise Refusal(409, f"{email} is already invited to or a member of this team")
-    if len(members_of(emu.state, found["id"])) >= found["usersLimit"]:
+    if len(members_of(emu, found["id"])) >= found["usersLimit"]:
         raise Refusal(403, f"the team has reached its users limit ({found['usersLimit']}); "
                            "pending invitations count")
     if invitee is None:
         invitee = user(emu.next_id(), email, data["firstName"] or "", data["lastName"] or "")
         invitee["phone"] = data["phone"]
-        emu.state["users"].append(invitee)
-    emu.state["memberships"].append(
-        membership(emu.next_id(), found["id"], invitee["id"], data["role"], accepted=False))
+        add_user(emu, invitee)
+    add_membership(emu, membership(emu.next_id(), found["id"], invitee["id"], data["role"], accepted=False))
     return done("Invitation email sent", "Wait for the invited person to finish their registration.")
 
 
@@ -79,38 +79,38 @@ async def cancel(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
         raise Refusal(400, "id must be a number") from None
     mid = number(await body(request), "membershipId")
     if mid is None:
-        target = membership_of(emu.state, home_of(emu.state, caller)["id"], uid)
+        target = membership_of(emu, home_of(emu, caller)["id"], uid)
     else:
-        target = next((m for m in emu.state["memberships"] if m["membershipId"] == mid), None)
+        target = membership_by_id(emu, mid)
     if target is None or target["userId"] != uid:
         raise Refusal(404, "invitation not found")
-    found = team_for(emu.state, target["teamId"], caller, manage=True)
+    found = team_for(emu, target["teamId"], caller, manage=True)
     if found["ownerId"] == uid:
         raise Refusal(403, "the owner's membership cannot be cancelled; the owner leaves with leave-team")
-    emu.state["memberships"].remove(target)
+    drop_membership(emu, target)
     return done("Invitation cancelled successfully", "The invitation has been cancelled successfully.")
 
 
 async def leave(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
     """A member leaves; the owner leaves only by naming an accepted member as ``newOwnerId``."""
-    found = team_for(emu.state, request.path_params["team_id"], caller)
+    found = team_for(emu, request.path_params["team_id"], caller)
     new_owner = number(await body(request), "newOwnerId")
     if found["ownerId"] != caller:
         if new_owner is not None:
             raise Refusal(403, "only the owner can name a new owner")
     else:
-        heir = membership_of(emu.state, found["id"], new_owner) if isinstance(new_owner, int) else None
+        heir = membership_of(emu, found["id"], new_owner) if isinstance(new_owner, int) else None
         if new_owner is None:
             raise Refusal(400, "the owner must name newOwnerId to leave (or delete the team)")
         if heir is None or not heir["invitationAccepted"] or new_owner == caller:
             raise Refusal(400, "newOwnerId must be another member who has accepted their invitation")
         found["ownerId"] = new_owner
-    emu.state["memberships"].remove(membership_of(emu.state, found["id"], caller))
+    drop_membership(emu, membership_of(emu, found["id"], caller))
     return done("Left the team successfully", "You have left the team successfully.")
 
 
 def _invitation_of(emu: "TeamsApiEmulator", request: Request, caller: int) -> dict[str, Any]:
-    target = membership_of(emu.state, request.path_params["team_id"], caller)
+    target = membership_of(emu, request.path_params["team_id"], caller)
     if target is None or target["invitationAccepted"]:
         raise Refusal(404, "no pending invitation to this team")
     return target
@@ -122,14 +122,13 @@ async def accept(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
 
 
 async def decline(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    emu.state["memberships"].remove(_invitation_of(emu, request, caller))
+    drop_membership(emu, _invitation_of(emu, request, caller))
     return done("Invitation declined successfully", "You have declined the invitation successfully.")
 
 
 async def delete_team(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
-    found = team_for(emu.state, request.path_params["team_id"], caller)
+    found = team_for(emu, request.path_params["team_id"], caller)
     if found["ownerId"] != caller:
         raise Refusal(403, "only the owner can delete a team")
-    emu.state["teams"].remove(found)
-    emu.state["memberships"] = [m for m in emu.state["memberships"] if m["teamId"] != found["id"]]
+    drop_team(emu, found)
     return done("Team deleted successfully", "The team has been deleted successfully.")

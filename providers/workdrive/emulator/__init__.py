@@ -6,7 +6,10 @@ call; unique emails (case-insensitive) and names; ``reportsTo``, department, loc
 ids must exist; security groups cannot be created; every department always has at least one
 head (creating one without a head, removing, demoting, moving or deleting its last head are
 refused); a department or location with members cannot be deleted (a department's heads leave
-with it). Writes are atomic: a refused call changes nothing.
+with it). Writes are atomic: a refused call changes nothing (what a write changes in place is
+kept first, ``keep``, and put back on a refusal: no copy of the whole organization per write).
+Users are found by email, department, location and supervisor through the emulator's lookups,
+which the handlers drop (``forget``) where they change what those map.
 
 The handlers live in ``users.py`` and ``org.py`` (functions of the emulator and the request),
 the sandbox's first state in ``seed.py``; this module has the envelope, auth, paging and the
@@ -16,8 +19,7 @@ helpers the handlers share.
 from __future__ import annotations
 
 import contextlib
-import copy
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,10 +29,11 @@ from teamform.emulator import Emulator, RateLimit
 
 from .. import api
 from . import org, users
-from .records import Refusal, new_user, uid
+from .records import Refusal, Viewed, new_user, uid
 from .seed import sandbox_org
 
-__all__ = ["WorkDriveEmulator", "Refusal", "new_user", "uid"]
+__all__ = ["WorkDriveEmulator", "Refusal", "Viewed", "new_user", "uid"]
+
 
 
 class WorkDriveEmulator(Emulator):
@@ -95,15 +98,52 @@ class WorkDriveEmulator(Emulator):
                                 else run, methods=[method]))
         return [*routes, Route("/{path:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
 
+    #: the tables a write may change (their records are kept one by one, ``keep``)
+    TABLES = ("users", "departments", "locations", "groups")
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
-        saved = copy.deepcopy({k: self.state[k] for k in ("users", "departments", "locations", "groups", "next_id")
-                               if k in self.state})
+        """A write: on a refusal, every table holds again what it held (which records, in which
+        order) and every record kept with ``keep`` its old fields."""
+        tables = {k: self.state[k].copy() for k in self.TABLES if k in self.state}
+        counter = self.state.get("next_id")
+        self._kept: dict[int, tuple[dict[str, Any], dict[str, Any]]] | None = {}
         try:
             yield
         except Refusal:
-            self.state.update(saved)
+            for record, fields in self._kept.values():
+                record.clear()
+                record.update(fields)
+            self.state.update(tables)
+            if counter is None:
+                self.state.pop("next_id", None)
+            else:
+                self.state["next_id"] = counter
+            self.forget()
             raise
+        finally:
+            self._kept = None
+
+    def keep(self, record: dict[str, Any]) -> None:
+        """Within a write, before ``record`` (a user, department, location or group) is changed in
+        place: its fields, to put back if the write is refused."""
+        kept = getattr(self, "_kept", None)
+        if kept is not None and id(record) not in kept:
+            kept[id(record)] = (record, {k: list(v) if isinstance(v, list) else v for k, v in record.items()})
+
+    # ---- lookups: who is where --------------------------------------------------------------
+    def by_field(self, field: str) -> dict[Any, list[dict[str, Any]]]:
+        """Users by their ``department``, ``location`` or ``reportsTo`` (in the users' order)."""
+        def build(state: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
+            out: dict[Any, list[dict[str, Any]]] = {}
+            for u in state["users"].values():
+                out.setdefault(u.get(field), []).append(u)
+            return out
+        return self.lookup(f"by_{field}", build)
+
+    def moved(self, *fields: str) -> None:
+        """Users' ``fields`` changed (or users came or went): those lookups are built again."""
+        self.forget(*(f"by_{f}" for f in fields))
 
     # ---- shared helpers -----------------------------------------------------------------
     @property
@@ -117,7 +157,9 @@ class WorkDriveEmulator(Emulator):
     def new_id(self) -> str:
         return uid(self.next_id())
 
-    def page(self, request: Request, items: list[Any], key: str) -> dict[str, Any]:
+    def page(self, request: Request, items: Sequence[Any], key: str) -> dict[str, Any]:
+        """One page of ``items`` (a list, or ``Viewed``: only the page's items are made) as the
+        document's lists answer it."""
         q = request.query_params
         try:
             cur, per = int(q.get("cur_page", 1)), int(q.get("per_page", 10))
@@ -164,8 +206,12 @@ class WorkDriveEmulator(Emulator):
         return [self.users[i] for i in ids]
 
     def by_email(self, email: str) -> dict[str, Any] | None:
-        low = email.strip().lower()
-        return next((u for u in self.users.values() if u["email"].lower() == low), None)
+        def build(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            for u in state["users"].values():
+                out.setdefault(u["email"].lower(), u)
+            return out
+        return self.lookup("emails", build).get(email.strip().lower())
 
     def mini(self, user: dict[str, Any]) -> dict[str, Any]:
         """A user inside another answer (heads, members, reportsToObj), as the document shows one:
@@ -184,7 +230,10 @@ class WorkDriveEmulator(Emulator):
             dept = self.departments.get(dept_id) if dept_id else None
             if dept is None:
                 continue
-            dept["heads"] = [h for h in dept["heads"] if self.users.get(h, {}).get("department") == dept_id]
+            heads = [h for h in dept["heads"] if self.users.get(h, {}).get("department") == dept_id]
+            if heads != dept["heads"]:
+                self.keep(dept)
+                dept["heads"] = heads
             if not dept["heads"]:
                 raise Refusal("DEPARTMENT_HEAD_REQUIRED",
                               f"department '{dept['name']}' would be left without a head")
@@ -192,9 +241,14 @@ class WorkDriveEmulator(Emulator):
     def place(self, user: dict[str, Any], dept_id: str | None, head: bool = False) -> set[str | None]:
         """Move a user into a department (or out of all); returns the departments touched."""
         old = user["department"]
+        self.keep(user)
         user["department"] = dept_id
+        if old != dept_id:
+            self.moved("department")
         if old and old != dept_id and old in self.departments:
+            self.keep(self.departments[old])
             self.departments[old]["heads"] = [h for h in self.departments[old]["heads"] if h != user["id"]]
         if dept_id and head and user["id"] not in self.departments[dept_id]["heads"]:
+            self.keep(self.departments[dept_id])
             self.departments[dept_id]["heads"].append(user["id"])
         return {old, dept_id}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .records import ACTOR, OLD, ORG_ID, Refusal, check_type, now
+from .records import ACTOR, OLD, ORG_ID, Refusal, Viewed, check_type, now
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import WorkDriveEmulator
@@ -25,7 +25,7 @@ def _found(emu: "WorkDriveEmulator", table: str, request: Request, code: str) ->
 
 
 def _members_of(emu: "WorkDriveEmulator", field: str, ref_id: str) -> list[dict[str, Any]]:
-    return [u for u in emu.users.values() if u[field] == ref_id]
+    return list(emu.by_field(field).get(ref_id, []))
 
 
 def _name(body: dict[str, Any], table: dict[str, dict[str, Any]], skip: str | None = None) -> str:
@@ -82,7 +82,7 @@ def _dept_members(emu: "WorkDriveEmulator", dept: dict[str, Any]) -> dict[str, A
 
 
 async def list_departments(emu: "WorkDriveEmulator", request: Request) -> Any:
-    return emu.page(request, [_dept_item(emu, d) for d in emu.departments.values()], "departments")
+    return emu.page(request, Viewed(list(emu.departments.values()), lambda d: _dept_item(emu, d)), "departments")
 
 
 async def create_department(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -100,8 +100,9 @@ async def create_department(emu: "WorkDriveEmulator", request: Request) -> Any:
 
 async def rename_department(emu: "WorkDriveEmulator", request: Request) -> Any:
     dept = _dept(emu, request)
-    dept["name"] = _name(await emu.body(request), emu.departments, dept["id"])
-    dept["updatedAt"] = now()
+    name = _name(await emu.body(request), emu.departments, dept["id"])
+    emu.keep(dept)
+    dept["name"], dept["updatedAt"] = name, now()
     return _dept_record(dept)
 
 
@@ -111,7 +112,9 @@ async def delete_department(emu: "WorkDriveEmulator", request: Request) -> Any:
     if others:
         raise Refusal("DEPARTMENT_NOT_EMPTY", emails=others)
     for head in dept["heads"]:
+        emu.keep(emu.users[head])
         emu.users[head]["department"] = None
+    emu.moved("department")
     del emu.departments[dept["id"]]
     return {"id": dept["id"]}
 
@@ -125,7 +128,9 @@ async def department_heads(emu: "WorkDriveEmulator", request: Request) -> Any:
     check_type(body, "remove", (str,))  # one id, as documented
     touched = _add_entries(emu, dept["id"], [{**e, "isAdmin": True} for e in add], "add")
     if body.get("remove") is not None:
-        dept["heads"] = [h for h in dept["heads"] if h != emu.user(body["remove"])["id"]]
+        gone = emu.user(body["remove"])["id"]
+        emu.keep(dept)
+        dept["heads"] = [h for h in dept["heads"] if h != gone]
     emu.heads_ok(touched | {dept["id"]})
     return _dept_record(dept)
 
@@ -164,7 +169,7 @@ def _loc_view(emu: "WorkDriveEmulator", loc: dict[str, Any], members: bool = Fal
 
 
 async def list_locations(emu: "WorkDriveEmulator", request: Request) -> Any:
-    return emu.page(request, [_loc_view(emu, x) for x in emu.state["locations"].values()], "locations")
+    return emu.page(request, Viewed(list(emu.state["locations"].values()), lambda x: _loc_view(emu, x)), "locations")
 
 
 async def create_location(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -176,8 +181,9 @@ async def create_location(emu: "WorkDriveEmulator", request: Request) -> Any:
 
 async def rename_location(emu: "WorkDriveEmulator", request: Request) -> Any:
     loc = _loc(emu, request)
-    loc["name"] = _name(await emu.body(request), emu.state["locations"], loc["id"])
-    loc["updatedAt"] = now()
+    name = _name(await emu.body(request), emu.state["locations"], loc["id"])
+    emu.keep(loc)
+    loc["name"], loc["updatedAt"] = name, now()
     return _loc_record(loc)
 
 
@@ -198,10 +204,13 @@ async def change_location_members(emu: "WorkDriveEmulator", request: Request) ->
     loc = _loc(emu, request)
     body = await emu.body(request)
     for user in emu.known_users(emu.ids_list(body.get("addMembers") or [], "addMembers")):
+        emu.keep(user)
         user["location"] = loc["id"]
     for user in emu.known_users(emu.ids_list(body.get("removeMembers") or [], "removeMembers")):
         if user["location"] == loc["id"]:
+            emu.keep(user)
             user["location"] = None
+    emu.moved("location")
     return _loc_view(emu, loc, members=True)
 
 
@@ -220,20 +229,24 @@ async def list_groups(emu: "WorkDriveEmulator", request: Request) -> Any:
 
 async def group_members(emu: "WorkDriveEmulator", request: Request) -> Any:
     group = _group(emu, request)
-    return emu.page(request, [emu.mini(emu.users[m]) for m in group["members"]], "users")
+    return emu.page(request, Viewed(group["members"], lambda m: emu.mini(emu.users[m])), "users")
 
 
 async def add_group_members(emu: "WorkDriveEmulator", request: Request) -> Any:
     group = _group(emu, request)
+    emu.keep(group)
+    have = set(group["members"])
     for user in emu.known_users(emu.ids_list((await emu.body(request)).get("ids"), "ids")):
-        if user["id"] not in group["members"]:
+        if user["id"] not in have:
             group["members"].append(user["id"])
+            have.add(user["id"])
     return _group_view(group)
 
 
 async def remove_group_members(emu: "WorkDriveEmulator", request: Request) -> Any:
     group = _group(emu, request)
     ids = set(emu.ids_list((await emu.body(request)).get("ids"), "ids"))
+    emu.keep(group)
     group["members"] = [m for m in group["members"] if m not in ids]
     return _group_view(group)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from .. import api
 
@@ -68,3 +68,19 @@ def new_user(uid: str, email: str, first: str = "", last: str = "", *, designati
 
 def uid(n: int) -> str:
     return f"{n:08x}-0000-4000-8000-{n:012x}"
+
+
+class Viewed(Sequence):
+    """Records shown as a list answer shows them, each made only when it is on the page asked
+    for (a page of 100 out of 100,000 makes 100 views, not 100,000)."""
+
+    def __init__(self, records: Sequence[Any], view: Callable[[Any], Any]) -> None:
+        self.records, self.view = records, view
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self.view(r) for r in self.records[index]]
+        return self.view(self.records[index])

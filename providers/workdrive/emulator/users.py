@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .records import ACTOR, ORG_ID, Refusal, check_list, check_type, new_user, now
+from .records import ACTOR, ORG_ID, Refusal, Viewed, check_list, check_type, new_user, now
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import WorkDriveEmulator
@@ -39,17 +39,19 @@ def view(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
 def written(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
     """A user as the create and update answers show one (no reportsToObj; the team lists)."""
     out = {k: v for k, v in view(emu, user).items() if k != "reportsToObj"}
-    return {**out, "teamMembers": [u["id"] for u in emu.users.values() if u["reportsTo"] == user["id"]],
+    return {**out, "teamMembers": [u["id"] for u in emu.by_field("reportsTo").get(user["id"], [])],
             "userAdditionalTeams": list(user.get("additionalTeams", [])), "addAdditionalLocations": []}
 
 
 # ---- reading ----------------------------------------------------------------------------
 async def list_users(emu: "WorkDriveEmulator", request: Request) -> Any:
     q = request.query_params
-    users = [u for u in emu.users.values()
-             if ("department" not in q or u["department"] == q["department"])
-             and ("location" not in q or u["location"] == q["location"])]
-    return emu.page(request, [view(emu, u) for u in users], "users")
+    users = list(emu.users.values())
+    if "department" in q:
+        users = [u for u in users if u["department"] == q["department"]]
+    if "location" in q:
+        users = [u for u in users if u["location"] == q["location"]]
+    return emu.page(request, Viewed(users, lambda u: view(emu, u)), "users")
 
 
 async def list_supervisors(emu: "WorkDriveEmulator", request: Request) -> Any:
@@ -99,6 +101,8 @@ def _create(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> list[dic
         if entry.get("reportsTo") is not None:
             user["reportsTo"] = emu.user(entry["reportsTo"], "REPORTS_TO_NOT_FOUND")["id"]
         emu.users[user["id"]] = user
+        emu.forget("emails")
+        emu.moved("department", "location", "reportsTo")
         _placements(emu, user, entry)
         if entry.get("reportsTo") is None and user["department"]:
             # the document: without reportsTo, the admins of the given department become the boss
@@ -136,6 +140,7 @@ def _placements(emu: "WorkDriveEmulator", user: dict[str, Any], entry: dict[str,
         group = emu.state["groups"].get(entry["securityGroup"])
         if group is None:
             raise Refusal("GROUP_NOT_FOUND", ids=[entry["securityGroup"]])
+        emu.keep(group)
         group["members"].append(user["id"])
 
 
@@ -156,6 +161,7 @@ async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
     user = emu.user(request.path_params["id"], "NOT_FOUND")
     body = await emu.body(request)
     _validate_update(body)
+    emu.keep(user)
     for key in USER_FIELDS:
         if key in body:
             user[key] = body[key]
@@ -171,6 +177,8 @@ async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
         boss = body["reportsTo"]
         if boss is not None and (boss == user["id"] or boss not in emu.users):
             raise Refusal("REPORTS_TO_NOT_FOUND", ids=[boss])
+        if boss != user["reportsTo"]:
+            emu.moved("reportsTo")
         user["reportsTo"] = boss
     _move(emu, user, body)
     user["updatedAt"] = now()
@@ -190,7 +198,9 @@ def _move(emu: "WorkDriveEmulator", user: dict[str, Any], body: dict[str, Any]) 
     if "location" in body:
         if body["location"] is not None and body["location"] not in emu.state["locations"]:
             raise Refusal("LOCATION_NOT_FOUND", ids=[body["location"]])
+        emu.keep(user)
         user["location"] = body["location"]
+        emu.moved("location")
     emu.heads_ok(touched)
 
 
@@ -209,14 +219,20 @@ async def bulk_delete(emu: "WorkDriveEmulator", request: Request) -> Any:
 
 def _remove(emu: "WorkDriveEmulator", ids: list[str]) -> None:
     touched: set[str | None] = set()
+    gone = set(ids)
+    for group in emu.state["groups"].values():
+        if any(m in gone for m in group["members"]):
+            emu.keep(group)
+            group["members"] = [m for m in group["members"] if m not in gone]
     for user_id in ids:
         touched |= emu.place(emu.users[user_id], None)
-        for group in emu.state["groups"].values():
-            group["members"] = [m for m in group["members"] if m != user_id]
-        for other in emu.users.values():
-            if other["reportsTo"] == user_id:
-                other["reportsTo"] = None  # the service reassigns; teamform plans it first
+        for other in emu.by_field("reportsTo").get(user_id, []):
+            emu.keep(other)
+            other["reportsTo"] = None  # the service reassigns; teamform plans it first
+    for user_id in ids:
         del emu.users[user_id]
+    emu.forget("emails")
+    emu.moved("department", "location", "reportsTo")
     emu.heads_ok(touched)
 
 
