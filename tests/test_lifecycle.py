@@ -10,9 +10,8 @@ import pytest
 import yaml
 
 from teamform.config import ConfigError
-from teamform.model import KindSpec
 from teamform.session import Session
-from teamform.testing import converge, load, make_plan, plan_apply
+from teamform.testing import converge, load, make_plan
 from teamform.testing.fake import FAKE, MEMBER, FakeProvider
 from teamform.testing.fake_emulator import FakeEmulator, member
 

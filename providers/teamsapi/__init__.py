@@ -21,7 +21,6 @@ from .write import TeamsApiError
 __all__ = ["TeamsApiProvider", "TeamsApiSettings", "TeamsApiEmulator", "TeamsApiError"]
 
 #: a connection that broke before an answer came (not a timeout: the HTTP layer retries those)
-RESETS = (httpx.ReadError, httpx.WriteError, httpx.ConnectError, httpx.RemoteProtocolError)
 
 
 class TeamsApiProvider(Provider):
@@ -55,19 +54,6 @@ class TeamsApiProvider(Provider):
 
     def auth(self) -> httpx.Auth:
         return HeaderAuth("Authorization", f"{api.AUTH_SCHEME} {self.ctx.credentials['token']}")
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A read whose connection broke (reset, refused, cut mid-answer) is sent again, like a
-        read that timed out: the engine's HTTP layer retries only timeouts and 5xx on reads, and one
-        reset among the dozens of reads of a fetch would otherwise abort the whole plan. Writes are
-        left to the applier, which reads back before it repeats one."""
-        for attempt in range(self.settings.limits.retries + 1):
-            try:
-                return await super().request(method, path, **kwargs)
-            except RESETS:
-                if method != "GET" or attempt == self.settings.limits.retries:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def fetch(self) -> State:
         return await read.fetch(self)

@@ -93,21 +93,6 @@ class WorkDriveProvider(Provider):
     def edges(self, ops: Sequence[Operation]) -> Iterable[tuple[str, str]]:
         return checks.edges(ops)
 
-    # ---- requests ----------------------------------------------------------------------
-    async def request(self, method: str, path: str, *, ok: Iterable[int] | None = None,
-                      **kwargs: Any) -> httpx.Response:
-        """The base's ``request``; a read whose connection was reset is sent again (as often
-        as ``limits.retries`` allows): reading twice is harmless, and the engine's transport
-        retries a timeout, 429 or 5xx on a read but not a reset (see the README)."""
-        tries = self.settings.limits.retries + 1 if method == "GET" else 1
-        for attempt in range(tries):
-            try:
-                return await super().request(method, path, ok=ok, **kwargs)
-            except (httpx.NetworkError, httpx.RemoteProtocolError):  # a reset, not a timeout
-                if attempt == tries - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
     # ---- writing -----------------------------------------------------------------------
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The base's ``call``; a write answered 2xx with something that is not JSON may have

@@ -19,7 +19,7 @@ helpers the handlers share.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
