@@ -136,10 +136,13 @@ def live_states(n: int) -> dict[str, dict[str, Any]]:
     st = emulators["teamsapi"](rate_limit=None).state
     st["users"] = [t_user(i + 1, email(i), f"P{i}", "Person") for i in live]
     teams, members = [], []
+    by_team: dict[int, list[int]] = {}  # a person's team is i // TEAM_SIZE on both sides: drift stays drift
+    for i in live_desired:
+        by_team.setdefault(i // TEAM_SIZE, []).append(i)
     for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE):
         teams.append(team(f"team_{t}", f"Team {t}", 1, limit=TEAM_SIZE * 2))
         members.append(membership(len(members) + 1, f"team_{t}", 1, "Admin", invited=False))
-        for i in live_desired[t * TEAM_SIZE: (t + 1) * TEAM_SIZE]:
+        for i in by_team.get(t, ()):
             if i:
                 members.append(membership(len(members) + 1, f"team_{t}", i + 1, "Member"))
     for k, i in enumerate(i for i in live if i >= n):  # the people who left, spread over the teams
@@ -157,11 +160,12 @@ def live_states(n: int) -> dict[str, dict[str, Any]]:
     from teamform_workdrive.emulator.records import new_user, uid
     st = emulators["workdrive"](rate_limit=None).state
     dept_of = {i: uid(5 * n + i // TEAM_SIZE) for i in live_desired}
+    present = set(live_desired)
     users = [new_user(uid(i + 1), email(i), f"P{i}", "Person", department=dept_of.get(i)) for i in live]
     st["users"] = {u["id"]: u for u in users}
     st["departments"] = {uid(5 * n + t): {"id": uid(5 * n + t), "name": f"Dept {t}",
                                           "heads": [uid(t * TEAM_SIZE + 1)]}
-                         for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE) if t * TEAM_SIZE in set(live_desired)}
+                         for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE) if t * TEAM_SIZE in present}
     st["locations"], st["groups"], st["next_id"] = {}, {}, 10 * n + 100
     out["workdrive"] = st
     return out

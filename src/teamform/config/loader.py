@@ -52,13 +52,34 @@ def format_path(path: Path_) -> str:
 
 @dataclass
 class Document:
-    """A parsed YAML document and the position of each value and key in it."""
+    """A parsed YAML document and the position of each value and key in it.
+
+    Positions are found only when an error needs one: the text is parsed again then, so a valid
+    file (the usual case, and a large one at scale) pays nothing for them."""
 
     file: str
     data: Any
     text: str = ""
-    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    _marks: tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]] | None = field(
+        default=None, repr=False, compare=False)
+
+    @property
+    def value_marks(self) -> dict[Path_, tuple[int, int]]:
+        return self._located()[0]
+
+    @property
+    def key_marks(self) -> dict[Path_, tuple[int, int]]:
+        return self._located()[1]
+
+    def _located(self) -> tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]:
+        if self._marks is None:
+            values: dict[Path_, tuple[int, int]] = {}
+            keys: dict[Path_, tuple[int, int]] = {}
+            node = _compose(self.text) if self.text else None
+            if node is not None:
+                _walk(node, self.data, (), self.file, values, keys, [])
+            self._marks = (values, keys)
+        return self._marks
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The closest known position of ``path`` (walking up to a parent if need be)."""
@@ -128,8 +149,29 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load_text(text: str, file: str = "<string>") -> Document:
+class _Constructor(_Loader):  # type: ignore[misc, valid-type]
+    """Notes whether any mapping repeats a key (YAML keeps the last one silently), so the walk
+    that names each duplicate's place runs only for a file that has one."""
+
+    duplicates = False
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value) and not self.duplicates:  # merge keys were flattened away
+            self.duplicates = len({k.value for k, _ in node.value}) < len(node.value)
+        return mapping
+
+
+def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def load_text(text: str, file: str = "<string>") -> Document:
+    loader = _Constructor(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -149,10 +191,14 @@ def load_text(text: str, file: str = "<string>") -> Document:
     finally:
         loader.dispose()
     doc = Document(file, data, text)
-    problems: list[Problem] = []
-    _walk(node, data, (), doc, problems)
-    if problems:
-        raise ConfigError(problems)
+    if loader.duplicates:
+        values: dict[Path_, tuple[int, int]] = {}
+        keys: dict[Path_, tuple[int, int]] = {}
+        problems: list[Problem] = []
+        _walk(node, data, (), file, values, keys, problems)
+        doc._marks = (values, keys)
+        if problems:
+            raise ConfigError(problems)
     return doc
 
 
@@ -176,25 +222,32 @@ def load_file(path: str | Path) -> Document:
     return load_text(text, str(path))
 
 
-def _walk(node: yaml.Node, data: Any, path: Path_, doc: Document, problems: list[Problem]) -> None:
-    doc.value_marks[path] = _mark(node)
-    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
-        seen: dict[str, tuple[int, int]] = {}
-        for knode, vnode in node.value:
-            key = knode.value
-            if key in seen:
-                line, col = _mark(knode)
-                problems.append(Problem(doc.file, line, col, format_path(path + (key,)),
-                                        f"duplicate key '{key}' (first at line {seen[key][0]})"))
-                continue
-            seen[key] = _mark(knode)
-            real_key = _match_key(data, key)
-            doc.key_marks[path + (real_key,)] = _mark(knode)
-            if real_key in data:
-                _walk(vnode, data[real_key], path + (real_key,), doc, problems)
-    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
-        for i, (child, value) in enumerate(zip(node.value, data)):
-            _walk(child, value, path + (i,), doc, problems)
+def _walk(node: yaml.Node, data: Any, path: Path_, file: str, values: dict[Path_, tuple[int, int]],
+          keys: dict[Path_, tuple[int, int]], problems: list[Problem]) -> None:
+    """Record where each value and key is, and each duplicate key as a problem. Iterative:
+    deep files cannot exhaust the stack."""
+    stack = [(node, data, path)]
+    while stack:
+        node, data, path = stack.pop()
+        values[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+            seen: dict[str, tuple[int, int]] = {}
+            children = []
+            for knode, vnode in node.value:
+                key = knode.value
+                if key in seen:
+                    line, col = _mark(knode)
+                    problems.append(Problem(file, line, col, format_path(path + (key,)),
+                                            f"duplicate key '{key}' (first at line {seen[key][0]})"))
+                    continue
+                seen[key] = _mark(knode)
+                real_key = _match_key(data, key)
+                keys[path + (real_key,)] = _mark(knode)
+                if real_key in data:
+                    children.append((vnode, data[real_key], path + (real_key,)))
+            stack.extend(reversed(children))  # popped in the file's order: problems in the file's order
+        elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+            stack.extend(reversed([(child, value, path + (i,)) for i, (child, value) in enumerate(zip(node.value, data))]))
 
 
 def _match_key(data: dict, raw: str) -> Any:

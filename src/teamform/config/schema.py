@@ -31,9 +31,9 @@ class Strict(BaseModel):
     @classmethod
     def _unknown_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            allowed = [f.alias or name for name, f in cls.model_fields.items()]
+            allowed, known = _keys(cls)
             for key in data:
-                if key not in allowed and key not in cls.model_fields:
+                if key not in known:
                     close = difflib.get_close_matches(str(key), allowed, n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     raise PydanticCustomError(
@@ -42,6 +42,18 @@ class Strict(BaseModel):
                         {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
                     )
         return data
+
+
+_KEYS: dict[type, tuple[list[str], frozenset[Any]]] = {}
+
+
+def _keys(cls: type[BaseModel]) -> tuple[list[str], frozenset[Any]]:
+    """A model's keys as the file spells them, and every name it accepts (once per class: this
+    runs for every entry of a large roster)."""
+    if cls not in _KEYS:
+        allowed = [f.alias or name for name, f in cls.model_fields.items()]
+        _KEYS[cls] = (allowed, frozenset(allowed) | frozenset(cls.model_fields))
+    return _KEYS[cls]
 
 
 def _check_email(value: str) -> str:
