@@ -71,17 +71,21 @@ class Resource:
         return f"{self.kind}[{self.display or self.key}]"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "key": self.key,
-            "attrs": self.attrs,
-            "refs": [[r.kind, r.key] for r in self.refs],
-            "person": self.person,
-            "display": self.display,
-            "id": self.id,
-            "pending": self.pending,
-            "meta": self.meta,
-        }
+        """As a plan file holds it: what is at its default (no refs, no id, not pending, no
+        private data) is left out, and ``from_dict`` reads it back the same (a plan at 100,000
+        people holds hundreds of thousands of these)."""
+        out: dict[str, Any] = {"kind": self.kind, "key": self.key, "attrs": self.attrs}
+        if self.refs:
+            out["refs"] = [[r.kind, r.key] for r in self.refs]
+        for name in ("person", "display", "id"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.pending:
+            out["pending"] = True
+        if self.meta:
+            out["meta"] = self.meta
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Resource":
