@@ -8,8 +8,10 @@ that fail otherwise are left to the applier, which reads back before it repeats 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import ssl
 from typing import Callable
 
 import httpx
@@ -125,6 +127,13 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client: making one reads the CA bundle (~50 ms each, per
+    service, per run)."""
+    return httpx.create_ssl_context()
+
+
 def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 auth: httpx.Auth | None = None, requests_per_minute: float | None = None,
                 retry: RetryPolicy | None = None, timeout: float = 30.0,
@@ -133,7 +142,7 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 secret_path: re.Pattern[str] | None = None) -> httpx.AsyncClient:
     paced = Paced(requests_per_minute, auth) if requests_per_minute else None
     transport = ServiceTransport(
-        inner or httpx.AsyncHTTPTransport(),
+        inner or httpx.AsyncHTTPTransport(verify=_tls()),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
         pace=paced,
