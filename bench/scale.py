@@ -236,15 +236,18 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     times: dict[str, float] = {}
     config = cfg.load_path(path)
     times["load"] = time.perf_counter() - t[0]
+    peak = {"load": _peak_mib()}
 
     async def run() -> None:
         async with Session(config, selected) as session:
             t0 = time.perf_counter()
             live = await session.fetch()
             times["fetch"] = time.perf_counter() - t0
+            peak["fetch"] = _peak_mib()
             t0 = time.perf_counter()
             holder.append(session.plan(live))
             times["plan"] = time.perf_counter() - t0
+            peak["plan"] = _peak_mib()
             writes.append(min_writes(holder[0], session.providers))
 
     holder: list[Any] = []
@@ -255,10 +258,11 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     render(plan, "text")
     Path(out).write_text(render(plan, "json"))
     times["render"] = time.perf_counter() - t0
+    peak["render"] = _peak_mib()
     reads = {name: [(e["method"], e["path"], e["query"]) for e in _log(port)] for name, port in ports.items()}
     Path(out + ".reads.json").write_text(json.dumps(reads))
     info: dict[str, Any] = {"times": times, "operations": len(plan.operations), "errors": plan.errors[:3],
-                            "reads": sum(len(v) for v in reads.values()), "min_writes": writes[0]}
+                            "reads": sum(len(v) for v in reads.values()), "min_writes": writes[0], "peak_mib": peak}
     if do_apply:
         info["apply"] = _apply(config, plan, ports, {n: len(v) for n, v in reads.items()}, selected)
         times["apply"] = info["apply"]["seconds"]
@@ -267,6 +271,10 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     import atexit
 
     atexit.register(lambda: sys.stderr.write(f"EXIT {time.perf_counter() - t_exit:.3f}\n"))
+
+
+def _peak_mib() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def min_writes(plan: Any, providers: dict[str, Any]) -> int:
@@ -421,7 +429,7 @@ def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace)
     row = {"label": label, "n": n, "ops": info["operations"], "errors": info["errors"], "wall": cli["wall"],
            "cpu": cli["cpu"], "peak_mib": cli["peak_mib"], "plan_mb": size / 1e6, "reads": info["reads"],
            "min_writes": info["min_writes"], **dict(info["times"]), "exit": exit_s, "rc": cli["rc"],
-           "emu_cpu": emulators_cpu}
+           "emu_cpu": emulators_cpu, "peaks": info.get("peak_mib")}
     if "apply" in info:
         applied = info["apply"]
         row["writes"] = sum(s["requests"] for s in applied["services"].values())
@@ -514,6 +522,7 @@ def main() -> None:
                         print(f"   plan errors: {row['errors']}", flush=True)
                     for name, svc in (row.get("services") or {}).items():
                         print(f"   {name}: {svc}", flush=True)
+                    print(f"   peak MiB after each phase (phases child): {row.get('peaks')}", flush=True)
                     if row.get("profile"):
                         print(row["profile"], flush=True)
             rows += [median_row(r) for r in runs.values()]
