@@ -54,19 +54,27 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     return out, problems
 
 
+_NESTED = (BaseModel, dict, list)
+
+
 def _lists(value: Any, path: tuple) -> Iterator[tuple[tuple, list[BaseModel]]]:
-    """Every list of ``who:`` entries inside a validated section, with its path in the file."""
+    """Every list of ``who:`` entries inside a validated section, with its path in the file
+    (plain values are not descended into: a roster has hundreds of thousands)."""
     if isinstance(value, BaseModel):
         for name, field in type(value).model_fields.items():
-            yield from _lists(getattr(value, name), path + (field.alias or name,))
+            item = getattr(value, name)
+            if isinstance(item, _NESTED):
+                yield from _lists(item, path + (field.alias or name,))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _lists(item, path + (key,))
+            if isinstance(item, _NESTED):
+                yield from _lists(item, path + (key,))
     elif isinstance(value, list):
         if value and all(isinstance(m, BaseModel) and isinstance(getattr(m, "who", None), str) for m in value):
             yield path, value
         for index, item in enumerate(value):
-            if isinstance(item, BaseModel):
+            if isinstance(item, BaseModel) and any(isinstance(getattr(item, name), _NESTED)
+                                                   for name in type(item).model_fields):
                 yield from _lists(item, path + (index,))
 
 

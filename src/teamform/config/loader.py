@@ -162,6 +162,36 @@ class _Constructor(_Loader):  # type: ignore[misc, valid-type]
         return mapping
 
 
+_STR, _MAP, _SEQ, _MERGE = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+                            "tag:yaml.org,2002:merge")
+
+
+class _NotPlain(Exception):
+    """The document uses what only PyYAML's own constructor handles (a key that is not a scalar,
+    a merge key)."""
+
+
+def _plain(loader: _Constructor, node: yaml.Node) -> Any:
+    """A document without anchors or merge keys, built straight from its nodes: PyYAML's general
+    constructor spends most of its time on what such a document never uses (a roster of 100,000
+    people is millions of strings). Other scalars (numbers, booleans, null) go to PyYAML."""
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _MAP and isinstance(node, yaml.MappingNode):
+        out = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode) or knode.tag == _MERGE:
+                raise _NotPlain
+            out[_plain(loader, knode)] = _plain(loader, vnode)
+        if len(out) < len(node.value):
+            loader.duplicates = True
+        return out
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_plain(loader, child) for child in node.value]
+    return loader.construct_object(node, deep=True)
+
+
 def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
@@ -178,7 +208,13 @@ def load_text(text: str, file: str = "<string>") -> Document:
             return Document(file, None, text)
         if ANCHOR.search(text):  # no anchor, no alias: nothing can expand
             _expanded_size(node, file)
-        data = loader.construct_document(node)
+            data = loader.construct_document(node)
+        else:
+            try:
+                data = _plain(loader, node)
+            except (_NotPlain, RecursionError):
+                loader.duplicates = False
+                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
