@@ -251,7 +251,7 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
             writes.append(min_writes(holder[0], session.providers))
 
     holder: list[Any] = []
-    writes: list[int] = []
+    writes: list[dict[str, int]] = []
     asyncio.run(run())
     plan = holder[0]
     t0 = time.perf_counter()
@@ -262,9 +262,11 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     reads = {name: [(e["method"], e["path"], e["query"]) for e in _log(port)] for name, port in ports.items()}
     Path(out + ".reads.json").write_text(json.dumps(reads))
     info: dict[str, Any] = {"times": times, "operations": len(plan.operations), "errors": plan.errors[:3],
-                            "reads": sum(len(v) for v in reads.values()), "min_writes": writes[0], "peak_mib": peak}
+                            "reads": sum(len(v) for v in reads.values()), "min_writes": sum(writes[0].values()), "peak_mib": peak}
     if do_apply:
         info["apply"] = _apply(config, plan, ports, {n: len(v) for n, v in reads.items()}, selected)
+        for name, least in writes[0].items():
+            info["apply"]["services"][name]["min_writes"] = least
         times["apply"] = info["apply"]["seconds"]
     print(json.dumps(info), flush=True)
     t_exit = time.perf_counter()
@@ -277,17 +279,20 @@ def _peak_mib() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def min_writes(plan: Any, providers: dict[str, Any]) -> int:
-    """The fewest write calls the providers' bulk calls allow: one per operation without a batch
-    key, and each batch key's operations in full bulk calls."""
-    total, batches = 0, {}
+def min_writes(plan: Any, providers: dict[str, Any]) -> dict[str, int]:
+    """Per service, the fewest write calls the providers' bulk calls allow: one per operation
+    without a batch key, and each batch key's operations in full bulk calls."""
+    out: dict[str, int] = {}
+    batches: dict[tuple[str, str], int] = {}
     for op in plan.operations:
         key = providers[op.service].batch_key(op)
         if key is None:
-            total += 1
+            out[op.service] = out.get(op.service, 0) + 1
         else:
             batches[(op.service, key)] = batches.get((op.service, key), 0) + 1
-    return total + sum(-(-count // max(1, providers[s].batch_size(k))) for (s, k), count in batches.items())
+    for (service, key), count in batches.items():
+        out[service] = out.get(service, 0) - (-count // max(1, providers[service].batch_size(key)))
+    return out
 
 
 def _apply(config: Any, plan: Any, ports: dict[str, int], before: dict[str, int],

@@ -164,32 +164,70 @@ class _Constructor(_Loader):  # type: ignore[misc, valid-type]
 
 _STR, _MAP, _SEQ, _MERGE = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
                             "tag:yaml.org,2002:merge")
+_NO_KEY = object()
 
 
 class _NotPlain(Exception):
-    """The document uses what only PyYAML's own constructor handles (a key that is not a scalar,
-    a merge key)."""
+    """The document uses what only PyYAML's composer and constructor handle (an anchor or alias,
+    a key that is not a scalar, a merge key, a tagged collection)."""
 
 
-def _plain(loader: _Constructor, node: yaml.Node) -> Any:
-    """A document without anchors or merge keys, built straight from its nodes: PyYAML's general
-    constructor spends most of its time on what such a document never uses (a roster of 100,000
-    people is millions of strings). Other scalars (numbers, booleans, null) go to PyYAML."""
-    tag = node.tag
-    if tag == _STR:
-        return node.value
-    if tag == _MAP and isinstance(node, yaml.MappingNode):
-        out = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode) or knode.tag == _MERGE:
+def _from_events(loader: _Constructor) -> Any:
+    """A plain document built straight from the parser's events. PyYAML's own way first builds a
+    tree of nodes, each with two marks, several times the size of the data (for a roster of
+    100,000 people, most of the memory and time of a plan); a plain document needs none of it.
+    Scalars are resolved and constructed by PyYAML as usual."""
+    events = yaml.events
+    loader.get_event()  # the stream's start
+    if loader.check_event(events.StreamEndEvent):
+        return None
+    loader.get_event()  # the document's start
+    stack: list[list[Any]] = []  # [container, the key read for the next value]
+    root: Any = None
+    while True:
+        event = loader.get_event()
+        kind = type(event)
+        if kind is events.ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if event.anchor or tag == _MERGE:
                 raise _NotPlain
-            out[_plain(loader, knode)] = _plain(loader, vnode)
-        if len(out) < len(node.value):
-            loader.duplicates = True
-        return out
-    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
-        return [_plain(loader, child) for child in node.value]
-    return loader.construct_object(node, deep=True)
+            value = event.value if tag == _STR else loader.construct_object(
+                yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            plain_tag = _MAP if kind is events.MappingStartEvent else _SEQ
+            if event.anchor or event.tag not in (None, "!", plain_tag):
+                raise _NotPlain
+            if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+                raise _NotPlain  # a mapping or a list as a key
+            stack.append([{} if kind is events.MappingStartEvent else [], _NO_KEY])
+            continue
+        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            value = stack.pop()[0]
+        elif kind is events.DocumentEndEvent:
+            break
+        else:  # an alias
+            raise _NotPlain
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        if type(top[0]) is list:
+            top[0].append(value)
+        elif top[1] is _NO_KEY:
+            top[1] = value
+        else:
+            if top[1] in top[0]:
+                loader.duplicates = True
+            top[0][top[1]] = value
+            top[1] = _NO_KEY
+    if not loader.check_event(events.StreamEndEvent):
+        following = loader.get_event()
+        raise yaml.composer.ComposerError("expected a single document in the stream", None,
+                                          "but found another document", following.start_mark)
+    loader.constructed_objects, loader.recursive_objects = {}, {}
+    return root
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -202,19 +240,20 @@ def _compose(text: str) -> yaml.Node | None:
 
 def load_text(text: str, file: str = "<string>") -> Document:
     loader = _Constructor(text)
+    node: yaml.Node | None = None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Document(file, None, text)
-        if ANCHOR.search(text):  # no anchor, no alias: nothing can expand
+        try:
+            if ANCHOR.search(text):  # anchors (and so aliases): composed, and the expansion checked
+                raise _NotPlain
+            data = _from_events(loader)
+        except _NotPlain:
+            loader.dispose()
+            loader = _Constructor(text)
+            node = loader.get_single_node()
+            if node is None:
+                return Document(file, None, text)
             _expanded_size(node, file)
             data = loader.construct_document(node)
-        else:
-            try:
-                data = _plain(loader, node)
-            except (_NotPlain, RecursionError):
-                loader.duplicates = False
-                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -228,6 +267,7 @@ def load_text(text: str, file: str = "<string>") -> Document:
         loader.dispose()
     doc = Document(file, data, text)
     if loader.duplicates:
+        node = node if node is not None else _compose(text)
         values: dict[Path_, tuple[int, int]] = {}
         keys: dict[Path_, tuple[int, int]] = {}
         problems: list[Problem] = []
