@@ -194,7 +194,7 @@ class Applier:
             if not running:  # nothing in flight can make more ready: gathering would only wait
                 await asyncio.sleep(0)
                 continue
-            wait = self._next_due()
+            wait = None if self.stop.stopping else self._next_due()  # stopping: nothing gathered is sent
             finished, _ = await asyncio.wait(running, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 ids = running.pop(task)
