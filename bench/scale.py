@@ -481,7 +481,8 @@ def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(rows[0])
     for key, value in rows[0].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "n":
-            out[key] = statistics.median(r[key] for r in rows if key in r)
+            middle = statistics.median(r[key] for r in rows if key in r)
+            out[key] = round(middle) if isinstance(value, int) else middle
     out["label"] = f"{rows[0]['label']} (median of {len(rows)})" if len(rows) > 1 else rows[0]["label"]
     return out
 

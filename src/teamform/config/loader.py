@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,8 @@ def _from_events(loader: _Constructor) -> Any:
     """A plain document built straight from the parser's events. PyYAML's own way first builds a
     tree of nodes, each with two marks, several times the size of the data (for a roster of
     100,000 people, most of the memory and time of a plan); a plain document needs none of it.
-    Scalars are resolved and constructed by PyYAML as usual."""
+    Scalars are resolved and constructed by PyYAML as usual; strings are interned (a roster
+    repeats each email in every service, and every key and role thousands of times)."""
     events = yaml.events
     loader.get_event()  # the stream's start
     if loader.check_event(events.StreamEndEvent):
@@ -193,7 +195,7 @@ def _from_events(loader: _Constructor) -> Any:
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
             if event.anchor or tag == _MERGE:
                 raise _NotPlain
-            value = event.value if tag == _STR else loader.construct_object(
+            value = sys.intern(event.value) if tag == _STR else loader.construct_object(
                 yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
         elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
             plain_tag = _MAP if kind is events.MappingStartEvent else _SEQ
