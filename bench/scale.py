@@ -11,8 +11,9 @@ For each N it generates a state file and each emulator's live state (from the em
 with its people replaced), serves the five emulators from one separate process (fresh from the
 stored state for each child), then runs
 
-- ``teamform plan --out`` as a subprocess: wall time, CPU and peak memory of the child (``wait4``),
-  the plan file's size;
+- ``teamform plan --out`` as a subprocess: wall time, CPU and peak memory of the child (``wait4``;
+  the data is generated in another child, as a child's peak starts at its parent's), the plan
+  file's size;
 - this file's ``_phases`` child, which makes the same calls as the CLI and times each phase (load,
   fetch, plan, render, exit), counts the requests it read with (``/_emulator/log``) and the fewest
   writes the providers' bulk calls allow; with ``--apply`` it applies the plan and prints, per
@@ -358,6 +359,16 @@ def _naive(path: str, plan_path: str, only: str = "") -> None:
     print(json.dumps({"seconds": time.perf_counter() - t0, **phases}), flush=True)
 
 
+def _generate(n: str, store_dir: str, ports_json: str, *options: str) -> None:
+    """Child: each emulator's stored state and the state file."""
+    store = Path(store_dir)
+    store.mkdir(parents=True, exist_ok=True)
+    for name, st in live_states(int(n)).items():
+        (store / f"{name}.json").write_text(json.dumps(st))
+    doc = state_file(int(n), json.loads(ports_json), defaults="defaults" in options, one_group="one_group" in options)
+    (store / "teams.yaml").write_text(dump(doc))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -402,12 +413,12 @@ def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace)
     the phases child (and its apply), each against emulators fresh from the stored state."""
     ports = {name: free_port() for name in PROVIDERS}
     store = work / f"n{n}"
-    store.mkdir(parents=True, exist_ok=True)
-    for name, st in live_states(n).items():
-        (store / f"{name}.json").write_text(json.dumps(st))
     path = store / "teams.yaml"
-    path.write_text(dump(state_file(n, ports, defaults=args.defaults, one_group=args.one_group)))
     env = {**os.environ, **ENV, "SCALE_LATENCY": str(args.latency)}
+    # generated in a child: a process started from this one inherits its peak memory as its own
+    # (Linux keeps the high-water mark across exec), so this one stays small
+    subprocess.run([sys.executable, __file__, "_generate", str(n), str(store), json.dumps(ports),
+                    "defaults" if args.defaults else "", "one_group" if args.one_group else ""], check=True, env=env)
     server = _server(store, ports, env, args.latency, args.defaults)
     try:
         teamform = str(Path(python).parent / "teamform")
@@ -492,6 +503,8 @@ def main() -> None:
         return _serve(*sys.argv[2:6])
     if len(sys.argv) > 1 and sys.argv[1] == "_phases":
         return _phases(*sys.argv[2:7])
+    if len(sys.argv) > 1 and sys.argv[1] == "_generate":
+        return _generate(*sys.argv[2:7])
     if len(sys.argv) > 1 and sys.argv[1] == "_naive":
         return _naive(*sys.argv[2:5])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
