@@ -143,6 +143,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
         problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
     if problems:
         raise ConfigError(problems)
+    doc.release()
     return config
 
 

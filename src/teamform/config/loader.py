@@ -78,9 +78,17 @@ class Document:
             keys: dict[Path_, tuple[int, int]] = {}
             node = _compose(self.text) if self.text else None
             if node is not None:
-                _walk(node, self.data, (), self.file, values, keys, [])
+                data = self.data if self.data is not None else load_text(self.text, self.file).data
+                _walk(node, data, (), self.file, values, keys, [])
             self._marks = (values, keys)
         return self._marks
+
+    def release(self) -> None:
+        """Forget the parsed data once it is validated (the models hold what is needed: at
+        100,000 people the raw mappings are a tenth of a plan's memory); a position asked for
+        later reads the text again."""
+        if self.text:
+            self.data = None
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The closest known position of ``path`` (walking up to a parent if need be)."""
