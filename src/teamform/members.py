@@ -84,9 +84,9 @@ def _lists(value: Any, path: tuple) -> Iterator[tuple[tuple, list[BaseModel]]]:
     elif isinstance(value, list):
         if value and all(isinstance(m, BaseModel) and isinstance(getattr(m, "who", None), str) for m in value):
             yield path, value
+            return  # a list of people: its entries hold settings, not more lists of people
         for index, item in enumerate(value):
-            if isinstance(item, BaseModel) and any(isinstance(getattr(item, name), _NESTED)
-                                                   for name in type(item).model_fields):
+            if isinstance(item, BaseModel):
                 yield from _lists(item, path + (index,))
 
 

@@ -253,7 +253,7 @@ def load_text(text: str, file: str = "<string>") -> Document:
     node: yaml.Node | None = None
     try:
         try:
-            if ANCHOR.search(text):  # anchors (and so aliases): composed, and the expansion checked
+            if "&" in text and ANCHOR.search(text):  # anchors (and aliases): composed, expansion checked
                 raise _NotPlain
             data = _from_events(loader)
         except _NotPlain:
