@@ -1,20 +1,29 @@
-"""How `teamform plan --out` scales: N people in five services, ~10 % drift, emulators served over
-loopback from another process (rate limits lifted on both sides).
+"""How teamform scales: N people in five services, ~10 % drift, emulators served over loopback
+from another process (rate limits lifted on both sides unless --defaults).
 
-    .venv/bin/python bench/scale.py 1000 10000 [--python OTHER_VENV/bin/python] [--in-process]
+    .venv/bin/python bench/scale.py 1000 10000 [--python before=OTHER_VENV/bin/python] [--repeat 3]
+    .venv/bin/python bench/scale.py 10000 --latency 0.01 --naive     # end to end against a naive script
+    .venv/bin/python bench/scale.py 1000 --latency 0.01 --apply --defaults   # apply vs its bound, 429s
+    .venv/bin/python bench/scale.py 50000 --one-group                # one group of 50,000 people
+    .venv/bin/python bench/scale.py 10000 --profile                  # the phases' top functions
 
 For each N it generates a state file and each emulator's live state (from the emulator's own seed,
-with its people replaced), starts one server process for all five emulators, then runs
+with its people replaced), serves the five emulators from one separate process (fresh from the
+stored state for each child), then runs
 
-- ``teamform plan --out`` as a subprocess: wall time, CPU and peak memory of the child
-  (``resource.getrusage(RUSAGE_CHILDREN)``), the plan file's size;
-- this file's ``_phases`` child, which makes the same calls as the CLI and times each phase
-  (load, fetch, plan, render, exit);
-- the requests the emulators received (``/_emulator/log``).
+- ``teamform plan --out`` as a subprocess: wall time, CPU and peak memory of the child (``wait4``;
+  the data is generated in another child, as a child's peak starts at its parent's), the plan
+  file's size;
+- this file's ``_phases`` child, which makes the same calls as the CLI and times each phase (load,
+  fetch, plan, render, exit), counts the requests it read with (``/_emulator/log``) and the fewest
+  writes the providers' bulk calls allow; with ``--apply`` it applies the plan and prints, per
+  service, the requests sent, 429s, the time and the bound max(requests / rate, requests x latency
+  / concurrency);
+- with ``--naive``, the ``_naive`` child: a sysadmin's script, one request at a time (every page
+  read, then one request per change), and the ratio of its time to teamform's end to end.
 
-``--python`` runs the children with another interpreter (e.g. a venv with ``main`` installed),
-so one run prints before and after. ``--in-process`` times the phases in this process against
-in-process emulators (quick, no server).
+``--python label=PATH`` runs the children with another interpreter too (e.g. a venv with the
+code before a change installed), interleaved, so one run prints before and after.
 """
 
 from __future__ import annotations
@@ -26,150 +35,20 @@ import os
 import resource
 import socket
 import subprocess
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-PROVIDERS = ("krisp", "crankwheel", "teamsapi", "debrief", "workdrive")
-TEAM_SIZE = 50  # Teams API and WorkDrive department size
-ENV = {"KRISP_API_KEY": "sandbox-key", "KRISP_SECRET": "sandbox-secret", "CRANKWHEEL_API_KEY": "sandbox-key",
-       "TEAMSAPI_TOKEN": "sandbox-token", "DEBRIEF_USERNAME": "ops@example.com",
-       "DEBRIEF_PASSWORD": "sandbox-password", "DEBRIEF_CLIENT_ID": "sandbox-client",
-       "DEBRIEF_CLIENT_SECRET": "sandbox-secret", "WORKDRIVE_API_KEY": "sandbox-workdrive-key"}
-
-
-# ---- generation ---------------------------------------------------------------------------
-class _NoAliases(yaml.SafeDumper):
-    """A state file as a person writes it: no anchors for the settings the services share."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def dump(doc: dict[str, Any]) -> str:
-    return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False)
-
-
-def email(i: int) -> str:
-    return f"p{i}@example.com"
-
-
-def drift(n: int) -> tuple[list[int], list[int], set[int], list[int]]:
-    """(desired, live, changed, gone): 4 % only desired (created), 3 % changed, 3 % only live
-    (removed: people who left)."""
-    desired = list(range(n))
-    missing = {i for i in desired if i % 25 == 7}
-    changed = {i for i in desired if i % 33 == 5 and i not in missing}
-    gone = list(range(n, n + max(1, n * 3 // 100)))
-    live = [i for i in desired if i not in missing] + gone
-    return desired, live, changed, gone
-
-
-def state_file(n: int, ports: dict[str, int]) -> dict[str, Any]:
-    desired, _, changed, _ = drift(n)
-    people = {email(i): {"name": f"P{i} Person"} for i in desired}
-    people["ops@example.com"] = {"name": "Teamform Ops"}
-    limits = {"requests_per_minute": 1_000_000, "concurrency": 16}
-    policy = {"authoritative": True, "max_removals": "100%"}
-
-    def base(name: str, path: str = "") -> dict[str, Any]:
-        return {"provider": name, "sandbox": False, "base_url": f"http://127.0.0.1:{ports[name]}{path}",
-                "limits": limits}
-
-    teams = {f"Team {t}": {"members": [{"who": email(0), "role": "Admin"}]
-                           + [{"who": email(i), "role": "Member"} for i in desired[t * TEAM_SIZE: (t + 1) * TEAM_SIZE] if i]}
-             for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE)}
-    depts = {f"Dept {t}": {"heads": [email(t * TEAM_SIZE)],
-                           "members": [email(i) for i in desired[t * TEAM_SIZE + 1: (t + 1) * TEAM_SIZE]]}
-             for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE)}
-    services = {
-        "krisp": {**base("krisp"), "credentials": {"api_key": "env:KRISP_API_KEY", "secret": "env:KRISP_SECRET"},
-                  "policy": policy, "seats": {"standard": n},
-                  "members": [{"who": email(i), "role": "Admin" if i == 0 or i in changed else "User"}
-                              for i in desired]},
-        "crankwheel": {**base("crankwheel"), "credentials": {"api_key": "env:CRANKWHEEL_API_KEY"}, "policy": policy,
-                       "members": [{"who": email(i), "privilege": "owner" if i == 0 else
-                                    ("admin" if i in changed else "user"), "in_demo_pool": False}
-                                   for i in desired]},
-        "teamsapi": {**base("teamsapi"), "credentials": {"token": "env:TEAMSAPI_TOKEN"}, "policy": policy,
-                     "teams": teams},
-        "debrief": {**base("debrief"), "credentials": {k.lower(): f"env:DEBRIEF_{k}" for k in
-                                                       ("USERNAME", "PASSWORD", "CLIENT_ID", "CLIENT_SECRET")},
-                    "policy": policy, "applications": [],
-                    "members": [{"who": "ops@example.com", "role": "owner"}]
-                    + [{"who": email(i), "role": "admin" if i in changed else "developer"} for i in desired]},
-        "workdrive": {**base("workdrive", "/api"), "credentials": {"api_key": "env:WORKDRIVE_API_KEY"},
-                      "policy": {"max_removals": "100%"},
-                      "users": [{"who": email(i), **({"designation": "Lead"} if i in changed else {})}
-                                for i in desired],
-                      "departments": depts},
-    }
-    return {"version": 1, "people": people, "services": services}
-
-
-def live_states(n: int) -> dict[str, dict[str, Any]]:
-    """Each emulator's state: its own seed (credentials, keys), its people replaced."""
-    from teamform.provider.registry import installed
-
-    desired, live, changed, _ = drift(n)
-    live_desired = [i for i in live if i < n]
-    out: dict[str, dict[str, Any]] = {}
-    emulators = {name: installed()[name].emulator_class for name in PROVIDERS}
-
-    from teamform_krisp.emulator.team import seat
-    st = emulators["krisp"](rate_limit=None).state
-    st["seats"] = [seat(k + 1, email=email(i), role="Admin" if i == 0 else "User") for k, i in enumerate(live)]
-    st["next_id"] = len(live) + 1
-    out["krisp"] = st
-
-    from teamform_crankwheel.emulator.seed import user as cw_user
-    st = emulators["crankwheel"](rate_limit=None).state
-    st["users"] = [cw_user(email(i), "owner" if i == 0 else "user", False) for i in live]
-    st["sessions"], st["demo_sessions"] = [], []
-    out["crankwheel"] = st
-
-    from teamform_teamsapi.emulator.state import membership, team, user as t_user
-    st = emulators["teamsapi"](rate_limit=None).state
-    st["users"] = [t_user(i + 1, email(i), f"P{i}", "Person") for i in live]
-    teams, members = [], []
-    for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE):
-        teams.append(team(f"team_{t}", f"Team {t}", 1, limit=TEAM_SIZE * 2))
-        members.append(membership(len(members) + 1, f"team_{t}", 1, "Admin", invited=False))
-        for i in live_desired[t * TEAM_SIZE: (t + 1) * TEAM_SIZE]:
-            if i:
-                members.append(membership(len(members) + 1, f"team_{t}", i + 1, "Member"))
-    for k, i in enumerate(i for i in live if i >= n):  # the people who left, spread over the teams
-        members.append(membership(len(members) + 1, f"team_{k % len(teams)}", i + 1, "Member"))
-    st["teams"], st["memberships"], st["next_id"] = teams, members, 10 * n + 100
-    st["tokens"] = {"sandbox-token": 1}
-    out["teamsapi"] = st
-
-    from teamform_debrief.emulator.seed import user as d_user
-    st = emulators["debrief"](rate_limit=None).state
-    st["users"] = st["users"][:1] + [d_user(f"u{i + 10}", email(i), f"P{i}", "Person") for i in live]
-    st["applications"], st["app_users"], st["next_id"] = [], [], 10 * n + 100
-    out["debrief"] = st
-
-    from teamform_workdrive.emulator.records import new_user, uid
-    st = emulators["workdrive"](rate_limit=None).state
-    dept_of = {i: uid(5 * n + i // TEAM_SIZE) for i in live_desired}
-    users = [new_user(uid(i + 1), email(i), f"P{i}", "Person", department=dept_of.get(i)) for i in live]
-    st["users"] = {u["id"]: u for u in users}
-    st["departments"] = {uid(5 * n + t): {"id": uid(5 * n + t), "name": f"Dept {t}",
-                                          "heads": [uid(t * TEAM_SIZE + 1)]}
-                         for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE) if t * TEAM_SIZE in set(live_desired)}
-    st["locations"], st["groups"], st["next_id"] = {}, {}, 10 * n + 100
-    out["workdrive"] = st
-    return out
+from scale_data import ENV, PROVIDERS, dump, live_states, state_file  # bench/ is the script's own directory
 
 
 # ---- the server process -------------------------------------------------------------------
-def _serve(store_dir: str, ports_json: str) -> None:
-    """Child: every emulator from its stored state, on its port, rate limits lifted."""
+def _serve(store_dir: str, ports_json: str, latency: str = "0", limited: str = "") -> None:
+    """Child: every emulator from its stored state, on its port; rate limits lifted unless
+    ``limited``; ``latency`` seconds added to every request."""
     import uvicorn
 
     from teamform.provider.registry import installed
@@ -177,10 +56,11 @@ def _serve(store_dir: str, ports_json: str) -> None:
     async def main() -> None:
         servers = []
         for name, port in json.loads(ports_json).items():
-            emulator = installed()[name].emulator_class(state=json.loads((Path(store_dir) / f"{name}.json").read_text()),
-                                                          rate_limit=None)
-            emulator.rate_limit = None
-            emulator.save = lambda: None  # the bench plans only; nothing to persist
+            emulator = installed()[name].emulator_class(state=json.loads((Path(store_dir) / f"{name}.json").read_text()))
+            if not limited:
+                emulator.rate_limit = None
+            emulator.latency = float(latency)
+            emulator.save = lambda: None  # nothing to persist: each run starts from the stored state
             servers.append(uvicorn.Server(uvicorn.Config(emulator, host="127.0.0.1", port=port,
                                                          log_level="warning", lifespan="off")))
         print("ready", flush=True)
@@ -189,45 +69,154 @@ def _serve(store_dir: str, ports_json: str) -> None:
     asyncio.run(main())
 
 
-def _phases(path: str, out: str) -> None:
-    """Child: the CLI's plan --out, phase by phase; prints one JSON line."""
+def _log(port: int) -> list[dict[str, Any]]:
+    import httpx
+
+    return httpx.get(f"http://127.0.0.1:{port}/_emulator/log", timeout=600).json()
+
+
+def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "") -> None:
+    """Child: the CLI's plan --out, phase by phase (then apply, if asked); prints one JSON line."""
     t = [time.perf_counter()]
     from teamform import config as cfg
     from teamform.render import render
     from teamform.session import Session
 
+    ports = {name: port for name, port in json.loads(ports_json).items() if not only or name in only.split(",")}
+    selected = only.split(",") if only else None
     times: dict[str, float] = {}
     config = cfg.load_path(path)
     times["load"] = time.perf_counter() - t[0]
+    peak = {"load": _peak_mib()}
 
-    async def run() -> Any:
-        async with Session(config) as session:
+    async def run() -> None:
+        async with Session(config, selected) as session:
             t0 = time.perf_counter()
             live = await session.fetch()
             times["fetch"] = time.perf_counter() - t0
+            peak["fetch"] = _peak_mib()
             t0 = time.perf_counter()
-            plan = session.plan(live)
+            holder.append(session.plan(live))
             times["plan"] = time.perf_counter() - t0
-            return plan
+            peak["plan"] = _peak_mib()
+            writes.append(min_writes(holder[0], session.providers))
 
     holder: list[Any] = []
-
-    async def keep() -> None:  # the plan is kept outside the task, as the CLI should
-        holder.append(await run())
-
-    asyncio.run(keep())
+    writes: list[dict[str, int]] = []
+    asyncio.run(run())
     plan = holder[0]
     t0 = time.perf_counter()
     render(plan, "text")
     Path(out).write_text(render(plan, "json"))
     times["render"] = time.perf_counter() - t0
-    ops = sum(len(sp.operations) for sp in plan.services) if hasattr(plan, "services") else None
-    errors = [str(e) for e in getattr(plan, "errors", [])][:3]
-    print(json.dumps({"times": times, "operations": ops, "errors": errors}), flush=True)
+    peak["render"] = _peak_mib()
+    reads = {name: [(e["method"], e["path"], e["query"]) for e in _log(port)] for name, port in ports.items()}
+    Path(out + ".reads.json").write_text(json.dumps(reads))
+    info: dict[str, Any] = {"times": times, "operations": len(plan.operations), "errors": plan.errors[:3],
+                            "reads": sum(len(v) for v in reads.values()), "min_writes": sum(writes[0].values()), "peak_mib": peak}
+    if do_apply:
+        info["apply"] = _apply(config, plan, ports, {n: len(v) for n, v in reads.items()}, selected)
+        for name, least in writes[0].items():
+            info["apply"]["services"][name]["min_writes"] = least
+        times["apply"] = info["apply"]["seconds"]
+    print(json.dumps(info), flush=True)
     t_exit = time.perf_counter()
     import atexit
 
     atexit.register(lambda: sys.stderr.write(f"EXIT {time.perf_counter() - t_exit:.3f}\n"))
+
+
+def _peak_mib() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def min_writes(plan: Any, providers: dict[str, Any]) -> dict[str, int]:
+    """Per service, the fewest write calls the providers' bulk calls allow: one per operation
+    without a batch key, and each batch key's operations in full bulk calls."""
+    out: dict[str, int] = {}
+    batches: dict[tuple[str, str], int] = {}
+    for op in plan.operations:
+        key = providers[op.service].batch_key(op)
+        if key is None:
+            out[op.service] = out.get(op.service, 0) + 1
+        else:
+            batches[(op.service, key)] = batches.get((op.service, key), 0) + 1
+    for (service, key), count in batches.items():
+        out[service] = out.get(service, 0) - (-count // max(1, providers[service].batch_size(key)))
+    return out
+
+
+def _apply(config: Any, plan: Any, ports: dict[str, int], before: dict[str, int],
+           selected: list[str] | None) -> dict[str, Any]:
+    """Apply the plan; per service its wall time, requests (writes and read-backs), 429s and the
+    bound max(requests / rate, requests x latency / concurrency)."""
+    from teamform.session import Session
+
+    ends: dict[str, float] = {}
+
+    async def run() -> Any:
+        async with Session(config, selected) as session:
+            return await session.apply(plan, on_result=lambda r: ends.__setitem__(r.service, time.perf_counter()))
+
+    t0 = time.perf_counter()
+    holder = [asyncio.run(run())]
+    seconds = time.perf_counter() - t0
+    report, services = holder[0], {}
+    latency = float(os.environ.get("SCALE_LATENCY") or 0)
+    for name, port in ports.items():
+        log = _log(port)[before[name]:]
+        limits = config.services[name].entry.limits
+        sent = len(log)
+        bound = max(sent / (limits.requests_per_minute / 60), sent * latency / limits.concurrency)
+        took = ends.get(name, t0) - t0
+        services[name] = {"requests": sent, "429": sum(1 for e in log if e["status"] == 429),
+                          "seconds": round(took, 3), "bound": round(bound, 3),
+                          "ratio": round(took / bound, 2) if bound else None}
+    return {"seconds": seconds, "ok": report.ok, "counts": report.counts(), "services": services}
+
+
+def _naive(path: str, plan_path: str, only: str = "") -> None:
+    """Child: what a sysadmin's script does, one request at a time: read every page (the same GETs
+    teamform sent), then one request per change, in the plan's order. The diff itself is taken
+    from the saved plan, untimed (comparing two dicts of a few thousand entries is milliseconds)."""
+    from teamform import config as cfg
+    from teamform.plan import planfile
+    from teamform.session import Session
+
+    t0 = time.perf_counter()
+    config = cfg.load_path(path)
+    plan = planfile.load(plan_path)
+    reads = json.loads(Path(plan_path + ".reads.json").read_text())
+
+    async def run() -> dict[str, float]:
+        out = {}
+        async with Session(config, only.split(",") if only else None) as session:
+            t = time.perf_counter()
+            for name, provider in session.providers.items():
+                origin = str(provider.client.base_url.copy_with(path="/")).rstrip("/")
+                for method, where, query in reads[name]:
+                    if method == "GET":
+                        await provider.client.get(origin + where + (f"?{query}" if query else ""))
+            out["fetch"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for op in plan.operations:
+                provider = session.providers[op.service]
+                await (provider.replace(op) if op.action == "replace" else provider.apply(op))
+            out["write"] = time.perf_counter() - t
+        return out
+
+    phases = asyncio.run(run())
+    print(json.dumps({"seconds": time.perf_counter() - t0, **phases}), flush=True)
+
+
+def _generate(n: str, store_dir: str, ports_json: str, *options: str) -> None:
+    """Child: each emulator's stored state and the state file."""
+    store = Path(store_dir)
+    store.mkdir(parents=True, exist_ok=True)
+    for name, st in live_states(int(n)).items():
+        (store / f"{name}.json").write_text(json.dumps(st))
+    doc = state_file(int(n), json.loads(ports_json), defaults="defaults" in options, one_group="one_group" in options)
+    (store / "teams.yaml").write_text(dump(doc))
 
 
 def free_port() -> int:
@@ -251,34 +240,49 @@ def run_child(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
                 "peak_mib": usage.ru_maxrss / 1024, "out": out.read(), "err": err.read()}
 
 
-def requests_sent(ports: dict[str, int]) -> int:
-    import httpx
+def _server(store: Path, ports: dict[str, int], env: dict[str, str], latency: float,
+            limited: bool) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, __file__, "_serve", str(store), json.dumps(ports), str(latency),
+                               "1" if limited else ""], stdout=subprocess.PIPE, text=True, env=env)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    return server
 
-    return sum(len(httpx.get(f"http://127.0.0.1:{p}/_emulator/log", timeout=600).json()) for p in ports.values())
+
+def _stop(server: subprocess.Popen) -> float:
+    """Stop the emulators' process; the CPU seconds it spent (when it is the bottleneck, the
+    figures measure the emulators, not teamform)."""
+    server.terminate()
+    _, _, usage = os.wait4(server.pid, 0)
+    server.returncode = 0
+    return usage.ru_utime + usage.ru_stime
 
 
-def bench(n: int, python: str, label: str, work: Path) -> dict[str, Any]:
+def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One run of one interpreter at one size: the CLI's plan --out (wall, CPU, peak memory), then
+    the phases child (and its apply), each against emulators fresh from the stored state."""
     ports = {name: free_port() for name in PROVIDERS}
     store = work / f"n{n}"
-    store.mkdir(parents=True, exist_ok=True)
-    for name, st in live_states(n).items():
-        (store / f"{name}.json").write_text(json.dumps(st))
     path = store / "teams.yaml"
-    path.write_text(dump(state_file(n, ports)))
-    env = {**os.environ, **ENV}
-    server = subprocess.Popen([sys.executable, __file__, "_serve", str(store), json.dumps(ports)],
-                              stdout=subprocess.PIPE, text=True, env=env)
+    env = {**os.environ, **ENV, "SCALE_LATENCY": str(args.latency)}
+    # generated in a child: a process started from this one inherits its peak memory as its own
+    # (Linux keeps the high-water mark across exec), so this one stays small
+    subprocess.run([sys.executable, __file__, "_generate", str(n), str(store), json.dumps(ports),
+                    "defaults" if args.defaults else "", "one_group" if args.one_group else ""], check=True, env=env)
+    server = _server(store, ports, env, args.latency, args.defaults)
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        time.sleep(0.5)
         teamform = str(Path(python).parent / "teamform")
-        cli = run_child([teamform, "plan", "-f", str(path), "--out", str(store / "plan.json")], env)
-        before = requests_sent(ports)
-        phases = run_child([python, __file__, "_phases", str(path), str(store / "plan2.json")], env)
-        reqs = requests_sent(ports) - before
+        only = [a for name in args.only for a in ("--service", name)]
+        cli = run_child([teamform, "plan", "-f", str(path), "--out", str(store / "plan.json"), *only], env)
     finally:
-        server.terminate()
-        server.wait()
+        _stop(server)
+    server = _server(store, ports, env, args.latency, args.defaults)
+    try:
+        prefix = [python, "-m", "cProfile", "-o", str(store / "phases.prof")] if args.profile else [python]
+        phases = run_child(prefix + [__file__, "_phases", str(path), str(store / "plan2.json"), json.dumps(ports),
+                                     "1" if args.apply or args.naive else "", ",".join(args.only)], env)
+    finally:
+        emulators_cpu = _stop(server)
     try:
         info = json.loads(phases["out"].strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -288,51 +292,42 @@ def bench(n: int, python: str, label: str, work: Path) -> dict[str, Any]:
     if cli["rc"] not in (0, 2):
         sys.stderr.write(f"[{label} n={n}] plan exited {cli['rc']}: {cli['err'][-2000:]}\n")
     size = (store / "plan.json").stat().st_size if (store / "plan.json").exists() else 0
-    return {"label": label, "n": n, "ops": info["operations"], "errors": info["errors"], "wall": cli["wall"],
-            "cpu": cli["cpu"], "peak_mib": cli["peak_mib"], "plan_mb": size / 1e6, "requests": reqs,
-            **{k: v for k, v in info["times"].items()}, "exit": exit_s, "rc": cli["rc"]}
+    row = {"label": label, "n": n, "ops": info["operations"], "errors": info["errors"], "wall": cli["wall"],
+           "cpu": cli["cpu"], "peak_mib": cli["peak_mib"], "plan_mb": size / 1e6, "reads": info["reads"],
+           "min_writes": info["min_writes"], **dict(info["times"]), "exit": exit_s, "rc": cli["rc"],
+           "emu_cpu": emulators_cpu, "peaks": info.get("peak_mib")}
+    if "apply" in info:
+        applied = info["apply"]
+        row["writes"] = sum(s["requests"] for s in applied["services"].values())
+        row["429s"] = sum(s["429"] for s in applied["services"].values())
+        row["apply_ok"] = applied["ok"]
+        row["services"] = applied["services"]
+        row["e2e"] = sum(info["times"][k] for k in ("load", "fetch", "plan", "render", "apply"))
+    if args.naive:
+        server = _server(store, ports, env, args.latency, args.defaults)
+        try:
+            naive = run_child([python, __file__, "_naive", str(path), str(store / "plan2.json"), ",".join(args.only)],
+                              env)
+        finally:
+            _stop(server)
+        try:
+            row["naive"] = json.loads(naive["out"].strip().splitlines()[-1])["seconds"]
+        except (IndexError, ValueError):
+            sys.stderr.write(naive["err"][-3000:])
+            raise
+        row["x_naive"] = row["naive"] / row["e2e"]
+    if args.profile:
+        import io
+        import pstats
+
+        text = io.StringIO()
+        pstats.Stats(str(store / "phases.prof"), stream=text).sort_stats("tottime").print_stats(15)
+        row["profile"] = text.getvalue()
+    return row
 
 
-def in_process(n: int) -> None:
-    """Phases in this process, the emulators in process too (no HTTP server): quick look."""
-    from teamform import config as cfg
-    from teamform.render import render
-    from teamform.session import Session
-
-    with tempfile.TemporaryDirectory() as tmp:
-        sandbox = Path(tmp)
-        ports = {name: 1 for name in PROVIDERS}
-        doc = state_file(n, ports)
-        for svc in doc["services"].values():
-            svc["sandbox"] = True
-        for name, st in live_states(n).items():
-            (sandbox / f"{name}.json").write_text(json.dumps(st))
-        path = sandbox / "teams.yaml"
-        path.write_text(dump(doc))
-        t0 = time.perf_counter()
-        config = cfg.load_path(str(path))
-        t1 = time.perf_counter()
-
-        async def run() -> Any:
-            async with Session(config, sandbox_dir=sandbox, environ=ENV) as s:
-                for p in s.providers.values():
-                    emu = getattr(p, "emulator", None)
-                    if emu is not None:
-                        emu.rate_limit = None
-                live = await s.fetch()
-                t2 = time.perf_counter()
-                return s.plan(live), t2
-
-        plan, t2 = asyncio.run(run())
-        t3 = time.perf_counter()
-        render(plan, "json")
-        t4 = time.perf_counter()
-        print(f"n={n} load {t1 - t0:.2f}s fetch {t2 - t1:.2f}s plan {t3 - t2:.2f}s render {t4 - t3:.2f}s "
-              f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-
-
-COLUMNS = ("label", "n", "ops", "requests", "load", "fetch", "plan", "render", "exit", "wall", "cpu", "peak_mib",
-           "plan_mb")
+COLUMNS = ("label", "n", "ops", "reads", "min_writes", "writes", "429s", "load", "fetch", "plan", "render", "exit",
+           "wall", "cpu", "peak_mib", "plan_mb", "apply", "emu_cpu", "e2e", "naive", "x_naive")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -343,31 +338,58 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = dict(rows[0])
+    for key, value in rows[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "n":
+            middle = statistics.median(r[key] for r in rows if key in r)
+            out[key] = round(middle) if isinstance(value, int) else middle
+    out["label"] = f"{rows[0]['label']} (median of {len(rows)})" if len(rows) > 1 else rows[0]["label"]
+    return out
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_serve":
-        return _serve(sys.argv[2], sys.argv[3])
+        return _serve(*sys.argv[2:6])
     if len(sys.argv) > 1 and sys.argv[1] == "_phases":
-        return _phases(sys.argv[2], sys.argv[3])
+        return _phases(*sys.argv[2:7])
+    if len(sys.argv) > 1 and sys.argv[1] == "_generate":
+        return _generate(*sys.argv[2:7])
+    if len(sys.argv) > 1 and sys.argv[1] == "_naive":
+        return _naive(*sys.argv[2:5])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
     ap.add_argument("--python", action="append", default=[], help="another interpreter to compare (label=PATH)")
-    ap.add_argument("--in-process", action="store_true")
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds the emulators add to each request")
+    ap.add_argument("--apply", action="store_true", help="also apply the plan: per-service time against the bound")
+    ap.add_argument("--naive", action="store_true", help="also run the naive sequential script (implies --apply)")
+    ap.add_argument("--defaults", action="store_true",
+                    help="teamform's default limits and the emulators' own rate limits (else both lifted)")
+    ap.add_argument("--one-group", action="store_true", help="CrankWheel and Debrief list one group of everyone")
+    ap.add_argument("--only", type=lambda v: v.split(","), default=[],
+                    help="plan (and apply) only these services, e.g. krisp,crankwheel,debrief (all are loaded)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size and interpreter; medians are printed")
+    ap.add_argument("--profile", action="store_true", help="profile the phases child; print its top functions")
     args = ap.parse_args()
-    if args.in_process:
-        for n in args.sizes:
-            in_process(n)
-        return
     pythons = [tuple(p.split("=", 1)) if "=" in p else ("other", p) for p in args.python]
     pythons.append(("this", sys.executable))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            for label, python in pythons:
-                row = bench(n, python, label, Path(tmp) / label)
-                rows.append(row)
-                print(table([row]).splitlines()[-1], flush=True)
-                if row["errors"]:
-                    print(f"   plan errors: {row['errors']}", flush=True)
+            runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in pythons}
+            for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits both alike
+                for label, python in pythons:
+                    row = bench(n, python, label, Path(tmp) / label, args)
+                    runs[label].append(row)
+                    print(table([row]).splitlines()[-1], flush=True)
+                    if row["errors"]:
+                        print(f"   plan errors: {row['errors']}", flush=True)
+                    for name, svc in (row.get("services") or {}).items():
+                        print(f"   {name}: {svc}", flush=True)
+                    print(f"   peak MiB after each phase (phases child): {row.get('peaks')}", flush=True)
+                    if row.get("profile"):
+                        print(row["profile"], flush=True)
+            rows += [median_row(r) for r in runs.values()]
     print(table(rows))
 
 

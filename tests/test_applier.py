@@ -9,6 +9,7 @@ from engine_fixtures import fake_config, fake_emulator, member, plan_and_apply
 from teamform.testing import make_plan
 
 ALICE, BOB, CAROL, DAVE = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
+ERIN, FRANK = "erin@example.com", "frank@example.com"
 TWO = [{"who": ALICE, "role": "Admin"}, {"who": BOB}]
 
 
@@ -112,3 +113,16 @@ async def test_concurrency_is_capped_per_service():
     cfg = fake_config([{"who": p, "role": "Admin"} for p in people], limits={"concurrency": 2})
     plan, report = await plan_and_apply(cfg, emu)
     assert report.ok and len(plan.operations) == 3 and peak[0] == 2
+
+
+async def test_creates_that_become_ready_one_by_one_still_share_a_bulk_call():
+    """Each new member waits for a different leaver's seat: with one request at a time they become
+    ready one after another, and still go out together instead of one bulk call each."""
+    emu = fake_emulator(member(1, ALICE, "Admin"), member(2, CAROL), member(3, DAVE), member(4, ERIN), seats=4)
+    emu.latency = 0.01  # the leavers are removed one after another, not in the same instant
+    cfg = fake_config([{"who": ALICE, "role": "Admin"}, {"who": BOB}, {"who": FRANK}], limits={"concurrency": 1})
+    plan, report = await plan_and_apply(cfg, emu, allow_mass_removal=True)
+    creates = [op for op in plan.operations if op.action == "create"]
+    assert len(creates) == 2 and len({tuple(op.depends_on) for op in creates}) == 2  # a seat each, not the same
+    assert report.ok and len(emu.calls("POST", "/members/bulk")) == 1
+    assert [r.batched for r in report.results if r.action == "create"] == [2, 2]

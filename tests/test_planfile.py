@@ -116,3 +116,14 @@ def test_fuzzed_plan_files_are_a_plan_or_a_located_refusal(saved, data):
         planfile.parse(doc)
     except planfile.PlanFileError as exc:
         assert exc.problems
+
+
+def test_a_plans_repr_stays_short_whatever_its_size(saved, tmp_path):
+    """asyncio formats the task that returned a plan when ``plan`` ends; spelling every operation
+    there took seconds at 100,000 people."""
+    path = tmp_path / "plan.json"
+    doc = copy.deepcopy(saved)
+    path.write_text(json.dumps(doc))
+    plan = planfile.load(path)
+    plan.services[0].operations *= 1000
+    assert len(repr(plan)) < 200 and "3000 operations" in repr(plan)

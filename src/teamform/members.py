@@ -35,10 +35,19 @@ def expand(members: Iterable[M], directory: Directory, *, who: Callable[[M], str
 
 
 def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] = lambda m: m.who,  # type: ignore[attr-defined]
-         attrs: Callable[[M], dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[tuple[int, str]]]:
-    """``expand`` without raising: the entries, and (index, message) for each entry in conflict."""
-    direct: dict[str, tuple[str, dict[str, Any]]] = {}
-    via_group: dict[str, tuple[str, dict[str, Any]]] = {}
+         attrs: Callable[[M], dict[str, Any]], entries: bool = True) -> tuple[dict[str, dict[str, Any]], list[tuple[int, str]]]:
+    """``expand`` without raising: the entries, and (index, message) for each entry in conflict.
+    ``entries=False``: only the conflicts (each entry's settings are then read only for those)."""
+    members = list(members)
+    settings: dict[int, dict[str, Any]] = {}
+
+    def of(index: int) -> dict[str, Any]:
+        if index not in settings:
+            settings[index] = attrs(members[index])
+        return settings[index]
+
+    direct: dict[str, tuple[str, int]] = {}
+    via_group: dict[str, tuple[str, int]] = {}
     problems: list[tuple[int, str]] = []
     today = directory.today
     for index, member in enumerate(members):
@@ -47,33 +56,44 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
             continue
         source = who(member)
         table = via_group if source.startswith("group:") else direct
-        values = attrs(member)
         for email in directory.expand(source):
-            name = directory.spelling.get(email, email)
             if email not in table:
-                table[email] = (source, values)
-            elif table is direct:
-                differ = f" with different settings ({table[email][1]} vs {values})" if table[email][1] != values else ""
+                table[email] = (source, index)
+                continue
+            name = directory.spelling.get(email, email)
+            first_source, first = table[email]
+            if table is direct:
+                differ = f" with different settings ({of(first)} vs {of(index)})" if of(first) != of(index) else ""
                 problems.append((index, f"{name} is listed twice{differ}; list them once"))
-            elif table[email][1] != values:
-                problems.append((index, f"{name} is in {table[email][0]} and in {source} with different "
-                                        f"settings ({table[email][1]} vs {values}); list them once"))
-    out = {email: values for email, (_, values) in via_group.items()}
-    out.update({email: values for email, (_, values) in direct.items()})
+            elif of(first) != of(index):
+                problems.append((index, f"{name} is in {first_source} and in {source} with different "
+                                        f"settings ({of(first)} vs {of(index)}); list them once"))
+    if not entries:
+        return {}, problems
+    out = {email: of(index) for email, (_, index) in via_group.items()}
+    out.update({email: of(index) for email, (_, index) in direct.items()})
     return out, problems
 
 
+_NESTED = (BaseModel, dict, list)
+
+
 def _lists(value: Any, path: tuple) -> Iterator[tuple[tuple, list[BaseModel]]]:
-    """Every list of ``who:`` entries inside a validated section, with its path in the file."""
+    """Every list of ``who:`` entries inside a validated section, with its path in the file
+    (plain values are not descended into: a roster has hundreds of thousands)."""
     if isinstance(value, BaseModel):
         for name, field in type(value).model_fields.items():
-            yield from _lists(getattr(value, name), path + (field.alias or name,))
+            item = getattr(value, name)
+            if isinstance(item, _NESTED):
+                yield from _lists(item, path + (field.alias or name,))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _lists(item, path + (key,))
+            if isinstance(item, _NESTED):
+                yield from _lists(item, path + (key,))
     elif isinstance(value, list):
         if value and all(isinstance(m, BaseModel) and isinstance(getattr(m, "who", None), str) for m in value):
             yield path, value
+            return  # a list of people: its entries hold settings, not more lists of people
         for index, item in enumerate(value):
             if isinstance(item, BaseModel):
                 yield from _lists(item, path + (index,))
@@ -84,6 +104,6 @@ def listing_problems(section: BaseModel, directory: Directory, path: tuple = ())
     caught when the file is validated, before any service is read."""
     out = []
     for where, members in _lists(section, path):
-        _, problems = scan(members, directory, attrs=lambda m: m.model_dump(exclude={"who"}))
+        _, problems = scan(members, directory, attrs=lambda m: m.model_dump(exclude={"who"}), entries=False)
         out += [(where + (index,), message) for index, message in problems]
     return out

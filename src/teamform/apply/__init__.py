@@ -20,6 +20,9 @@ from ..provider.base import Provider
 from ..retry import GaveUp, RetryPolicy
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+#: how long ready operations that could share a bulk call wait for more to become ready, once
+#: their service has a free slot (while it has none they wait anyway, for nothing)
+GATHER_SECONDS = 0.005
 #: how each result status is shown, in the terminal, the journal and comments
 MARK = {DONE: "✓", FAILED: "✗", SKIPPED: "·"}
 
@@ -50,7 +53,7 @@ IN_DOUBT = ("interrupted while in flight: it may have been applied, in part or w
             "a plan made now shows what is left")
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
@@ -60,6 +63,9 @@ class Report:
     signal: str | None = None  # what stopped it ("SIGINT", "SIGTERM")
     #: ops cancelled in flight by an abort: they may be half-done
     in_doubt: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short, as a plan's (asyncio formats the task that returned it)
+        return f"Report({len(self.results)} results, {self.seconds}s, interrupted={self.interrupted})"
 
     def by_status(self, status: str) -> list[Result]:
         return [r for r in self.results if r.status == status]
@@ -121,6 +127,18 @@ class Applier:
         self.stop._applier = self
         self.started: set[str] = set()  # ids of operations that were sent (or are being sent)
         self._running: dict[asyncio.Task, list[str]] = {}
+        #: batchable operations that are ready, gathered by (service, batch key) until sent
+        self._gathered: dict[tuple[str, str], list[Operation]] = {}
+        self._since: dict[tuple[str, str], float] = {}
+        #: per (service, batch key): operations not ready yet (what a gathering may still wait for)
+        self._to_come: dict[tuple[str, str], int] = {}
+        self._keys: dict[str, tuple[str, str] | None] = {}
+        for op in self.ops.values():
+            key = self.providers[op.service].batch_key(op)
+            self._keys[op.id] = None if key is None else (op.service, key)
+            if key is not None:
+                self._to_come[(op.service, key)] = self._to_come.get((op.service, key), 0) + 1
+        self._busy: dict[str, int] = {name: 0 for name in providers}  # groups in flight per service
 
     def in_flight(self) -> list[Operation]:
         return [self.ops[i] for i in self.started if i not in self.status]
@@ -158,6 +176,9 @@ class Applier:
                 runnable = []
                 for op_id in sorter.get_ready():
                     op = self.ops[op_id]
+                    key = self._keys[op_id]
+                    if key is not None:
+                        self._to_come[key] -= 1
                     blocker = self._blocked_by(op)
                     if blocker:
                         self._record(op, SKIPPED, f"skipped: it needs {blocker}, which did not succeed")
@@ -165,14 +186,19 @@ class Applier:
                     else:
                         runnable.append(op)
                 for group in self._groups(runnable):
-                    running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
-                if not running:
+                    self._start(group)
+                if not running and not self._gathered:
                     continue
             if self.stop.aborted:
                 self.cancel_in_flight()
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            if not running:  # nothing in flight can make more ready: gathering would only wait
+                await asyncio.sleep(0)
+                continue
+            wait = None if self.stop.stopping else self._next_due()  # stopping: nothing gathered is sent
+            finished, _ = await asyncio.wait(running, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 ids = running.pop(task)
+                self._busy[self.ops[ids[0]].service] -= 1
                 if task.cancelled():
                     self._cancelled(ids)
                 elif task.exception() is not None:  # a provider bug: the operations failed, the apply goes on
@@ -197,20 +223,49 @@ class Applier:
             if op_id not in self.status:
                 self._record(self.ops[op_id], FAILED, _describe(exc))
 
+    def _start(self, group: list[Operation]) -> None:
+        self._running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
+        self._busy[group[0].service] += 1
+
     def _groups(self, ops: Sequence[Operation]) -> Iterable[list[Operation]]:
-        batches: dict[tuple[str, str], list[Operation]] = {}
+        """What to send now: each operation that has no batch key, and the gatherings that are due.
+
+        Batchable operations gather over a short window, not only those ready at the same instant:
+        operations that each wait on a different earlier one (invitations each waiting for a seat
+        to be freed) become ready one at a time, and would otherwise go out one call each. A
+        gathering is sent when it fills a bulk call, when nothing more of its kind is to come, when
+        nothing is in flight, or when its service has a free slot and it has waited the window."""
+        now = time.monotonic()
         for op in ops:
-            provider = self.providers[op.service]
-            key = provider.batch_key(op)
+            key = self._keys[op.id]
             if key is None:
                 yield [op]
             else:
-                batches.setdefault((op.service, key), []).append(op)
-        for (service, key), members in batches.items():
-            size = max(1, self.providers[service].batch_size(key))
-            for i in range(0, len(members), size):
-                chunk = members[i:i + size]
-                yield chunk
+                self._gathered.setdefault(key, []).append(op)
+                self._since.setdefault(key, now)
+        for key in list(self._gathered):
+            service, name = key
+            members = self._gathered[key]
+            size = max(1, self.providers[service].batch_size(name))
+            while len(members) >= size:
+                yield members[:size]
+                members = members[size:]
+            free = self._busy[service] < self.settings.concurrency.get(service, 4)
+            if members and (self._to_come[key] == 0 or not self._running
+                            or (free and now - self._since[key] >= GATHER_SECONDS)):
+                yield members
+                members = []
+            if members:
+                self._gathered[key] = members
+            else:
+                del self._gathered[key], self._since[key]
+
+    def _next_due(self) -> float | None:
+        """Seconds until the first gathering whose service has a free slot is due (``None``: none
+        is; the others wait for something in flight to finish)."""
+        ends = [self._since[key] + GATHER_SECONDS for key in self._gathered
+                if self._busy[key[0]] < self.settings.concurrency.get(key[0], 4)]
+        return max(0.0, min(ends) - time.monotonic()) if ends else None
 
     async def _run_group(self, group: list[Operation]) -> None:
         if len(group) == 1 and self.providers[group[0].service].batch_key(group[0]) is None:

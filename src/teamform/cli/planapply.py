@@ -34,9 +34,10 @@ def plan_command(state_file: str, services: tuple[str, ...], out: str | None, fm
                  allow_mass_removal: bool) -> None:
     config = _load(state_file)
     result = _run(_plan(config, services, allow_mass_removal))
-    click.echo(render(result, fmt, color=_color()), nl=False)
+    shown = render(result, fmt, color=_color())
+    click.echo(shown, nl=False)
     if out:
-        Path(out).write_text(render(result, "json"))
+        Path(out).write_text(shown if fmt == "json" else render(result, "json"))  # rendered once at 100,000
         hint = "it has errors, so apply will refuse it" if result.errors else f"apply it with: teamform apply {out}"
         click.echo(f"Saved the plan to {out}; {hint}", err=True)
     if result.errors:

@@ -149,6 +149,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     if problems:
         raise ConfigError(_in_file_order(problems))
     config.notes = reference_notes(doc, directory)
+    doc.release()
     return config
 
 

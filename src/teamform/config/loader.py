@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,13 +53,42 @@ def format_path(path: Path_) -> str:
 
 @dataclass
 class Document:
-    """A parsed YAML document and the position of each value and key in it."""
+    """A parsed YAML document and the position of each value and key in it.
+
+    Positions are found only when an error needs one: the text is parsed again then, so a valid
+    file (the usual case, and a large one at scale) pays nothing for them."""
 
     file: str
     data: Any
     text: str = ""
-    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    _marks: tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]] | None = field(
+        default=None, repr=False, compare=False)
+
+    @property
+    def value_marks(self) -> dict[Path_, tuple[int, int]]:
+        return self._located()[0]
+
+    @property
+    def key_marks(self) -> dict[Path_, tuple[int, int]]:
+        return self._located()[1]
+
+    def _located(self) -> tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]:
+        if self._marks is None:
+            values: dict[Path_, tuple[int, int]] = {}
+            keys: dict[Path_, tuple[int, int]] = {}
+            node = _compose(self.text) if self.text else None
+            if node is not None:
+                data = self.data if self.data is not None else load_text(self.text, self.file).data
+                _walk(node, data, (), self.file, values, keys, [])
+            self._marks = (values, keys)
+        return self._marks
+
+    def release(self) -> None:
+        """Forget the parsed data once it is validated (the models hold what is needed: at
+        100,000 people the raw mappings are a tenth of a plan's memory); a position asked for
+        later reads the text again."""
+        if self.text:
+            self.data = None
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The closest known position of ``path`` (walking up to a parent if need be)."""
@@ -128,15 +158,112 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load_text(text: str, file: str = "<string>") -> Document:
+class _Constructor(_Loader):  # type: ignore[misc, valid-type]
+    """Notes whether any mapping repeats a key (YAML keeps the last one silently), so the walk
+    that names each duplicate's place runs only for a file that has one."""
+
+    duplicates = False
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value) and not self.duplicates:  # merge keys were flattened away
+            self.duplicates = len({k.value for k, _ in node.value}) < len(node.value)
+        return mapping
+
+
+_STR, _MAP, _SEQ, _MERGE = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+                            "tag:yaml.org,2002:merge")
+_NO_KEY = object()
+
+
+class _NotPlain(Exception):
+    """The document uses what only PyYAML's composer and constructor handle (an anchor or alias,
+    a key that is not a scalar, a merge key, a tagged collection)."""
+
+
+def _from_events(loader: _Constructor) -> Any:
+    """A plain document built straight from the parser's events. PyYAML's own way first builds a
+    tree of nodes, each with two marks, several times the size of the data (for a roster of
+    100,000 people, most of the memory and time of a plan); a plain document needs none of it.
+    Scalars are resolved and constructed by PyYAML as usual; strings are interned (a roster
+    repeats each email in every service, and every key and role thousands of times)."""
+    events = yaml.events
+    loader.get_event()  # the stream's start
+    if loader.check_event(events.StreamEndEvent):
+        return None
+    loader.get_event()  # the document's start
+    stack: list[list[Any]] = []  # [container, the key read for the next value]
+    root: Any = None
+    while True:
+        event = loader.get_event()
+        kind = type(event)
+        if kind is events.ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if event.anchor or tag == _MERGE:
+                raise _NotPlain
+            value = sys.intern(event.value) if tag == _STR else loader.construct_object(
+                yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            plain_tag = _MAP if kind is events.MappingStartEvent else _SEQ
+            if event.anchor or event.tag not in (None, "!", plain_tag):
+                raise _NotPlain
+            if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+                raise _NotPlain  # a mapping or a list as a key
+            stack.append([{} if kind is events.MappingStartEvent else [], _NO_KEY])
+            continue
+        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            value = stack.pop()[0]
+        elif kind is events.DocumentEndEvent:
+            break
+        else:  # an alias
+            raise _NotPlain
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        if type(top[0]) is list:
+            top[0].append(value)
+        elif top[1] is _NO_KEY:
+            top[1] = value
+        else:
+            if top[1] in top[0]:
+                loader.duplicates = True
+            top[0][top[1]] = value
+            top[1] = _NO_KEY
+    if not loader.check_event(events.StreamEndEvent):
+        following = loader.get_event()
+        raise yaml.composer.ComposerError("expected a single document in the stream", None,
+                                          "but found another document", following.start_mark)
+    loader.constructed_objects, loader.recursive_objects = {}, {}
+    return root
+
+
+def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Document(file, None, text)
-        if ANCHOR.search(text):  # no anchor, no alias: nothing can expand
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def load_text(text: str, file: str = "<string>") -> Document:
+    loader = _Constructor(text)
+    node: yaml.Node | None = None
+    try:
+        try:
+            if "&" in text and ANCHOR.search(text):  # anchors (and aliases): composed, expansion checked
+                raise _NotPlain
+            data = _from_events(loader)
+        except _NotPlain:
+            loader.dispose()
+            loader = _Constructor(text)
+            node = loader.get_single_node()
+            if node is None:
+                return Document(file, None, text)
             _expanded_size(node, file)
-        data = loader.construct_document(node)
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -149,10 +276,15 @@ def load_text(text: str, file: str = "<string>") -> Document:
     finally:
         loader.dispose()
     doc = Document(file, data, text)
-    problems: list[Problem] = []
-    _walk(node, data, (), doc, problems)
-    if problems:
-        raise ConfigError(problems)
+    if loader.duplicates:
+        node = node if node is not None else _compose(text)
+        values: dict[Path_, tuple[int, int]] = {}
+        keys: dict[Path_, tuple[int, int]] = {}
+        problems: list[Problem] = []
+        _walk(node, data, (), file, values, keys, problems)
+        doc._marks = (values, keys)
+        if problems:
+            raise ConfigError(problems)
     return doc
 
 
@@ -176,25 +308,32 @@ def load_file(path: str | Path) -> Document:
     return load_text(text, str(path))
 
 
-def _walk(node: yaml.Node, data: Any, path: Path_, doc: Document, problems: list[Problem]) -> None:
-    doc.value_marks[path] = _mark(node)
-    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
-        seen: dict[str, tuple[int, int]] = {}
-        for knode, vnode in node.value:
-            key = knode.value
-            if key in seen:
-                line, col = _mark(knode)
-                problems.append(Problem(doc.file, line, col, format_path(path + (key,)),
-                                        f"duplicate key '{key}' (first at line {seen[key][0]})"))
-                continue
-            seen[key] = _mark(knode)
-            real_key = _match_key(data, key)
-            doc.key_marks[path + (real_key,)] = _mark(knode)
-            if real_key in data:
-                _walk(vnode, data[real_key], path + (real_key,), doc, problems)
-    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
-        for i, (child, value) in enumerate(zip(node.value, data)):
-            _walk(child, value, path + (i,), doc, problems)
+def _walk(node: yaml.Node, data: Any, path: Path_, file: str, values: dict[Path_, tuple[int, int]],
+          keys: dict[Path_, tuple[int, int]], problems: list[Problem]) -> None:
+    """Record where each value and key is, and each duplicate key as a problem. Iterative:
+    deep files cannot exhaust the stack."""
+    stack = [(node, data, path)]
+    while stack:
+        node, data, path = stack.pop()
+        values[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+            seen: dict[str, tuple[int, int]] = {}
+            children = []
+            for knode, vnode in node.value:
+                key = knode.value
+                if key in seen:
+                    line, col = _mark(knode)
+                    problems.append(Problem(file, line, col, format_path(path + (key,)),
+                                            f"duplicate key '{key}' (first at line {seen[key][0]})"))
+                    continue
+                seen[key] = _mark(knode)
+                real_key = _match_key(data, key)
+                keys[path + (real_key,)] = _mark(knode)
+                if real_key in data:
+                    children.append((vnode, data[real_key], path + (real_key,)))
+            stack.extend(reversed(children))  # popped in the file's order: problems in the file's order
+        elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+            stack.extend(reversed([(child, value, path + (i,)) for i, (child, value) in enumerate(zip(node.value, data))]))
 
 
 def _match_key(data: dict, raw: str) -> Any:

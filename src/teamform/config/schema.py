@@ -50,8 +50,8 @@ class Strict(BaseModel):
         # below them), so one run shows them all: raising at the first unknown key hid the rest.
         if not isinstance(data, dict):
             return handler(data)
-        allowed = [f.alias or name for name, f in cls.model_fields.items()]
-        unknown = [k for k in data if k not in allowed and k not in cls.model_fields]
+        allowed, known = _keys(cls)
+        unknown = [k for k in data if k not in known]
         if not unknown:
             return handler(data)
         errors, meant = [], set()
@@ -128,6 +128,18 @@ GRANT_EXPIRES = "_grant_expires"
 def grant_expires(entry: Any) -> dt.date | None:
     """The ``expires:`` of a ``who:`` entry, if it has one."""
     return getattr(entry, "__dict__", {}).get(GRANT_EXPIRES)
+
+
+_KEYS: dict[type, tuple[list[str], frozenset[Any]]] = {}
+
+
+def _keys(cls: type[BaseModel]) -> tuple[list[str], frozenset[Any]]:
+    """A model's keys as the file spells them, and every name it accepts (once per class: this
+    runs for every entry of a large roster)."""
+    if cls not in _KEYS:
+        allowed = [f.alias or name for name, f in cls.model_fields.items()]
+        _KEYS[cls] = (allowed, frozenset(allowed) | frozenset(cls.model_fields))
+    return _KEYS[cls]
 
 
 def _check_email(value: str) -> str:

@@ -108,7 +108,7 @@ class Operation:
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class ServicePlan:
     name: str
     provider: str
@@ -119,6 +119,11 @@ class ServicePlan:
     live_count: int = 0
     #: fingerprint of every live resource when planned, to name what changed in a stale plan
     live_resources: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # short: a repr may be taken where nobody reads it (asyncio formats the task that returned
+        # a plan when it restores the SIGINT handler), and the default one spells every operation
+        return f"ServicePlan({self.name!r}, {len(self.operations)} operations)"
 
     def _messages(self, level: str) -> list[str]:
         return [f.message for f in self.findings if f.level == level]
@@ -174,12 +179,15 @@ def _findings(data: dict[str, Any]) -> list[Finding]:
                                                             ("note", "notes")) for message in data.get(key) or []]
 
 
-@dataclass
+@dataclass(repr=False)
 class Plan:
     services: list[ServicePlan] = field(default_factory=list)
     state_file: str = ""
     state_hash: str = ""
     created: str = ""
+
+    def __repr__(self) -> str:  # short, as ServicePlan's
+        return f"Plan({len(self.services)} services, {sum(len(s.operations) for s in self.services)} operations)"
 
     @property
     def operations(self) -> list[Operation]:

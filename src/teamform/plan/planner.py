@@ -73,9 +73,9 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
         if have is None:
             ops.append(Operation(service, "create", want.kind, want.key, after=want))
             continue
+        if want.attrs == have.attrs and (want.refs == have.refs or set(want.refs) == set(have.refs)):
+            continue  # (compared first: most resources match, and need no copy)
         want = _with_live_identity(want, have)
-        if want.attrs == have.attrs and set(want.refs) == set(have.refs):
-            continue
         changed = {k for k in set(want.attrs) | set(have.attrs) if want.attrs.get(k) != have.attrs.get(k)}
         action = "replace" if changed & spec.replace_on else "update"
         op = Operation(service, action, want.kind, want.key, before=have, after=want,
