@@ -343,6 +343,8 @@ class Person(Strict):
     def gone(self, today: dt.date) -> tuple[dt.date, str] | None:
         """``(since, why)`` when the person no longer holds anything on ``today``: offboarded on
         or before it, or past their ``expires``."""
+        if self.offboarded is None and self.expires is None:
+            return None  # nearly everyone: asked once per person per resource at 100,000
         off, exp = parse_date(self.offboarded), parse_date(self.expires)
         if off is not None and off <= today:
             return off, f"offboarded on {off}"
