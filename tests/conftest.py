@@ -25,3 +25,10 @@ def _no_colour_settings(monkeypatch):
     them) must not colour what they read; the terminal tests set them where they test them."""
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """The test runs in its own empty folder (the state file, sandbox and journal go there)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

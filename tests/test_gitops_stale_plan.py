@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from cli_harness import invoke
+from teamform_krisp.emulator import KrispEmulator, seat
 
 from teamform import journal as J
-from teamform.cli import cli
-from teamform_krisp.emulator import KrispEmulator, seat
 
 STATE = """\
 version: 1
@@ -40,10 +39,6 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "teams.yaml").write_text(STATE)
     return tmp_path
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
 
 
 def change_live(sandbox, edit) -> None:

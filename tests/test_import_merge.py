@@ -7,11 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 import yaml
-from click.testing import CliRunner
+from cli_harness import invoke
 
-from teamform.cli import cli
 from teamform.config.schema import Directory
 from teamform.import_merge import guess_indent, merge_text
 
@@ -59,16 +57,6 @@ MERGED = (FILE
                    "      - {who: group:support, role: User}\n"
                    "      - {who: dave@example.com, role: User}\n"
                    "      - {who: mallory@example.com, role: User}\n"))
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
-
-
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_writing_over_the_input_needs_overwrite_and_keeps_the_file(in_tmp):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_harness import invoke
 from click.testing import CliRunner
 
 from teamform.cli import cli
@@ -28,16 +29,6 @@ def state_for(provider: str) -> tuple[str, dict]:
     name = next(iter(services), provider)
     entry = services.get(name) or {"provider": provider, "sandbox": True}
     return name, {**doc, "services": {name: entry}}
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
-
-
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def sandboxed(provider: str) -> tuple[type, str]:

@@ -9,10 +9,9 @@ import re
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
+from cli_harness import invoke
 
 from teamform.apply import Report, Result
-from teamform.cli import cli
 from teamform.render.markdown import esc
 from teamform.render.text import render_report
 
@@ -27,10 +26,6 @@ def only(*services: str) -> str:
 
 #: a change's line in text or in markdown's diff block: its symbol, its address, what happens
 ADDRESS = re.compile(r"^\s*(?:\+|~|!|-/\+|-) (\w+\[.*?\])(?: \(pending invitation\))? (?:will|must) be ")
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), env={"TEAMFORM_JOURNAL": "journal.jsonl"})
 
 
 def _natural(address: str):
