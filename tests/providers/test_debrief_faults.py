@@ -225,6 +225,20 @@ async def test_a_lost_answer_whose_read_back_fails_finds_the_existing_one_instea
     assert not (await make_plan(config, {"debrief": emu})).operations
 
 
+async def test_the_read_back_of_an_application_users_removal_is_done_when_the_application_is_gone():
+    """Deleting an application takes its users with it: reading back the removal of one of them
+    finds no application (404), which means gone (done), not a failed read."""
+    emu = emulator(users=[user("u2", "bob@example.com", "Bob", "Doe")], apps=[app("a1", "One", "d")],
+                   rows=[("a1", "u2", "developer")])
+    config = load(state_file(OPS + "\n" + BOB) + "    applications: []\n")
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert report.ok and sorted(op.id for op in plan.operations) == [
+        "debrief:application[one]:delete", "debrief:application_user[one/bob@example.com]:delete"]
+    assert not emu.state["applications"]
+    async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
+        assert [await s.providers["debrief"].verify(op) for op in plan.operations] == [True, True]
+
+
 async def test_a_taken_email_on_another_team_is_a_clear_failure():
     emu = emulator()
     emu.state["users"].append(user("x9", "bob@example.com", "Bob", "Doe", team_id="team-2"))
