@@ -70,8 +70,7 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
         return _resume(saved, fresh, live, allow_unrelated, set(done) & {op.id for op in saved.operations})
     changes, stale = stale_operations(saved, live)
     unsafe = unsafe_now(saved, fresh)
-    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
-                if op_id not in stale]
+    changes += not_planned_now_reasons(saved, fresh, stale)
     if not changes:
         return StaleCheck(saved)
     if not allow_unrelated:
@@ -105,8 +104,7 @@ def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException],
     more, stale = stale_operations(saved, live, explained, tolerated)
     changes += more
     unsafe = unsafe_now(saved, fresh)
-    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
-                if op_id not in stale]
+    changes += not_planned_now_reasons(saved, fresh, stale)
     found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified,
                        halves=list(halves.values()), left_behind=sorted(f"{s}: {r}" for s, r in tolerated))
     if not found.changes:
@@ -207,12 +205,49 @@ def _essence(op: Operation) -> tuple:
 
 def not_planned_now(saved: Plan, fresh: Plan) -> list[str]:
     """Ids of saved operations of services that can be planned now which that plan does not hold
-    exactly: a saved plan never does more than the file and live state ask for now, whatever
-    its file says (a plan file is untrusted input: it may come from a pull request's job)."""
+    exactly, or holds ordered after something the saved plan does not run first (see
+    ``out_of_order``): a saved plan never does more than the file and live state ask for now,
+    whatever its file says (a plan file is untrusted input: it may come from a pull request's job)."""
     now = {op.id: op for op in fresh.operations}
     broken = {sp.name for sp in fresh.services if sp.errors}
+    late = out_of_order(saved, fresh)
     return [op.id for op in saved.operations if op.service not in broken
-            and (op.id not in now or _essence(op) != _essence(now[op.id]))]
+            and (op.id not in now or _essence(op) != _essence(now[op.id]) or op.id in late)]
+
+
+def out_of_order(saved: Plan, fresh: Plan) -> dict[str, str]:
+    """Saved operations that the plan made now runs only after another one which the saved plan
+    does not run before them (it leaves it out, or its ``depends_on`` does not lead to it): by
+    id, the first such operation. Equal in what they do, they are not equal in what they may
+    assume: an invitation planned after the seat it needs, a demotion after a promotion."""
+    now = {op.id: op for op in fresh.operations}
+    needs = {op.id: set(op.depends_on) for op in saved.operations}
+    before: dict[str, set[str]] = {}
+
+    def ancestors(op_id: str) -> set[str]:  # everything the saved plan runs before op_id
+        if op_id not in before:
+            before[op_id] = set()  # a cycle (refused on load) cannot recurse forever
+            found: set[str] = set()
+            for dep in needs.get(op_id, ()):
+                found |= {dep} | ancestors(dep)
+            before[op_id] = found
+        return before[op_id]
+
+    out = {}
+    for op in saved.operations:
+        if op.id in now:
+            first = next((d for d in now[op.id].depends_on if d not in ancestors(op.id)), None)
+            if first is not None:
+                out[op.id] = first
+    return out
+
+
+def not_planned_now_reasons(saved: Plan, fresh: Plan, stale: Iterable[str] = ()) -> list[str]:
+    """``not_planned_now`` in words, for the saved operations not already named as stale."""
+    late, skip = out_of_order(saved, fresh), set(stale)
+    return [f"{op_id}: a plan made now would do this only after {late[op_id]}, which this plan does not do first"
+            if op_id in late else f"{op_id}: a plan made now would not do this"
+            for op_id in not_planned_now(saved, fresh) if op_id not in skip]
 
 
 def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
