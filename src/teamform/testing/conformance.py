@@ -9,7 +9,8 @@ random sections of the state file (``sections``). The kit then checks, for that 
 - ``teamform import`` of a random live state plans empty;
 - with faults injected into a share of requests (429 with Retry-After, 5xx, timeouts, connection
   resets, answers lost after the change was made) it converges in at most three applies, and
-  nothing changes that no plan showed, and nothing reported done fails to hold on a read-back;
+  nothing changes that no plan showed, no value ends neither as it was nor as planned, and
+  nothing reported done fails to hold on a read-back;
 - a delete of something already gone counts as done;
 - bad settings (``bad_sections``) give located errors;
 - no credential value appears in any plan rendering, report, journal entry, request log or
@@ -175,6 +176,7 @@ class ProviderConformance:
             by_id = {op.id: op for op in plan.operations}
             done = [by_id[r.op_id] for r in report.results if r.status == "done" and r.op_id in by_id]
             out.false_done += await self._not_holding(config, emulator, done)
+            out.wrong += _wrong_values(plan.operations, await self.live(config, emulator))
             emulator.chaos = chaos
         out.faults = emulator.chaos.injected
         emulator.chaos = None
@@ -208,6 +210,7 @@ class ProviderConformance:
             assert not out.left, f"did not converge in three applies: {out.left}"
             assert not out.unplanned, f"changed without being planned: {out.unplanned}"
             assert not out.false_done, f"reported done, but the service does not hold it: {out.false_done}"
+            assert not out.wrong, f"neither as it was nor as planned: {out.wrong}"
         self._run(body, self.live_states(), self.sections(), st.integers(0, 2**16))
 
     def test_delete_of_something_already_gone_is_done(self) -> None:
@@ -271,9 +274,32 @@ class Scenario:
     left: list[str] = dataclasses.field(default_factory=list)        # not converged after three applies
     unplanned: list[str] = dataclasses.field(default_factory=list)   # changed, though no plan showed it
     false_done: list[str] = dataclasses.field(default_factory=list)  # "done" that did not hold
+    wrong: list[str] = dataclasses.field(default_factory=list)       # a value neither as it was nor as planned
 
 
 def _changed(before: State, after: State) -> set[str]:
     """References of resources that appeared, went or changed between two live states."""
     then, now = before.fingerprints(), after.fingerprints()
     return {ref for ref in set(then) | set(now) if then.get(ref) != now.get(ref)}
+
+
+def _wrong_values(ops: list[Operation], live: State) -> list[str]:
+    """After an apply: each attribute an operation changes holds the value it had or the one
+    planned, never a third (a retried seat change that overshot, a user created otherwise than
+    planned). Removals are left out: a removal may be a deactivation."""
+    out = []
+    for op in ops:
+        if op.after is None:
+            continue
+        now = live.get(op.resource.ref)
+        if now is None:
+            continue  # not made (yet): the next plan shows it
+        then = op.before.attrs if op.before is not None and op.action != "replace" else {}
+        for name, want in op.after.attrs.items():
+            if name in then and then[name] == want:
+                continue
+            held = now.attrs.get(name)
+            if held != want and (name not in then or held != then[name]):
+                out.append(f"{op.id}: {name} is {held!r}, planned {want!r}" +
+                           (f" (was {then[name]!r})" if name in then else ""))
+    return out
