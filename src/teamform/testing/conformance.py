@@ -176,7 +176,7 @@ class ProviderConformance:
             by_id = {op.id: op for op in plan.operations}
             done = [by_id[r.op_id] for r in report.results if r.status == "done" and r.op_id in by_id]
             out.false_done += await self._not_holding(config, emulator, done)
-            out.wrong += _wrong_values(plan.operations, await self.live(config, emulator))
+            out.wrong += _wrong_values(plan.operations, await self.live(config, emulator), {op.id for op in done})
             emulator.chaos = chaos
         out.faults = emulator.chaos.injected
         emulator.chaos = None
@@ -283,10 +283,13 @@ def _changed(before: State, after: State) -> set[str]:
     return {ref for ref in set(then) | set(now) if then.get(ref) != now.get(ref)}
 
 
-def _wrong_values(ops: list[Operation], live: State) -> list[str]:
-    """After an apply: each attribute an operation changes holds the value it had or the one
-    planned, never a third (a retried seat change that overshot, a user created otherwise than
-    planned). Removals are left out: a removal may be a deactivation."""
+def _wrong_values(ops: list[Operation], live: State, done: set[str] | None = None) -> list[str]:
+    """After an apply: each attribute an operation changes holds the value it had, the one planned,
+    or (an operation not reported done) a value on the way: a count between the two (a resize
+    made in steps that stopped), or nothing yet (a create whose second step failed). Never a
+    third value: a retried seat change that overshot, a user created otherwise than planned.
+    Removals are left out: a removal may be a deactivation. ``done``: ids reported done (all,
+    when not given)."""
     out = []
     for op in ops:
         if op.after is None:
@@ -295,11 +298,20 @@ def _wrong_values(ops: list[Operation], live: State) -> list[str]:
         if now is None:
             continue  # not made (yet): the next plan shows it
         then = op.before.attrs if op.before is not None and op.action != "replace" else {}
+        finished = done is None or op.id in done
         for name, want in op.after.attrs.items():
-            if name in then and then[name] == want:
+            was = then.get(name)
+            if name in then and was == want:
                 continue
             held = now.attrs.get(name)
-            if held != want and (name not in then or held != then[name]):
-                out.append(f"{op.id}: {name} is {held!r}, planned {want!r}" +
-                           (f" (was {then[name]!r})" if name in then else ""))
+            if held == want or (name in then and held == was):
+                continue
+            if not finished and (held is None or _between(held, was, want)):
+                continue
+            out.append(f"{op.id}: {name} is {held!r}, planned {want!r}" + (f" (was {was!r})" if name in then else ""))
     return out
+
+
+def _between(value: Any, a: Any, b: Any) -> bool:
+    numbers = [v for v in (value, a, b) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return len(numbers) == 3 and min(a, b) <= value <= max(a, b)
