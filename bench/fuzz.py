@@ -25,7 +25,7 @@ from teamform.model import State
 from teamform.plan import planfile, stale
 from teamform.render import render
 from teamform.session import Session
-from teamform.testing import fuzz
+from teamform.testing import fuzz, no_sleep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,7 +88,7 @@ async def _apply_saved(text: str, saved) -> tuple[str, list[str]]:
     if saved.state_hash != config.hash:
         return "refused: another version of the file", []
     with tempfile.TemporaryDirectory() as tmp:
-        async with Session(config, sandbox_dir=Path(tmp), environ={}) as s:
+        async with Session(config, sandbox_dir=Path(tmp), sleep=no_sleep, environ={}) as s:
             fresh, live = await s.make_plan()
             try:
                 found = stale.check(saved, fresh, live, allow_unrelated=True)
