@@ -240,3 +240,19 @@ def test_a_dependency_taken_out_of_a_saved_operation_is_refused(sandbox):
     result = invoke("apply", "plan.json")
     assert result.exit_code == 1
     assert "krisp:member[erin@example.com]:create: a plan made now would do this only after" in result.output
+
+
+def test_whom_a_saved_operation_names_comes_from_a_plan_made_now_not_from_the_file(sandbox):
+    """Erin's invitation with another address in the file's ``person`` (what the invitation is
+    sent to) is the same operation in what it does: it runs, and invites Erin, not the address."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def redirect(plan):
+        op = next(op for s in plan["services"] for op in s["operations"] if op["key"] == "erin@example.com")
+        op["after"]["person"] = "mallory@evil.example"
+    tamper(sandbox, redirect)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    emails = {s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+              if s["user"]}
+    assert "erin@example.com" in emails and "mallory@evil.example" not in emails

@@ -17,6 +17,7 @@ change is named, and what remains must be what a plan made now would do.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import AbstractSet as Set, Iterable, Mapping
 
@@ -72,14 +73,29 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
     unsafe = unsafe_now(saved, fresh)
     changes += not_planned_now_reasons(saved, fresh, stale)
     if not changes:
+        as_planned_now(saved, fresh)
         return StaleCheck(saved)
     if not allow_unrelated:
         raise StalePlan(changes)
     dropped = drop_stale(saved, stale + unsafe, fresh)
+    as_planned_now(saved, fresh)
     broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
     skipped = [(op, f"skipped: {op.service} cannot be planned now ({broken[op.service]})"
                 if op.service in broken else STALE_REASON) for op in dropped]
     return StaleCheck(saved, changes, skipped, broken)
+
+
+def as_planned_now(saved: Plan, fresh: Plan) -> None:
+    """Each operation left in the saved plan runs as the plan made now holds it. The two agree on
+    what it does (``not_planned_now`` took out the rest), but a provider also writes from what
+    the file says besides: whom it names (``person``), a group's ``display`` name, the ids and
+    versions in ``meta``. Those come from the plan made now, never from the file (a tampered
+    ``person`` invited someone else). The saved order is kept: it runs nothing earlier than the
+    plan made now would (``out_of_order``)."""
+    now = {op.id: op for op in fresh.operations}
+    for sp in saved.services:
+        sp.operations = [dataclasses.replace(now[op.id], depends_on=list(op.depends_on)) if op.id in now else op
+                         for op in sp.operations]
 
 
 def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], allow_unrelated: bool,
@@ -108,10 +124,12 @@ def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException],
     found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified,
                        halves=list(halves.values()), left_behind=sorted(f"{s}: {r}" for s, r in tolerated))
     if not found.changes:
+        as_planned_now(saved, fresh)
         return found
     if not allow_unrelated:
         raise StalePlan(found.changes)
     dropped = drop_stale(saved, stale + unsafe, fresh)
+    as_planned_now(saved, fresh)
     found.broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
     found.skipped = [(op, f"skipped: {op.service} cannot be planned now ({found.broken[op.service]})"
                       if op.service in found.broken else STALE_REASON) for op in dropped]
