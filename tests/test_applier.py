@@ -126,3 +126,56 @@ async def test_creates_that_become_ready_one_by_one_still_share_a_bulk_call():
     assert len(creates) == 2 and len({tuple(op.depends_on) for op in creates}) == 2  # a seat each, not the same
     assert report.ok and len(emu.calls("POST", "/members/bulk")) == 1
     assert [r.batched for r in report.results if r.action == "create"] == [2, 2]
+
+
+# ---- writes whose answer was lost -------------------------------------------------------------
+async def test_a_read_back_that_fails_is_retried_before_the_write_is_sent_again():
+    """The seat count's answer is lost and the read-back's first try fails (both HTTP tries): it is
+    read back again, finds the count set, and the write is not repeated."""
+    emu = fake_emulator(member(1, ALICE, "Admin"))
+    emu.inject(kind="drop", method="PUT", path="/seats$")
+    emu.inject(kind="status", status=503, method="GET", path="/seats$", after=1, times=2)  # the plan's read passes
+    _, report = await plan_and_apply(fake_config([{"who": ALICE, "role": "Admin"}], seats=5,
+                                                 limits={"retries": 1}), emu, sleeps=[])
+    [result] = report.results
+    assert result.status == "done" and "read back" in result.message
+    assert len(emu.calls("PUT", "/seats$")) == 1 and emu.state["seats"] == 5
+
+
+async def test_a_seat_count_whose_outcome_cannot_be_read_back_is_not_sent_again():
+    """No read-back can tell whether the count was set: the write is not repeated blind (on a
+    service that adds or removes seats, a repeat overshoots). It fails, and the next plan, made
+    from what the service holds, shows nothing left."""
+    emu = fake_emulator(member(1, ALICE, "Admin"))
+    emu.inject(kind="drop", method="PUT", path="/seats$")
+    down = emu.inject(kind="status", status=503, method="GET", path="/seats$", after=1, times=99)
+    cfg = fake_config([{"who": ALICE, "role": "Admin"}], seats=5)
+    _, report = await plan_and_apply(cfg, emu, sleeps=[])
+    [result] = report.results
+    assert result.status == "failed" and "not sent again" in result.message
+    assert len(emu.calls("PUT", "/seats$")) == 1 and emu.state["seats"] == 5
+    down.times = 0
+    assert (await make_plan(cfg, {"svc": emu})).operations == []
+
+
+async def test_a_create_whose_outcome_cannot_be_read_back_is_not_sent_again():
+    emu = fake_emulator(member(1, ALICE, "Admin"), seats=5)
+    emu.inject(kind="drop", method="POST", path="/members/bulk$")
+    emu.inject(kind="status", status=503, method="GET", path="/members$", after=1, times=99)
+    _, report = await plan_and_apply(fake_config(TWO), emu, sleeps=[])
+    [result] = report.results
+    assert result.status == "failed" and "not sent again" in result.message
+    assert len(emu.calls("POST", "/members")) == 1
+    assert [m["email"] for m in emu.state["members"]] == [ALICE, BOB]
+
+
+async def test_a_create_of_something_that_exists_by_name_finds_it_and_makes_no_second():
+    emu = fake_emulator(member(1, ALICE, "Admin"), seats=5)
+    plan = await make_plan(fake_config(TWO), {"svc": emu})
+    emu.state["members"].append(member(7, BOB))  # made meanwhile (or by a try whose answer was lost)
+    from teamform.session import Session
+
+    async with Session(fake_config(TWO), emulators={"svc": emu}, environ={}) as session:
+        report = await session.apply(plan)
+    assert status(report) == {f"member[{BOB}]:create": "done"} and "already as desired" in report.results[0].message
+    assert [m["email"] for m in emu.state["members"]] == [ALICE, BOB]

@@ -46,3 +46,53 @@ class TestFakeConformance(ProviderConformance):
         return [({"members": [{"who": "nobody@example.com"}]}, "members[0].who"),
                 ({"members": [{"who": PEOPLE[0], "role": "Owner"}]}, "members[0].role"),
                 ({"seats": -1}, "seats")]
+
+
+
+class _DeltaSeats(FakeProvider):
+    """A provider that changes the seat count by the plan's delta on what the service holds when
+    it writes: a blind repeat of it overshoots."""
+
+    async def apply(self, op):
+        if op.kind == "seats":
+            current = (await self.call("GET", "/seats"))["count"]
+            await self.call("PUT", "/seats", json={"count": current + op.after.attrs["count"] - op.before.attrs["count"]})
+        else:
+            await super().apply(op)
+
+
+def _delta_kit():
+    kit = TestFakeConformance()
+    kit.provider = _DeltaSeats
+    live = {"seats": 2, "members": [member(1, PEOPLE[0], "Admin")], "next_id": 2}
+    return kit, kit.emulator(live), kit.config({"seats": 4, "members": [{"who": PEOPLE[0], "role": "Admin"}]})
+
+
+async def test_a_delta_whose_answer_is_lost_and_whose_read_back_fails_once_is_not_sent_again():
+    """The seat change's answer is lost; the read-back's first try fails (all six of the transport's
+    tries): it is read back again and found done. Sent again, the delta would leave 6 seats."""
+    from teamform.emulator import Fault
+
+    kit, emulator, config = _delta_kit()
+    async with kit.session(config, emulator) as s:
+        plan, _ = await s.make_plan(allow_mass_removal=True)
+        emulator.inject(Fault(kind="drop", method="PUT", path="/seats$"))
+        emulator.inject(Fault(status=503, method="GET", path="/seats$", after=1, times=6))  # the write's own read passes
+        report = await s.apply(plan)
+    assert report.ok and emulator.state["seats"] == 4
+
+
+async def test_the_fault_test_names_a_value_neither_as_it_was_nor_as_planned():
+    from teamform.testing.conformance import _wrong_values
+
+    kit, emulator, config = _delta_kit()
+    plan = await kit.plan(config, emulator)
+    emulator.state["seats"] = 6  # what a blind repeat of the delta leaves
+    assert _wrong_values(plan.operations, await kit.live(config, emulator)) == [
+        "svc:seats[seats]:update: count is 6, planned 4 (was 2)"]
+    emulator.state["seats"] = 4
+    assert _wrong_values(plan.operations, await kit.live(config, emulator)) == []
+    emulator.state["seats"] = 3  # on the way, by an operation that failed part-way: not a wrong value
+    assert _wrong_values(plan.operations, await kit.live(config, emulator), done=set()) == []
+    assert _wrong_values(plan.operations, await kit.live(config, emulator)) == [
+        "svc:seats[seats]:update: count is 3, planned 4 (was 2)"]  # ... but reported done, it is

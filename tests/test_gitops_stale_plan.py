@@ -193,3 +193,61 @@ def test_an_operation_added_to_a_saved_plan_is_skipped_even_when_stale_ones_are_
     emails = {s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
               if s["user"]}
     assert "alice@example.com" in emails and "mallory@example.com" not in emails
+
+
+def test_an_operation_a_plan_made_now_runs_after_something_left_out_of_the_saved_plan_is_refused(sandbox):
+    """Erin's invitation needs the sixth seat. A plan file without the seat change (and without
+    Erin's dependency on it) asks for her invitation exactly as a plan made now would, but not
+    after the seat that plan adds first: refused, and nothing runs."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def drop_the_seats(plan):
+        for s in plan["services"]:
+            s["operations"] = [op for op in s["operations"] if op["id"] != "krisp:seats[standard]:update"]
+            for op in s["operations"]:
+                op["depends_on"] = [d for d in op["depends_on"] if d != "krisp:seats[standard]:update"]
+    tamper(sandbox, drop_the_seats)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1
+    assert ("krisp:member[erin@example.com]:create: a plan made now would do this only after "
+            "krisp:seats[standard]:update, which this plan does not do first") in result.output
+    emulator = KrispEmulator(store=".teamform/sandbox/krisp.json")
+    assert "erin@example.com" not in {s["user"]["email"] for s in emulator.state["seats"] if s["user"]}
+    assert "mallory@example.com" in {s["user"]["email"] for s in emulator.state["seats"] if s["user"]}
+
+    result = invoke("apply", "plan.json", "--allow-stale-unrelated")
+    assert "skipped (stale): krisp:member[erin@example.com]:create" in result.output
+    emails = {s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+              if s["user"]}
+    assert "erin@example.com" not in emails and "mallory@example.com" not in emails  # the rest ran
+
+
+def test_a_dependency_taken_out_of_a_saved_operation_is_refused(sandbox):
+    """Both operations are in the plan file, but Erin's no longer waits for the seat change: run
+    side by side, her invitation could go first. A plan made now orders them: refused."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def unorder(plan):
+        for s in plan["services"]:
+            for op in s["operations"]:
+                op["depends_on"] = [d for d in op["depends_on"] if d != "krisp:seats[standard]:update"]
+    tamper(sandbox, unorder)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 1
+    assert "krisp:member[erin@example.com]:create: a plan made now would do this only after" in result.output
+
+
+def test_whom_a_saved_operation_names_comes_from_a_plan_made_now_not_from_the_file(sandbox):
+    """Erin's invitation with another address in the file's ``person`` (what the invitation is
+    sent to) is the same operation in what it does: it runs, and invites Erin, not the address."""
+    assert invoke("plan", "--out", "plan.json").exit_code == 0
+
+    def redirect(plan):
+        op = next(op for s in plan["services"] for op in s["operations"] if op["key"] == "erin@example.com")
+        op["after"]["person"] = "mallory@evil.example"
+    tamper(sandbox, redirect)
+    result = invoke("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    emails = {s["user"]["email"] for s in KrispEmulator(store=".teamform/sandbox/krisp.json").state["seats"]
+              if s["user"]}
+    assert "erin@example.com" in emails and "mallory@evil.example" not in emails

@@ -241,3 +241,34 @@ def test_callers_grant_what_the_called_jobs_need():
         for cjob in called["jobs"].values():
             for scope, want in (cjob.get("permissions") or {}).items():
                 assert level[job["permissions"].get(scope, "none")] >= level[want], (name, job_id, scope)
+
+
+# ---- zizmor (the workflows' security audit, default persona, offline) ---------------------------
+def zizmor(paths: list[Path]) -> list[dict]:
+    binary = shutil.which("zizmor") or shutil.which("zizmor", path=str(Path(sys.executable).parent))
+    if binary is None:
+        pytest.skip("zizmor is not installed: pip install -e '.[dev]'")
+    done = subprocess.run([binary, "--offline", "--format", "json", *map(str, paths)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    return json.loads(done.stdout)
+
+
+def test_workflows_are_clean_under_zizmor():
+    """What remains is ignored on its line with the reason beside it (``# zizmor: ignore[...]``)."""
+    findings = zizmor(sorted(WORKFLOWS.glob("*.yml")))
+    assert not findings, [(f["ident"], f.get("desc")) for f in findings]
+
+
+def test_zizmor_does_report_a_checkout_that_keeps_its_token(tmp_path):
+    text = (WORKFLOWS / "test.yml").read_text()
+    kept = tmp_path / "test.yml"
+    kept.write_text(re.sub(r"\n\s+with:\n\s+persist-credentials: false[^\n]*", "", text))
+    assert "persist-credentials" not in kept.read_text()
+    assert [f["ident"] for f in zizmor([kept])] == ["artipacked"]
+
+
+def test_every_checkout_leaves_no_token_behind():
+    for name, job_id, job in all_jobs():
+        for s in job.get("steps", []):
+            if s.get("uses", "").startswith("actions/checkout@"):
+                assert (s.get("with") or {}).get("persist-credentials") is False, (name, job_id)

@@ -174,9 +174,9 @@ async def _put_user(p: "ScimProvider", op: Operation, res: Resource, target: dic
         response = await send(p, "GET", api.user_path(op.before.id))
         item = _answer(response)
         now = _fresh_user(p, op, item)
-        if now.attrs == target:
+        if await same_user(p, now, target):
             return
-        if now.attrs != op.before.attrs:
+        if not await same_user(p, now, op.before.attrs):
             raise changed_since(op, now, op.before.attrs)
         body = {k: v for k, v in item.items() if k != "meta"}
         for name in (k for k in target if target[k] != now.attrs.get(k)):
@@ -216,6 +216,24 @@ def _fresh_user(p: "ScimProvider", op: Operation, item: dict[str, Any]) -> Resou
     return user_resource(p, item, op.key, op.resource.person)
 
 
+async def same_user(p: "ScimProvider", now: Resource, wanted: dict[str, Any]) -> bool:
+    """Does the user read back (``now``) hold ``wanted``? A read names a manager by key only when
+    this run has seen the manager's user (read or created); a read-back in a run that has not
+    (a provider that has read one user, not the list) names it ``id:…``: that is the same manager
+    when it is the id of the user ``wanted`` names."""
+    if now.attrs == wanted:
+        return True
+    held, manager = now.attrs.get("manager"), wanted.get("manager")
+    if not (isinstance(held, str) and held.startswith("id:") and manager and not manager.startswith("id:")):
+        return False
+    if {**now.attrs, "manager": manager} != wanted:
+        return False
+    try:
+        return await user_id(p, manager) == held[3:]
+    except ProviderError:
+        return False
+
+
 async def change_user(p: "ScimProvider", op: Operation, res: Resource, target: dict[str, Any]) -> None:
     """Bring the user ``op.before`` to ``target`` attributes (a change, or a deactivation)."""
     caps = await p.capabilities()
@@ -242,10 +260,10 @@ async def _after_412(p: "ScimProvider", op: Operation, target: dict[str, Any], a
     What teamform manages as the plan saw it: go on with the new version. Else: changed since the plan."""
     response = await send(p, "GET", api.user_path(op.before.id))
     now = _fresh_user(p, op, _answer(response))
-    if now.attrs == target:
+    if await same_user(p, now, target):
         remember(p, USER, op.key, op.before.id, _etag_of(response))
         return None
-    if now.attrs != op.before.attrs:
+    if not await same_user(p, now, op.before.attrs):
         raise changed_since(op, now, op.before.attrs)
     return await again(_etag_of(response))
 
@@ -280,7 +298,7 @@ async def exists_as_desired(p: "ScimProvider", op: Operation, exc: ProviderError
     now = await find_user(p, op.key, op.after.meta.get("user_name") or op.after.attrs["user_name"])
     if now is None:
         raise exc
-    if now.attrs != op.after.attrs:
+    if not await same_user(p, now, op.after.attrs):
         diff = ", ".join(f"{k} {now.attrs.get(k)!r} (desired {v!r})" for k, v in sorted(op.after.attrs.items())
                          if now.attrs.get(k) != v)
         raise ScimError(f"{exc}; {op.label} already exists and differs: {diff}; run plan again",
@@ -543,7 +561,7 @@ async def verify(p: "ScimProvider", op: Operation) -> bool:
         if op.action == "delete":
             deleting = offboarding_word(p.ctx.policy) == "delete"
             return now is None or (not deleting and now.attrs.get("active") is False)
-        return now is not None and now.attrs == op.after.attrs
+        return now is not None and await same_user(p, now, op.after.attrs)
     key, name = (op.key, op.resource.display or op.key) if op.kind == GROUP else _group_of(op)
     group = await find_group(p, key, name)
     if op.kind == GROUP:

@@ -209,8 +209,8 @@ async def test_a_lost_answer_is_read_back_with_one_list_not_a_whole_fetch(kind, 
 
 @pytest.mark.parametrize("kind, write", list(zip(["team", "application", "app_user"], WRITES)))
 async def test_a_lost_answer_whose_read_back_fails_finds_the_existing_one_instead_of_a_second(kind, write):
-    """The create is sent again; Debrief refuses it as taken; the existing one is the one
-    planned, brought to the planned values: never two, never a failure."""
+    """The read-back fails (every try the transport makes); the applier reads back again and finds
+    the one made, at the planned values: the create is not sent a second time, never two."""
     method, path, listing = write
     emu = start(kind)
     config = load(APP_FILE)
@@ -220,9 +220,23 @@ async def test_a_lost_answer_whose_read_back_fails_finds_the_existing_one_instea
     async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
         report = await s.apply(plan)
     assert report.ok, report.by_status("failed")
-    assert len(emu.calls(method, path)) == 2 and made(emu) == (2, 1, 1)
+    assert len(emu.calls(method, path)) == 1 and made(emu) == (2, 1, 1)
     assert emu.state["app_users"][0]["role"] == "admin"
     assert not (await make_plan(config, {"debrief": emu})).operations
+
+
+async def test_the_read_back_of_an_application_users_removal_is_done_when_the_application_is_gone():
+    """Deleting an application takes its users with it: reading back the removal of one of them
+    finds no application (404), which means gone (done), not a failed read."""
+    emu = emulator(users=[user("u2", "bob@example.com", "Bob", "Doe")], apps=[app("a1", "One", "d")],
+                   rows=[("a1", "u2", "developer")])
+    config = load(state_file(OPS + "\n" + BOB) + "    applications: []\n")
+    plan, report = await plan_apply(config, {"debrief": emu})
+    assert report.ok and sorted(op.id for op in plan.operations) == [
+        "debrief:application[one]:delete", "debrief:application_user[one/bob@example.com]:delete"]
+    assert not emu.state["applications"]
+    async with Session(config, emulators={"debrief": emu}, sleep=no_sleep, environ={}) as s:
+        assert [await s.providers["debrief"].verify(op) for op in plan.operations] == [True, True]
 
 
 async def test_a_taken_email_on_another_team_is_a_clear_failure():

@@ -297,9 +297,12 @@ class Applier:
                                      attempts)
                         return
                     if outcome is Outcome.RETRY and attempts <= policy.attempts:
-                        if await self._verified(provider, op):
-                            self._record(op, DONE, "the answer was lost; read back: already applied",
-                                         time.monotonic() - started, attempts)
+                        held = await self._verified(provider, op, policy)
+                        if held:
+                            self._record(op, DONE, READ_BACK_DONE, time.monotonic() - started, attempts)
+                            return
+                        if held is None:
+                            self._record(op, FAILED, _unknown(exc), time.monotonic() - started, attempts)
                             return
                         if self.stop.stopping:
                             self._record(op, FAILED, f"not retried, the apply was interrupted: {_describe(exc)}",
@@ -314,11 +317,22 @@ class Applier:
                     self._record(op, FAILED, _describe(exc), time.monotonic() - started, attempts)
                     return
 
-    async def _verified(self, provider: Provider, op: Operation) -> bool:
-        try:
-            return await provider.verify(op)
-        except Exception:  # noqa: BLE001 - a failed read-back just means "not known to be done"
-            return False
+    async def _verified(self, provider: Provider, op: Operation, policy: RetryPolicy) -> bool | None:
+        """Does the service hold ``op``'s outcome, after a write whose answer did not come? The
+        read-back is retried like any read; ``None`` when it still cannot tell (then the write is
+        not repeated blind: a repeated create or seat change could overshoot)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await provider.verify(op)
+            except Exception as exc:  # noqa: BLE001 - classified by the provider
+                if not _transient(provider, exc) or attempt > policy.attempts:
+                    return None
+                try:
+                    await policy.sleep(policy.wait(attempt, getattr(exc, "retry_after", None)))
+                except GaveUp:
+                    return None
 
     # ---- a batch ------------------------------------------------------------------------
     async def _run_batch(self, group: list[Operation]) -> None:
@@ -340,10 +354,14 @@ class Applier:
                 self._record(op, DONE, "", elapsed, 1, len(group))
                 continue
             outcome = _outcome(provider, op, error)
+            held = (await self._verified(provider, op, self.settings.retry_for(op.service))
+                    if outcome is Outcome.RETRY else False)
             if outcome is Outcome.DONE:
                 self._record(op, DONE, _done_message(provider, op, error), elapsed, 1, len(group))
-            elif outcome is Outcome.RETRY and await self._verified(provider, op):
-                self._record(op, DONE, "the answer was lost; read back: already applied", elapsed, 1, len(group))
+            elif held:
+                self._record(op, DONE, READ_BACK_DONE, elapsed, 1, len(group))
+            elif outcome is Outcome.RETRY and held is None:
+                self._record(op, FAILED, _unknown(error), elapsed, 1, len(group))
             elif outcome is Outcome.RETRY:
                 retry.append((op, error))
             else:
@@ -362,6 +380,27 @@ def _outcome(provider: Provider, op: Operation, exc: BaseException) -> Outcome:
 
 def _done_message(provider: Provider, op: Operation, exc: BaseException) -> str:
     return f"already gone ({exc})" if provider.is_gone(op, exc) else f"already as desired ({exc})"
+
+
+#: the message of a write whose answer was lost and whose outcome a read-back found
+READ_BACK_DONE = "the answer was lost; read back: already applied"
+
+
+def _unknown(exc: BaseException) -> str:
+    return (f"{_describe(exc)}; its outcome could not be read back, so it was not sent again: "
+            "a plan made now shows whether it is left")
+
+
+def _transient(provider: Provider, exc: BaseException | None) -> bool:
+    """Is this failed read worth trying again? A read that stopped (``IncompleteRead``) is, when
+    what stopped it was (a 5xx, a timeout, a reset); an answer of the wrong shape is not."""
+    for _ in range(8):  # a cause chain is short; bounded all the same
+        if exc is None:
+            return False
+        if provider.classify(exc) is Outcome.RETRY:
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ change is named, and what remains must be what a plan made now would do.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import AbstractSet as Set, Iterable, Mapping
 
@@ -70,17 +71,31 @@ def check(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], *
         return _resume(saved, fresh, live, allow_unrelated, set(done) & {op.id for op in saved.operations})
     changes, stale = stale_operations(saved, live)
     unsafe = unsafe_now(saved, fresh)
-    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
-                if op_id not in stale]
+    changes += not_planned_now_reasons(saved, fresh, stale)
     if not changes:
+        as_planned_now(saved, fresh)
         return StaleCheck(saved)
     if not allow_unrelated:
         raise StalePlan(changes)
     dropped = drop_stale(saved, stale + unsafe, fresh)
+    as_planned_now(saved, fresh)
     broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
     skipped = [(op, f"skipped: {op.service} cannot be planned now ({broken[op.service]})"
                 if op.service in broken else STALE_REASON) for op in dropped]
     return StaleCheck(saved, changes, skipped, broken)
+
+
+def as_planned_now(saved: Plan, fresh: Plan) -> None:
+    """Each operation left in the saved plan runs as the plan made now holds it. The two agree on
+    what it does (``not_planned_now`` took out the rest), but a provider also writes from what
+    the file says besides: whom it names (``person``), a group's ``display`` name, the ids and
+    versions in ``meta``. Those come from the plan made now, never from the file (a tampered
+    ``person`` invited someone else). The saved order is kept: it runs nothing earlier than the
+    plan made now would (``out_of_order``)."""
+    now = {op.id: op for op in fresh.operations}
+    for sp in saved.services:
+        sp.operations = [dataclasses.replace(now[op.id], depends_on=list(op.depends_on)) if op.id in now else op
+                         for op in sp.operations]
 
 
 def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException], allow_unrelated: bool,
@@ -105,15 +120,16 @@ def _resume(saved: Plan, fresh: Plan, live: Mapping[str, State | BaseException],
     more, stale = stale_operations(saved, live, explained, tolerated)
     changes += more
     unsafe = unsafe_now(saved, fresh)
-    changes += [f"{op_id}: a plan made now would not do this" for op_id in not_planned_now(saved, fresh)
-                if op_id not in stale]
+    changes += not_planned_now_reasons(saved, fresh, stale)
     found = StaleCheck(saved, list(dict.fromkeys(changes)), done=done, verified=verified,
                        halves=list(halves.values()), left_behind=sorted(f"{s}: {r}" for s, r in tolerated))
     if not found.changes:
+        as_planned_now(saved, fresh)
         return found
     if not allow_unrelated:
         raise StalePlan(found.changes)
     dropped = drop_stale(saved, stale + unsafe, fresh)
+    as_planned_now(saved, fresh)
     found.broken = {sp.name: sp.errors[0] for sp in fresh.services if sp.errors}
     found.skipped = [(op, f"skipped: {op.service} cannot be planned now ({found.broken[op.service]})"
                       if op.service in found.broken else STALE_REASON) for op in dropped]
@@ -207,12 +223,49 @@ def _essence(op: Operation) -> tuple:
 
 def not_planned_now(saved: Plan, fresh: Plan) -> list[str]:
     """Ids of saved operations of services that can be planned now which that plan does not hold
-    exactly: a saved plan never does more than the file and live state ask for now, whatever
-    its file says (a plan file is untrusted input: it may come from a pull request's job)."""
+    exactly, or holds ordered after something the saved plan does not run first (see
+    ``out_of_order``): a saved plan never does more than the file and live state ask for now,
+    whatever its file says (a plan file is untrusted input: it may come from a pull request's job)."""
     now = {op.id: op for op in fresh.operations}
     broken = {sp.name for sp in fresh.services if sp.errors}
+    late = out_of_order(saved, fresh)
     return [op.id for op in saved.operations if op.service not in broken
-            and (op.id not in now or _essence(op) != _essence(now[op.id]))]
+            and (op.id not in now or _essence(op) != _essence(now[op.id]) or op.id in late)]
+
+
+def out_of_order(saved: Plan, fresh: Plan) -> dict[str, str]:
+    """Saved operations that the plan made now runs only after another one which the saved plan
+    does not run before them (it leaves it out, or its ``depends_on`` does not lead to it): by
+    id, the first such operation. Equal in what they do, they are not equal in what they may
+    assume: an invitation planned after the seat it needs, a demotion after a promotion."""
+    now = {op.id: op for op in fresh.operations}
+    needs = {op.id: set(op.depends_on) for op in saved.operations}
+    before: dict[str, set[str]] = {}
+
+    def ancestors(op_id: str) -> set[str]:  # everything the saved plan runs before op_id
+        if op_id not in before:
+            before[op_id] = set()  # a cycle (refused on load) cannot recurse forever
+            found: set[str] = set()
+            for dep in needs.get(op_id, ()):
+                found |= {dep} | ancestors(dep)
+            before[op_id] = found
+        return before[op_id]
+
+    out = {}
+    for op in saved.operations:
+        if op.id in now:
+            first = next((d for d in now[op.id].depends_on if d not in ancestors(op.id)), None)
+            if first is not None:
+                out[op.id] = first
+    return out
+
+
+def not_planned_now_reasons(saved: Plan, fresh: Plan, stale: Iterable[str] = ()) -> list[str]:
+    """``not_planned_now`` in words, for the saved operations not already named as stale."""
+    late, skip = out_of_order(saved, fresh), set(stale)
+    return [f"{op_id}: a plan made now would do this only after {late[op_id]}, which this plan does not do first"
+            if op_id in late else f"{op_id}: a plan made now would not do this"
+            for op_id in not_planned_now(saved, fresh) if op_id not in skip]
 
 
 def unsafe_now(saved: Plan, fresh: Plan) -> list[str]:
