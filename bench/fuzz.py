@@ -96,7 +96,8 @@ async def _apply_saved(text: str, saved) -> tuple[str, list[str]]:
                 return "refused: stale", []
             await s.apply(found.plan)
             after = await s.fetch()
-    shown = {(op.service, str(op.resource.ref)) for op in fresh.operations}
+    # both ends of an operation: a rename changes the resource known by the old address too
+    shown = {(op.service, str(r.ref)) for op in fresh.operations for r in (op.before, op.after) if r is not None}
     removed = {(op.service, str(op.resource.ref)) for op in fresh.operations if op.action in ("delete", "replace")}
     beyond = []
     for name, then in live.items():

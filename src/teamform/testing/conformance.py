@@ -170,7 +170,7 @@ class ProviderConformance:
                 plan, _ = await s.make_plan(allow_mass_removal=True)
                 out.refused += [f.message for sp in plan.services for f in sp.findings
                                 if f.level == "error" and f.code != "failed_read"]
-                shown |= {str(op.resource.ref) for op in plan.operations}
+                shown |= {str(r.ref) for op in plan.operations for r in (op.before, op.after) if r is not None}
                 removed |= {str(op.resource.ref) for op in plan.operations if op.action in ("delete", "replace")}
                 report = await s.apply(plan)
             out.applies += 1
