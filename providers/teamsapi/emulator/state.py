@@ -8,7 +8,7 @@ through the emulator's lookups (by id, by email, a team's memberships), which th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.requests import Request
 
@@ -77,18 +77,20 @@ def _users(state: State) -> dict[int, dict[str, Any]]:
     return {u["id"]: u for u in state["users"]}
 
 
-def _emails(state: State) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for u in state["users"]:
-        out.setdefault(u["email"].lower(), u)  # the first, as a scan would find
+def _first_by(items: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> dict[Any, dict[str, Any]]:
+    """Each item by ``key(item)``; where two share a key, the first (as a scan would find)."""
+    out: dict[Any, dict[str, Any]] = {}
+    for item in items:
+        out.setdefault(key(item), item)
     return out
+
+
+def _emails(state: State) -> dict[str, dict[str, Any]]:
+    return _first_by(state["users"], lambda u: u["email"].lower())
 
 
 def _teams(state: State) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for t in state["teams"]:
-        out.setdefault(t["id"], t)
-    return out
+    return _first_by(state["teams"], lambda t: t["id"])
 
 
 def _members(state: State) -> dict[str, list[dict[str, Any]]]:
@@ -99,17 +101,11 @@ def _members(state: State) -> dict[str, list[dict[str, Any]]]:
 
 
 def _pairs(state: State) -> dict[tuple[str, int], dict[str, Any]]:
-    out: dict[tuple[str, int], dict[str, Any]] = {}
-    for m in state["memberships"]:
-        out.setdefault((m["teamId"], m["userId"]), m)
-    return out
+    return _first_by(state["memberships"], lambda m: (m["teamId"], m["userId"]))
 
 
 def _by_membership_id(state: State) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    for m in state["memberships"]:
-        out.setdefault(m["membershipId"], m)
-    return out
+    return _first_by(state["memberships"], lambda m: m["membershipId"])
 
 
 # Lookups over the emulator's lists (``Emulator.lookup``), kept right by ``add_*``/``drop_*``.
