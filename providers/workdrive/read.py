@@ -346,9 +346,12 @@ def _archived(p: "WorkDriveProvider", live: State, named: set[str]) -> list[Reso
 
 def _places(p: "WorkDriveProvider", state: State, dept: dict[str, str], head: dict[str, bool],
             loc: dict[str, str], groups: dict[str, list[str]]) -> None:
+    heads: dict[str, list[str]] = {}  # by department, in one pass (per department it was quadratic)
+    for email, name in dept.items():
+        if head.get(email):
+            heads.setdefault(name, []).append(email)
     for name in {*p.settings.departments, *dept.values()}:
-        heads = sorted(e for e, d in dept.items() if d == name and head.get(e))
-        state.add(Resource(DEPARTMENT, name, display=name, meta={"heads": heads}))
+        state.add(Resource(DEPARTMENT, name, display=name, meta={"heads": sorted(heads.get(name, ()))}))
     for name in {*p.settings.locations, *loc.values()}:
         state.add(Resource(LOCATION, name, display=name))
     for email, name in dept.items():
