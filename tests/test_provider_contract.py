@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import teamform.provider as contract
 from teamform.provider import installed
 
@@ -73,3 +75,15 @@ def test_a_provider_says_who_it_acts_as_through_one_hook():
     assert contract.Provider.acting_identity(None, live) is None  # type: ignore[arg-type]
     live.facts["identity"] = "ops@example.com"
     assert contract.Provider.acting_identity(None, live) == "ops@example.com"  # type: ignore[arg-type]
+
+
+def test_a_kind_declares_its_suspended_state_once_consistently():
+    """Staged offboarding sets ``suspend``; the lockout guard ranks ``status_rank``: where a kind
+    declares both, the suspended value must be the lowest status, or the guard would miss it."""
+    from teamform.model import KindSpec
+
+    KindSpec("user", "a user", suspend=("active", False), status_attr="active", status_rank=(False, True))
+    for bad in ({"status_attr": "state", "status_rank": (False, True)},
+                {"status_attr": "active", "status_rank": (True, False)}):
+        with pytest.raises(ValueError, match="is not the lowest of status"):
+            KindSpec("user", "a user", suspend=("active", False), **bad)

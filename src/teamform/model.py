@@ -241,6 +241,14 @@ class KindSpec:
     status_rank: tuple[Any, ...] = ()
     resendable: bool = False
 
+    def __post_init__(self) -> None:
+        # suspend (what offboarding sets) and status_rank (what the lockout guard ranks) describe
+        # one attribute: a kind declaring both must agree that the suspended value ranks lowest
+        if self.suspend and self.status_attr and (self.suspend[0] != self.status_attr or
+                                                  self.status_rank[:1] != (self.suspend[1],)):
+            raise ValueError(f"kind {self.name}: suspend {self.suspend!r} is not the lowest of status "
+                             f"{self.status_attr!r} {self.status_rank!r}")
+
     def suspended(self, attrs: dict[str, Any]) -> bool:
         return self.suspend is not None and attrs.get(self.suspend[0]) == self.suspend[1]
 
