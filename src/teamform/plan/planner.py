@@ -136,7 +136,8 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
         provider.annotate(op)
     sp.findings += lifecycle.expiry(provider, ops, desired, policy, directory)
     resends, found = upkeep(service, provider, desired, live, policy, ops, directory.today)
-    ops = sorted(ops + resends, key=lambda o: o.id)
+    if resends:  # ops are in id order already
+        ops = sorted(ops + resends, key=lambda o: o.id)
     sp.findings += found
     sp.findings += safety.refusals(provider, desired, live, ops)
     order, cycle = _order(ops, E.all_edges(provider, ops, desired, live))
