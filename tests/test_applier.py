@@ -3,10 +3,9 @@ back, gone-on-delete done, failures skip only what depends on them, batches, con
 
 from __future__ import annotations
 
-import asyncio
-
 from engine_fixtures import fake_config, fake_emulator, member, plan_and_apply
-from teamform.testing import make_plan
+
+from teamform.testing import count_in_flight, make_plan
 
 ALICE, BOB, CAROL, DAVE = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
 ERIN, FRANK = "erin@example.com", "frank@example.com"
@@ -97,19 +96,7 @@ async def test_creates_go_out_as_one_bulk_call():
 async def test_concurrency_is_capped_per_service():
     people = [ALICE, BOB, CAROL, DAVE]
     emu = fake_emulator(*[member(i + 1, p, "Admin" if i == 0 else "User") for i, p in enumerate(people)])
-    inflight, peak = [0], [0]
-    app = emu.app
-
-    async def counting(scope, receive, send):
-        inflight[0] += 1
-        peak[0] = max(peak[0], inflight[0])
-        await asyncio.sleep(0.01)
-        try:
-            await app(scope, receive, send)
-        finally:
-            inflight[0] -= 1
-
-    emu.app = counting
+    peak = count_in_flight(emu)
     cfg = fake_config([{"who": p, "role": "Admin"} for p in people], limits={"concurrency": 2})
     plan, report = await plan_and_apply(cfg, emu)
     assert report.ok and len(plan.operations) == 3 and peak[0] == 2

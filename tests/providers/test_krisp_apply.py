@@ -1,10 +1,10 @@
 """Krisp end to end: retries with backoff, lost answers read back, failures skip only dependents."""
 
-import asyncio
+
+from teamform_krisp.emulator import KrispEmulator, seat
 
 from teamform.session import Session
-from teamform.testing import load, make_plan
-from teamform_krisp.emulator import KrispEmulator, seat
+from teamform.testing import count_in_flight, load, make_plan
 
 FILE = """
 version: 1
@@ -112,19 +112,7 @@ async def test_concurrency_is_capped_per_service():
     people = ["alice", "bob", "carol", "dave"]
     emu = emulator(*[seat(i + 1, email=f"{p}@example.com", role="Admin" if i == 0 else "User")
                      for i, p in enumerate(people)])
-    inflight, peak = [0], [0]
-    app = emu.app
-
-    async def counting(scope, receive, send):
-        inflight[0] += 1
-        peak[0] = max(peak[0], inflight[0])
-        await asyncio.sleep(0.01)
-        try:
-            await app(scope, receive, send)
-        finally:
-            inflight[0] -= 1
-
-    emu.app = counting
+    peak = count_in_flight(emu)
     everyone_admin = "members: [" + ", ".join(f"{{who: {p}@example.com, role: Admin}}" for p in people) + "]"
     plan, report = await run(config(everyone_admin, concurrency=2), emu, [])
     assert report.ok and len(plan.operations) == 3

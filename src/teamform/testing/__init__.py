@@ -71,3 +71,24 @@ async def converge(config: cfg.Config, emulators: Mapping[str, Emulator], **kw) 
     """Plan and apply, then return the next plan (which should be empty)."""
     await plan_apply(config, emulators, **kw)
     return await make_plan(config, emulators, **kw)
+
+
+def count_in_flight(emulator: Emulator, hold: float = 0.01) -> list[int]:
+    """Wrap ``emulator``'s app to count requests served at once (each held ``hold`` seconds, so
+    overlapping ones do overlap); the returned list's one item is the peak seen so far."""
+    import asyncio
+
+    inflight, peak = [0], [0]
+    app = emulator.app
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        inflight[0] += 1
+        peak[0] = max(peak[0], inflight[0])
+        await asyncio.sleep(hold)
+        try:
+            await app(scope, receive, send)
+        finally:
+            inflight[0] -= 1
+
+    emulator.app = counting
+    return peak
