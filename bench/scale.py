@@ -322,6 +322,9 @@ def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace)
 
         text = io.StringIO()
         pstats.Stats(str(store / "phases.prof"), stream=text).sort_stats("tottime").print_stats(15)
+        if os.environ.get("TEAMFORM_BENCH_KEEP_PROFILE"):  # for a deeper look (pstats, snakeviz)
+            import shutil
+            shutil.copy(store / "phases.prof", os.environ["TEAMFORM_BENCH_KEEP_PROFILE"])
         row["profile"] = text.getvalue()
     return row
 
