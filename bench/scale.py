@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -373,11 +374,12 @@ def main() -> None:
                     help="plan (and apply) only these services, e.g. krisp,crankwheel,debrief (all are loaded)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per size and interpreter; medians are printed")
     ap.add_argument("--profile", action="store_true", help="profile the phases child; print its top functions")
+    ap.add_argument("--keep", metavar="DIR", help="keep the generated files and plans in DIR (else a temporary one)")
     args = ap.parse_args()
     pythons = [tuple(p.split("=", 1)) if "=" in p else ("other", p) for p in args.python]
     pythons.append(("this", sys.executable))
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         for n in args.sizes:
             runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in pythons}
             for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits both alike

@@ -66,7 +66,7 @@ def test_apply_needs_confirmation_outside_a_terminal(tf):
 def test_json_plan_and_saved_plan_apply(tf, tmp_path):
     result = tf("plan", "--format", "json", "--out", "plan.json")
     data = json.loads(result.stdout)
-    assert data["format_version"] == 1 and data["summary"]["create"] == 1
+    assert data["format_version"] == 2 and data["summary"]["create"] == 1
     saved = json.loads((tmp_path / "plan.json").read_text())
     assert saved["state_hash"] and saved["services"][0]["live_fingerprint"]
     applied = tf("apply", "plan.json")

@@ -205,7 +205,7 @@ def test_an_operation_a_plan_made_now_runs_after_something_left_out_of_the_saved
         for s in plan["services"]:
             s["operations"] = [op for op in s["operations"] if op["id"] != "krisp:seats[standard]:update"]
             for op in s["operations"]:
-                op["depends_on"] = [d for d in op["depends_on"] if d != "krisp:seats[standard]:update"]
+                op["depends_on"] = [d for d in op.get("depends_on", []) if d != "krisp:seats[standard]:update"]
     tamper(sandbox, drop_the_seats)
     result = invoke("apply", "plan.json")
     assert result.exit_code == 1
@@ -230,7 +230,7 @@ def test_a_dependency_taken_out_of_a_saved_operation_is_refused(sandbox):
     def unorder(plan):
         for s in plan["services"]:
             for op in s["operations"]:
-                op["depends_on"] = [d for d in op["depends_on"] if d != "krisp:seats[standard]:update"]
+                op["depends_on"] = [d for d in op.get("depends_on", []) if d != "krisp:seats[standard]:update"]
     tamper(sandbox, unorder)
     result = invoke("apply", "plan.json")
     assert result.exit_code == 1

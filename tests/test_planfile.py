@@ -34,7 +34,7 @@ TAMPERINGS = {
     "an unknown action": (lambda d: first_op(d).update(action="drop_table"), "operations[0].action"),
     "a wrong type": (lambda d: first_op(d).update(depends_on="everything"), "operations[0].depends_on"),
     "an id that says something else": (lambda d: first_op(d).update(id="svc:member[x]:delete"), "does not match"),
-    "a dependency on nothing": (lambda d: first_op(d)["depends_on"].append("svc:member[ghost]:create"),
+    "a dependency on nothing": (lambda d: first_op(d).setdefault("depends_on", []).append("svc:member[ghost]:create"),
                                 "is not an operation of this plan"),
     "a cycle": (lambda d: [op.update(depends_on=[o["id"] for o in d["services"][0]["operations"] if o is not op])
                            for op in d["services"][0]["operations"]], "form a cycle"),

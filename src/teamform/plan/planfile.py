@@ -11,6 +11,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config.loader import format_path
@@ -61,6 +62,17 @@ class _Operation(_Model):
     #: a rename: ``before`` is the live resource under a previous address (another key)
     renamed_from: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _own_address(cls, data: Any) -> Any:
+        """A resource names its kind and key only where they are not the operation's (``ops._nested``)."""
+        if isinstance(data, dict):
+            for side in ("before", "after"):
+                res = data.get(side)
+                if isinstance(res, dict):
+                    data = {**data, side: {"kind": data.get("kind"), "key": data.get("key"), **res}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> "_Operation":
         if self.id != f"{self.service}:{self.kind}[{self.key}]:{self.action}":
@@ -95,7 +107,8 @@ class _ServicePlan(_Model):
     findings: list[_Finding] | None = None
     live_fingerprint: str = ""
     live_count: int = 0
-    live_resources: dict[str, str] = Field(default_factory=dict)
+    #: per kind, each live resource's fingerprint by its key
+    live_resources: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _own_operations(self) -> "_ServicePlan":
@@ -153,7 +166,11 @@ def load(path: str | Path) -> Plan:
             raise PlanFileError(str(path), ["no such plan file" if not p.exists() else "not a regular file"])
         if p.stat().st_size > MAX_BYTES:
             raise PlanFileError(str(path), [f"larger than {MAX_BYTES >> 20} MiB: not a teamform plan"])
-        data = json.loads(p.read_bytes())
+        raw = p.read_bytes()
+        try:
+            data = orjson.loads(raw)  # a plan at 100,000 people is tens of megabytes
+        except orjson.JSONDecodeError:  # what orjson does not read (integers past 64 bits); json's errors are the ones shown
+            data = json.loads(raw)
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanFileError(str(path), [f"cannot read: {exc}"]) from None
     except ValueError as exc:
