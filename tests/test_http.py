@@ -2,6 +2,7 @@
 so a short-lived token is never put on a request that then sits in the queue."""
 
 import httpx
+import pytest
 
 from teamform.http import Paced, RetryPolicy, open_client
 from teamform.testing import no_sleep
@@ -159,3 +160,33 @@ async def test_a_read_on_a_kept_alive_connection_the_server_dropped_is_sent_agai
         server.close()
         await server.wait_closed()
     assert connections == [1, 2]  # the second read went out again, on a new connection
+
+
+async def test_a_write_the_server_dropped_unanswered_is_not_called_unreachable():
+    """A real socket: the server reads the request and closes without an answer. The write may
+    have been acted on, so it must not read as "could not reach" (which says it never went)."""
+    import asyncio
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with open_client(f"http://127.0.0.1:{port}", retry=RetryPolicy(sleep=no_sleep)) as client:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await client.post("/users", json={"email": "a@example.com"})
+    finally:
+        server.close()
+
+
+async def test_a_refused_connection_names_the_host_and_the_reason():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with open_client(f"http://127.0.0.1:{port}", retry=RetryPolicy(attempts=0)) as client:
+        with pytest.raises(httpx.ConnectError, match=rf"could not reach 127\.0\.0\.1:{port} \(\w"):
+            await client.get("/users")
