@@ -54,6 +54,19 @@ def _serve(store_dir: str, ports_json: str, latency: str = "0", limited: str = "
 
     from teamform.provider.registry import installed
 
+    if os.environ.get("TEAMFORM_BENCH_PROFILE_SERVER"):  # the emulators' own profile, written when stopped
+        import cProfile
+        import signal
+
+        profile = cProfile.Profile()
+        profile.enable()
+
+        def dump(*_: Any) -> None:
+            profile.disable()
+            profile.dump_stats(os.environ["TEAMFORM_BENCH_PROFILE_SERVER"])
+            os._exit(0)
+        signal.signal(signal.SIGTERM, dump)
+
     async def main() -> None:
         servers = []
         for name, port in json.loads(ports_json).items():
@@ -80,7 +93,7 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     """Child: the CLI's plan --out, phase by phase (then apply, if asked); prints one JSON line."""
     t = [time.perf_counter()]
     from teamform import config as cfg
-    from teamform.render import render
+    from teamform.render import plan_file, render
     from teamform.session import Session
 
     ports = {name: port for name, port in json.loads(ports_json).items() if not only or name in only.split(",")}
@@ -108,7 +121,7 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     plan = holder[0]
     t0 = time.perf_counter()
     render(plan, "text")
-    Path(out).write_text(render(plan, "json"))
+    Path(out).write_bytes(plan_file(plan))
     times["render"] = time.perf_counter() - t0
     peak["render"] = _peak_mib()
     reads = {name: [(e["method"], e["path"], e["query"]) for e in _log(port)] for name, port in ports.items()}

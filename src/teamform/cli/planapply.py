@@ -16,7 +16,7 @@ from ..apply.interrupt import Interrupts
 from ..lock import ApplyLock, LockError, LockHeld, parse_duration
 from ..plan import planfile, stale
 from ..plan.ops import Plan
-from ..render import render, render_report
+from ..render import plan_file, render, render_report
 from ..render import progress as display
 from ..session import Session
 from . import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Failure, Interrupted, _load, _run
@@ -37,7 +37,7 @@ def plan_command(state_file: str, services: tuple[str, ...], out: str | None, fm
     shown = render(result, fmt, color=_color())
     click.echo(shown, nl=False)
     if out:
-        Path(out).write_text(shown if fmt == "json" else render(result, "json"))  # rendered once at 100,000
+        Path(out).write_bytes(shown.encode() if fmt == "json" else plan_file(result))  # rendered once at 100,000
         hint = "it has errors, so apply will refuse it" if result.errors else f"apply it with: teamform apply {out}"
         click.echo(f"Saved the plan to {out}; {hint}", err=True)
     if result.errors:

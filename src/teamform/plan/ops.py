@@ -256,15 +256,18 @@ class Plan:
                 out[k] += v
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def header(self) -> dict[str, Any]:
+        """What the plan file says before its services."""
         return {
             "format_version": PLAN_FORMAT_VERSION,
             "created": self.created,
             "state_file": self.state_file,
             "state_hash": self.state_hash,
             "summary": self.counts(),
-            "services": [s.to_dict() for s in self.services],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.header(), "services": [s.to_dict() for s in self.services]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Plan":
