@@ -69,12 +69,12 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
     ops = []
     for want in desired:
         have = live.get(want.ref)
-        spec = provider.kind(want.kind)
         if have is None:
             ops.append(Operation(service, "create", want.kind, want.key, after=want))
             continue
         if want.attrs == have.attrs and (want.refs == have.refs or set(want.refs) == set(have.refs)):
             continue  # (compared first: most resources match, and need no copy)
+        spec = provider.kind(want.kind)
         want = _with_live_identity(want, have)
         changed = {k for k in set(want.attrs) | set(have.attrs) if want.attrs.get(k) != have.attrs.get(k)}
         action = "replace" if changed & spec.replace_on else "update"
