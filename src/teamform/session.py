@@ -268,12 +268,16 @@ SCALARS = (str, int, float, bool, type(None))
 def _check_shapes(provider: Provider, state: State) -> None:
     """Attributes the planner compares by value (a role, a guarded attribute) must be plain values:
     a list or an object where the service should have said a role is an incomplete read."""
+    compared: dict[str, set[str]] = {}  # kind -> those attributes (once per kind, not per resource)
     for res in state:
         if not isinstance(res.key, str) or not all(isinstance(r.key, str) for r in res.refs):
             raise IncompleteRead(f"{provider.name} answered a {res.kind} whose name or email is "
                                  f"{json.dumps(res.key, default=str)[:60]}, not text")
-        spec = provider.kind(res.kind)
-        for attr in {spec.role_attr, *(g.attr for g in spec.guards)} - {None}:
+        attrs = compared.get(res.kind)
+        if attrs is None:
+            spec = provider.kind(res.kind)
+            attrs = compared[res.kind] = {spec.role_attr, *(g.attr for g in spec.guards)} - {None}
+        for attr in attrs:
             value = res.attrs.get(attr)
             if not isinstance(value, SCALARS):
                 raise IncompleteRead(f"{provider.name} answered {attr} {json.dumps(value, default=str)[:60]} for "
