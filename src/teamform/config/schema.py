@@ -402,11 +402,12 @@ class Directory:
         if name in _seen:
             raise ValueError(f"group '{name}' contains itself")
         out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
+        inside = _seen | {name}
         for member in self.groups.get(name, []):
             ends = self.group_expires.get((name, member)) if self.group_expires else None
             if ends is not None and self.today is not None and ends < self.today:
                 continue
-            out.update(dict.fromkeys(self.expand(member, _seen | {name})))
+            out.update(dict.fromkeys(self.expand(member, inside)))
         return list(out)
 
     def person(self, email: str) -> Person:

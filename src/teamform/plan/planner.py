@@ -160,8 +160,8 @@ def _order(ops: list[Operation], graph: set[tuple[str, str]]) -> tuple[list[Oper
             deps[then].add(first)
     for op in ops:
         op.depends_on = sorted(deps[op.id])
-    try:
-        order = list(TopologicalSorter(deps).static_order())
+    try:  # (from the sorted lists, not the sets: the order is the same on every run)
+        order = list(TopologicalSorter({op.id: op.depends_on for op in ops}).static_order())
     except CycleError as exc:
         return ops, list(exc.args[1]) if len(exc.args) > 1 else []
     rank = {op_id: i for i, op_id in enumerate(order)}
