@@ -230,7 +230,8 @@ def _sees_every_app(p: "DebriefProvider", email: str, state: State, live: State)
     wanted, have = state.get(Ref(TEAM_USER, email)), live.get(Ref(TEAM_USER, email))
     if wanted is not None and wanted.attrs["role"] in api.SEES_EVERY_APP:
         return True
-    return email in p.protected(live) and have is not None and have.attrs["role"] in api.SEES_EVERY_APP
+    # (who is protected is worked out last: only for the few whose live role sees every application)
+    return have is not None and have.attrs["role"] in api.SEES_EVERY_APP and email in p.protected(live)
 
 
 def _desired_app(p: "DebriefProvider", state: State, live: State, app: DebriefApplication) -> None:

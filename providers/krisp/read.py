@@ -170,13 +170,15 @@ def desired(p: "KrispProvider", live: State) -> State:
         current = live.get(Ref(SEATS, type_))
         state.add(pool(type_, p.settings.seats.get(type_, current.attrs["count"] if current else 0)))
     wanted = p.wanted(p.settings.members, attrs=lambda m: {"role": m.role, "seat": m.seat, "nickname": m.nickname})
+    on_seat = {type_: (Ref(SEATS, type_),) for type_ in api.SEAT_TYPES}  # shared by the seat's members
     for email, attrs in wanted.items():
         have = live.get(Ref(MEMBER, email))
         if attrs["nickname"] is None:
             attrs = {**attrs, "nickname": have.attrs.get("nickname") if have else None}
         spelled = p.spelling(email)
-        state.add(Resource(MEMBER, email, attrs=attrs, refs=(Ref(SEATS, attrs["seat"]),),
-                           person=spelled, display=have.display if have else spelled))
+        refs = on_seat.get(attrs["seat"]) or (Ref(SEATS, attrs["seat"]),)
+        state.add(Resource(MEMBER, email, attrs=attrs, refs=refs, person=spelled,
+                           display=have.display if have else spelled))
     return state
 
 

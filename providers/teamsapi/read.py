@@ -273,11 +273,13 @@ def desired_members(p: "TeamsApiProvider", state: State, live: State, name: str,
     owner = have.meta.get("owner") if have else identity
     if have is None and identity and identity not in wanted:
         wanted[identity] = {"role": api.CREATOR_ROLE}  # the creator becomes the new team's owner
+    team = (Ref(TEAM, name),)
     for email, attrs in wanted.items():
-        current = live.get(Ref(MEMBER, member_key(name, email)))
+        key = f"{name}/{email}"  # member_key: the emails are lower-cased already
+        current = live.get(Ref(MEMBER, key))
         spelled = current.person if current else p.spelling(email)
-        state.add(Resource(MEMBER, member_key(name, email), attrs={"role": attrs["role"], "owner": email == owner},
-                           refs=(Ref(TEAM, name),), person=spelled, display=f"{name}/{spelled}"))
+        state.add(Resource(MEMBER, key, attrs={"role": attrs["role"], "owner": email == owner},
+                           refs=team, person=spelled, display=f"{name}/{spelled}"))
 
 
 def members_by_team(live: State) -> dict[str, list[Resource]]:

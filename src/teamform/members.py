@@ -49,7 +49,7 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     direct: dict[str, tuple[str, int]] = {}
     via_group: dict[str, tuple[str, int]] = {}
     problems: list[tuple[int, str]] = []
-    today = directory.today
+    today = directory.today if directory.grants_expire else None  # (no expires: in the file: none to read)
     for index, member in enumerate(members):
         ends = grant_expires(member) if today is not None else None
         if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)

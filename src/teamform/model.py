@@ -60,16 +60,13 @@ class Resource:
     pending: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     invited_at: str | None = None
-    _ref: Ref | None = field(default=None, init=False, repr=False, compare=False)
+    #: ``(kind, key)``, made once when the resource is (the planner asks for it many times per
+    #: resource): kind and key are the resource's identity and are never reassigned; a resource
+    #: of another identity is a new ``Resource``
+    ref: Ref = field(init=False, repr=False, compare=False)
 
-    @property
-    def ref(self) -> Ref:
-        """``(kind, key)``, made once (the planner asks for it many times per resource); made
-        again only if kind or key was reassigned."""
-        ref = self._ref
-        if ref is None or ref.kind is not self.kind or ref.key is not self.key:
-            ref = self._ref = Ref(self.kind, self.key)
-        return ref
+    def __post_init__(self) -> None:
+        self.ref = Ref(self.kind, self.key)
 
     @property
     def label(self) -> str:
@@ -142,10 +139,14 @@ class State:
 
     def add(self, resource: Resource) -> Resource:
         ref = resource.ref
-        if ref in self._by_ref:
+        by_ref = self._by_ref
+        if ref in by_ref:
             raise DuplicateResource(f"{resource.label} twice")
-        self._by_ref[ref] = resource
-        self._by_kind.setdefault(resource.kind, []).append(resource)
+        by_ref[ref] = resource
+        kind = self._by_kind.get(ref.kind)
+        if kind is None:
+            kind = self._by_kind[ref.kind] = []
+        kind.append(resource)
         return resource
 
     def get(self, ref: Ref) -> Resource | None:

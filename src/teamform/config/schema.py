@@ -396,20 +396,23 @@ class Directory:
         membership expired."""
         if not who.startswith("group:"):
             email = norm_email(who)
-            return [] if self.today is not None and self.gone(email) else [email]
+            person = self.people.get(email) if self.today is not None else None
+            return [] if person is not None and person.gone(self.today) else [email]
         name = who[len("group:"):]
         if name in _seen:
             raise ValueError(f"group '{name}' contains itself")
         out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
+        inside = _seen | {name}
         for member in self.groups.get(name, []):
             ends = self.group_expires.get((name, member)) if self.group_expires else None
             if ends is not None and self.today is not None and ends < self.today:
                 continue
-            out.update(dict.fromkeys(self.expand(member, _seen | {name})))
+            out.update(dict.fromkeys(self.expand(member, inside)))
         return list(out)
 
     def person(self, email: str) -> Person:
-        return self.people.get(norm_email(email), Person())
+        person = self.people.get(norm_email(email))
+        return Person() if person is None else person  # (a Person is not made for each one found)
 
     def suggest(self, email: str) -> str:
         close = difflib.get_close_matches(norm_email(email), list(self.people), n=1, cutoff=0.8)

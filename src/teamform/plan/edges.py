@@ -132,7 +132,10 @@ def holds(res: Resource | None, kind: str, guard: Guard) -> bool:
 def scope_of(res: Resource, guard: Guard) -> str | None:
     if guard.scope_kind is None:
         return None
-    return next((r.key for r in res.refs if r.kind == guard.scope_kind), "")
+    for ref in res.refs:  # (a loop, not next() over a generator: asked for every guarded resource)
+        if ref.kind == guard.scope_kind:
+            return ref.key
+    return ""
 
 
 def guard_roles(spec: KindSpec, guard: Guard, ops: list[Operation]):

@@ -48,6 +48,9 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
     if directory.today is None:
         return desired, []
     today = directory.today
+    leavers = gone_people(directory)
+    if not leavers:
+        return desired, []
     staged = policy.staged()
     keep: dict[Any, Resource] = {}
     drop: set[Any] = set()
@@ -55,7 +58,7 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
     suspendable = any(spec.suspend for spec in provider.kinds)
     for res in live:
         email = _email(res)
-        gone = directory.gone(email)
+        gone = leavers.get(email)
         if gone is None or email in protected or provider.ignored(res):
             continue
         since, why = gone
@@ -101,6 +104,15 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
         level = warning if any("cannot suspend" in line for line in lines) else note
         findings.append(level(f"{name} is {why}: " + "; ".join(lines), name, "lifecycle"))
     return out, findings
+
+
+def gone_people(directory: Directory) -> dict[str, tuple[dt.date, str]]:
+    """Lower-cased email -> ``(since, why)`` of each person gone on ``directory.today`` (looked up
+    once per person, not per resource: nearly everyone is still here)."""
+    today = directory.today
+    if today is None:
+        return {}
+    return {email: gone for email, person in directory.people.items() if (gone := person.gone(today))}
 
 
 # ---- renames --------------------------------------------------------------------------------
@@ -210,14 +222,12 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
             elif ends - today <= window:
                 findings.append(warning(f"{who}'s grant at {path} expires on {ends} (in {(ends - today).days} "
                                         "day(s)): extend expires: or let it lapse", who, "lifecycle"))
-    held = {norm_email(r.person) for r in desired if r.person}
-    for low in sorted(held):
-        person = directory.people.get(low)
-        ends = parse_date(person.expires) if person is not None else None
-        if ends is not None and today <= ends and ends - today <= window:
-            name = directory.spelling.get(low, low)
-            findings.append(warning(f"{name}'s access (people.{name}.expires) ends on {ends} (in "
-                                    f"{(ends - today).days} day(s))", name, "lifecycle"))
+    ending = _ending_soon(directory, window)  # few people: looked up before the resources are
+    held = {norm_email(r.person) for r in desired if r.person} if ending or directory.group_expires else set()
+    for low in sorted(ending.keys() & held):
+        ends, name = ending[low], directory.spelling.get(low, low)
+        findings.append(warning(f"{name}'s access (people.{name}.expires) ends on {ends} (in "
+                                f"{(ends - today).days} day(s))", name, "lifecycle"))
     for (group, who), ends in sorted(directory.group_expires.items()):
         if today <= ends and ends - today <= window and any(e in held for e in directory.expand(who)):
             findings.append(warning(f"{who}'s membership of group {group} ends on {ends} (in "
@@ -228,6 +238,18 @@ def expiry(provider: "Provider", ops: Iterable[Operation], desired: State, polic
     for op in ops:
         _explain(provider, op, directory, expired)
     return findings
+
+
+def _ending_soon(directory: Directory, window: dt.timedelta) -> dict[str, dt.date]:
+    """Lower-cased email -> the day their access ends (``people.*.expires``), for the people whose
+    access ends within ``window`` of ``directory.today``."""
+    today = directory.today
+    out = {}
+    for low, person in directory.people.items():
+        ends = parse_date(person.expires) if person.expires is not None else None
+        if ends is not None and today <= ends and ends - today <= window:  # type: ignore[operator]
+            out[low] = ends
+    return out
 
 
 def _explain(provider: "Provider", op: Operation, directory: Directory, expired: dict[str, str]) -> None:

@@ -69,12 +69,12 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
     ops = []
     for want in desired:
         have = live.get(want.ref)
-        spec = provider.kind(want.kind)
         if have is None:
             ops.append(Operation(service, "create", want.kind, want.key, after=want))
             continue
         if want.attrs == have.attrs and (want.refs == have.refs or set(want.refs) == set(have.refs)):
             continue  # (compared first: most resources match, and need no copy)
+        spec = provider.kind(want.kind)
         want = _with_live_identity(want, have)
         changed = {k for k in set(want.attrs) | set(have.attrs) if want.attrs.get(k) != have.attrs.get(k)}
         action = "replace" if changed & spec.replace_on else "update"
@@ -160,8 +160,8 @@ def _order(ops: list[Operation], graph: set[tuple[str, str]]) -> tuple[list[Oper
             deps[then].add(first)
     for op in ops:
         op.depends_on = sorted(deps[op.id])
-    try:
-        order = list(TopologicalSorter(deps).static_order())
+    try:  # (from the sorted lists, not the sets: the order is the same on every run)
+        order = list(TopologicalSorter({op.id: op.depends_on for op in ops}).static_order())
     except CycleError as exc:
         return ops, list(exc.args[1]) if len(exc.args) > 1 else []
     rank = {op_id: i for i, op_id in enumerate(order)}

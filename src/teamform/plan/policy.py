@@ -3,9 +3,9 @@ the acting identity (lockout guard). The removal cap is a refusal: see ``safety`
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import fnmatch
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config.schema import Directory, Policy
 from ..findings import Finding, note, warning
@@ -56,14 +56,21 @@ def _code(why: str) -> str:
     return "lockout" if why == LOCKOUT else "policy"
 
 
-def _copy(resource: Resource) -> Resource:
-    return copy.deepcopy(resource)
+def _holds_anything(live: State, email: str) -> bool:
+    return any(r.person and norm_email(r.person) == email for r in live)
+
+
+def _with_attrs(resource: Resource, attrs: dict[str, Any]) -> Resource:
+    """A copy of ``resource`` with these attributes changed (its other fields are shared: the
+    planner changes none of them)."""
+    return dataclasses.replace(resource, attrs={**resource.attrs, **attrs})
 
 
 def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
            directory: Directory) -> tuple[State, list[Finding]]:
-    """A new desired state that makes the plain diff respect the policy (``desired`` is left as it
-    is), and the findings that say where the file was not followed."""
+    """The desired state that makes the plain diff respect the policy (a new one; ``desired``
+    itself where the policy changes nothing: it is never changed), and the findings that say
+    where the file was not followed."""
     findings: list[Finding] = []
     acting = provider.acting_identity(live)
     identities = acting_identities(policy, live, acting)
@@ -72,12 +79,12 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
         findings.append(warning(f"policy.identity is {given}, but the service says teamform acts as {said}: "
                                 "both are kept from removal, demotion and suspension; fix policy.identity",
                                 given, "lockout"))
-    if policy.identity and not any(r.person and norm_email(r.person) == norm_email(policy.identity) for r in live):
+    if policy.identity and not _holds_anything(live, norm_email(policy.identity)):
         findings.append(note(f"policy.identity {policy.identity} holds nothing in this service, so the lockout "
                              "guard has nothing to keep; check its spelling", policy.identity, "lockout"))
     protected = protected_people(policy, directory, live, acting)
-    out = State()
-    out.facts.update(desired.facts)
+    # a live resource the plan keeps as it is stands in the desired state itself (not a copy):
+    # the diff finds it unchanged, so it never reaches an operation
     replaced: dict[Ref, Resource] = {}
     skip: set[Ref] = set()
     kept_unlisted = 0
@@ -88,18 +95,18 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                 skip.add(res.ref)
                 findings.append(warning(f"{res.label} is listed but matches policy.ignore: left as it is",
                                         res.label, "policy"))
-            replaced[res.ref] = _copy(res)
+            replaced[res.ref] = res
             findings.append(note(f"{res.label} ignored by policy", res.label, "policy"))
             continue
         wanted = desired.get(res.ref)
-        person = norm_email(res.person) if res.person else None
+        person = norm_email(res.person) if res.person and protected else None
         if wanted is None:
             if not spec.removable or not policy.authoritative:
-                replaced[res.ref] = _copy(res)
+                replaced[res.ref] = res
                 if spec.removable:
                     kept_unlisted += 1
             elif person in protected:
-                replaced[res.ref] = _copy(res)
+                replaced[res.ref] = res
                 findings.append(warning(f"{res.label} is not in the file, but its removal is refused and it "
                                         f"is kept: {protected[person]}", res.label, _code(protected[person])))
             continue
@@ -109,14 +116,18 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                 kept = _keep_in_place(spec, res, kept or wanted, findings) or kept
             if kept is not None:
                 replaced[res.ref] = kept
+    if kept_unlisted:
+        findings.append(note(f"{kept_unlisted} live item(s) not in the file are left alone "
+                             "(policy.authoritative is false)", None, "policy"))
+    if not replaced and not skip:
+        return desired, findings  # the file is followed as it is
+    out = State()
+    out.facts.update(desired.facts)
     for res in desired:
         if res.ref not in skip:
             out.add(replaced.pop(res.ref, res))
     for res in replaced.values():
         out.add(res)
-    if kept_unlisted:
-        findings.append(note(f"{kept_unlisted} live item(s) not in the file are left alone "
-                             "(policy.authoritative is false)", None, "policy"))
     return out, findings
 
 
@@ -125,9 +136,8 @@ def _keep_rank(spec, have: Resource, wanted: Resource, why: str, findings: list[
     lowered = spec.lowered(have.attrs, wanted.attrs)
     if not lowered:
         return None
-    kept = _copy(wanted)
+    kept = _with_attrs(wanted, {attr: have.attrs[attr] for attr in lowered})
     for attr in lowered:
-        kept.attrs[attr] = have.attrs[attr]
         what = "lowering" if attr == spec.role_attr else "changing"
         findings.append(warning(f"{have.label} keeps {attr} {have.attrs[attr]!r} ({what} it to "
                                 f"{wanted.attrs[attr]!r} is refused): {why}", have.label, _code(why)))
@@ -140,9 +150,7 @@ def _keep_in_place(spec, have: Resource, wanted: Resource, findings: list[Findin
     changed = sorted(a for a in spec.replace_on if wanted.attrs.get(a) != have.attrs.get(a))
     if not changed:
         return None
-    kept = _copy(wanted)
-    for attr in changed:
-        kept.attrs[attr] = have.attrs.get(attr)
+    kept = _with_attrs(wanted, {attr: have.attrs.get(attr) for attr in changed})
     findings.append(warning(f"{have.label} keeps {', '.join(changed)} as it is (changing it would remove and "
                             f"add it again): {LOCKOUT}", have.label, "lockout"))
     return kept

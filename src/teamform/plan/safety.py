@@ -78,10 +78,11 @@ def guard_violations(spec: KindSpec, guard: Guard, desired: State, live: State,
     holders: dict[str | None, int] = defaultdict(int)
     scopes: set[str | None] = set()
     for res in desired.of_kind(spec.name):
-        if guard.scopes is None or scope_of(res, guard) in guard.scopes:
-            scopes.add(scope_of(res, guard))
-        if holds(res, spec.name, guard):
-            holders[scope_of(res, guard)] += 1
+        scope = scope_of(res, guard)
+        if guard.scopes is None or scope in guard.scopes:
+            scopes.add(scope)
+            if guard.attr is None or res.attrs.get(guard.attr) in guard.values:  # (holds)
+                holders[scope] += 1
     for res in live.of_kind(spec.name):
         if holds(res, spec.name, guard):
             scopes.add(scope_of(res, guard))

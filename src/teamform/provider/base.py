@@ -91,6 +91,13 @@ class Provider:
     gone_statuses: ClassVar[frozenset[int]] = frozenset({404})
     gone_codes: ClassVar[frozenset[str]] = frozenset()
 
+    #: ``kind``'s answers by kind name, per class (``kinds`` is declared per class)
+    _kind_specs: ClassVar[dict[str, KindSpec]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._kind_specs = {}
+
     def __init__(self, ctx: Context, client: httpx.AsyncClient | None = None) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -312,7 +319,7 @@ class Provider:
         return out
 
     def kind(self, name: str) -> KindSpec:
-        for spec in self.kinds:
-            if spec.name == name:
-                return spec
-        return KindSpec(name=name)
+        spec = self._kind_specs.get(name)  # asked per resource: looked up once per kind
+        if spec is None:
+            spec = self._kind_specs[name] = next((s for s in self.kinds if s.name == name), None) or KindSpec(name=name)
+        return spec
