@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from dataclasses import dataclass, field
@@ -185,59 +186,103 @@ def _from_events(loader: _Constructor) -> Any:
     """A plain document built straight from the parser's events. PyYAML's own way first builds a
     tree of nodes, each with two marks, several times the size of the data (for a roster of
     100,000 people, most of the memory and time of a plan); a plain document needs none of it.
-    Scalars are resolved and constructed by PyYAML as usual; strings are interned (a roster
-    repeats each email in every service, and every key and role thousands of times)."""
+    Strings are interned (a roster repeats each email in every service, and every key and role
+    thousands of times); other scalars are resolved and built by PyYAML as usual."""
     events = yaml.events
-    loader.get_event()  # the stream's start
+    scalar, mapping, sequence = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
+    ends, document_end = (events.MappingEndEvent, events.SequenceEndEvent), events.DocumentEndEvent
+    maybe_typed = _implicit_firsts(loader)
+    built: dict[tuple[str, str], Any] = {}
+    intern, get_event = sys.intern, loader.get_event
+    get_event()  # the stream's start
     if loader.check_event(events.StreamEndEvent):
         return None
-    loader.get_event()  # the document's start
-    stack: list[list[Any]] = []  # [container, the key read for the next value]
+    get_event()  # the document's start
+    stack: list[tuple[Any, Any]] = []  # the enclosing containers, each with the key its value goes to
+    container: Any = None  # the mapping or list being read; None before the root
+    key: Any = _NO_KEY  # in a mapping: the key read for the next value
     root: Any = None
     while True:
-        event = loader.get_event()
+        event = get_event()
         kind = type(event)
-        if kind is events.ScalarEvent:
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            if event.anchor or tag == _MERGE:
+        if kind is scalar:
+            if event.anchor:
                 raise _NotPlain
-            value = sys.intern(event.value) if tag == _STR else loader.construct_object(
-                yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
-        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
-            plain_tag = _MAP if kind is events.MappingStartEvent else _SEQ
-            if event.anchor or event.tag not in (None, "!", plain_tag):
+            value = event.value
+            if event.tag is None and (not event.implicit[0] or value[:1] not in maybe_typed):
+                value = intern(value)  # a quoted scalar, or a plain one no resolver can match: a string
+            else:
+                value = _scalar(loader, event, built)
+        elif kind is mapping or kind is sequence:
+            if event.anchor or event.tag not in (None, "!", _MAP if kind is mapping else _SEQ):
                 raise _NotPlain
-            if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+            if type(container) is dict and key is _NO_KEY:
                 raise _NotPlain  # a mapping or a list as a key
-            stack.append([{} if kind is events.MappingStartEvent else [], _NO_KEY])
+            stack.append((container, key))
+            container, key = ({} if kind is mapping else []), _NO_KEY
             continue
-        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
-            value = stack.pop()[0]
-        elif kind is events.DocumentEndEvent:
+        elif kind in ends:
+            value = container
+            container, key = stack.pop()
+        elif kind is document_end:
             break
         else:  # an alias
             raise _NotPlain
-        if not stack:
+        if type(container) is list:
+            container.append(value)
+        elif container is None:
             root = value
-            continue
-        top = stack[-1]
-        if type(top[0]) is list:
-            top[0].append(value)
-        elif top[1] is _NO_KEY:
-            top[1] = value
+        elif key is _NO_KEY:
+            key = value
         else:
-            if top[1] in top[0]:
+            if key in container:
                 loader.duplicates = True
-            top[0][top[1]] = value
-            top[1] = _NO_KEY
+            container[key] = value
+            key = _NO_KEY
     if not loader.check_event(events.StreamEndEvent):
-        following = loader.get_event()
+        following = get_event()
         raise yaml.composer.ComposerError("expected a single document in the stream", None,
                                           "but found another document", following.start_mark)
     loader.constructed_objects, loader.recursive_objects = {}, {}
     return root
+
+
+def _implicit_firsts(loader: _Constructor) -> Any:
+    """The first characters (``""`` for an empty scalar) of the plain scalars an implicit resolver
+    may match (``true``, ``12``, ``~``, ``2025-06-30``, ``<<``...): any other plain scalar is a
+    string, as PyYAML's resolver would say. Everything, if a resolver matches any character."""
+    resolvers = loader.yaml_implicit_resolvers
+    if None in resolvers or loader.yaml_path_resolvers:
+        return _ANY
+    return frozenset(resolvers)
+
+
+class _Anything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY = _Anything()
+_IMMUTABLE = (bool, int, float, type(None), bytes, str, dt.date, dt.datetime)
+
+
+def _scalar(loader: _Constructor, event: yaml.ScalarEvent, built: dict[tuple[str, str], Any]) -> Any:
+    """A scalar resolved and built as PyYAML does; each (tag, text) built once (``false``, ``16``
+    and the like repeat thousands of times), unless what it builds could be changed."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR:
+        return sys.intern(event.value)
+    if tag == _MERGE:
+        raise _NotPlain
+    known = built.get((tag, event.value), _NO_KEY)
+    if known is not _NO_KEY:
+        return known
+    value = loader.construct_object(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+    if type(value) in _IMMUTABLE:
+        built[(tag, event.value)] = value
+    return value
 
 
 def _compose(text: str) -> yaml.Node | None:

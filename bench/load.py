@@ -1,0 +1,65 @@
+"""The load phase alone (``teamform.config.load_path``): time and peak memory, per interpreter.
+
+    .venv/bin/python bench/load.py 10000 [--repeat 5] [--one-group] [--python base=OTHER/bin/python]
+
+Generates the scale bench's state file for N people once (``scale_data.state_file``), then loads
+it in a fresh child per run, interleaved between interpreters (a busy moment hits both alike),
+and prints each interpreter's median seconds and the child's peak MiB after the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scale_data import PROVIDERS, dump, state_file  # bench/ is the script's own directory
+
+
+def _child(path: str) -> None:
+    from teamform import config as cfg
+
+    t0 = time.perf_counter()
+    cfg.load_path(path)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "_child":
+        return _child(sys.argv[2])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("n", type=int)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--one-group", action="store_true")
+    ap.add_argument("--python", action="append", default=[], help="another interpreter (label=PATH)")
+    args = ap.parse_args()
+    pythons = [tuple(p.split("=", 1)) for p in args.python] + [("this", sys.executable)]
+    ports = {name: 8000 + i for i, name in enumerate(PROVIDERS)}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "teams.yaml"
+        path.write_text(dump(state_file(args.n, ports, one_group=args.one_group)))
+        print(f"{args.n} people, {path.stat().st_size / 1e6:.1f} MB", flush=True)
+        runs: dict[str, list[dict]] = {label: [] for label, _ in pythons}
+        for _ in range(args.repeat):
+            for label, python in pythons:
+                out = subprocess.run([python, __file__, "_child", str(path)], capture_output=True, text=True)
+                if out.returncode:
+                    sys.exit(f"[{label}] failed:\n{out.stderr[-3000:]}")
+                runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for label, rows in runs.items():
+            seconds = statistics.median(r["seconds"] for r in rows)
+            peak = statistics.median(r["peak_mib"] for r in rows)
+            print(f"{label:>8}: load {seconds:.3f} s (median of {len(rows)}; "
+                  f"{' '.join(format(r['seconds'], '.2f') for r in rows)}), peak {peak:.0f} MiB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
