@@ -45,11 +45,26 @@ class Strict(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _unknown_keys(cls, data: Any, handler: Any) -> Any:
+    def _checked(cls, data: Any, handler: Any) -> Any:
+        # one wrap validator (it runs for every entry of a roster): the usual entry has only
+        # keys the model knows and is handed on at once
+        if type(data) is not dict:
+            return handler(data)
+        allowed, known = _keys(cls)
+        if known.issuperset(data):
+            return handler(data)
+        if "expires" in data and _takes_grant(cls):
+            # kept beside the fields, not one of them (no private attribute: every Strict model
+            # would pay to set one up); model_dump and the providers never see it
+            model = cls._unknown_keys({k: v for k, v in data.items() if k != "expires"}, handler)
+            object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
+            return model
+        return cls._unknown_keys(data, handler)
+
+    @classmethod
+    def _unknown_keys(cls, data: dict, handler: Any) -> Any:
         # Unknown keys are reported together with every error in the keys that are known (and
         # below them), so one run shows them all: raising at the first unknown key hid the rest.
-        if not isinstance(data, dict):
-            return handler(data)
         allowed, known = _keys(cls)
         unknown = [k for k in data if k not in known]
         if not unknown:
@@ -69,20 +84,6 @@ class Strict(BaseModel):
             errors += [_again(e) for e in exc.errors()
                        if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in meant)]
         raise ValidationError.from_exception_data(cls.__name__, errors)
-
-    # defined after _unknown_keys so that it runs first (pydantic runs the last-defined outermost):
-    # the key check never sees a grant's expires
-    @model_validator(mode="wrap")
-    @classmethod
-    def _grant_expiry(cls, data: Any, handler: Any) -> Any:
-        if type(data) is dict and "expires" in data and _takes_grant(cls):
-            rest = {k: v for k, v in data.items() if k != "expires"}
-            model = handler(rest)
-            # kept beside the fields, not one of them (no private attribute: every Strict model
-            # would pay to set one up); model_dump and the providers never see it
-            object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
-            return model
-        return handler(data)
 
 
 def _again(error: Any) -> InitErrorDetails:
@@ -152,12 +153,15 @@ Email = Annotated[str, AfterValidator(_check_email)]
 
 
 def _directory(info: ValidationInfo) -> "Directory | None":
-    return (info.context or {}).get("directory") if info.context is not None else None
+    context = info.context  # read once: each read is a call into pydantic-core
+    return context.get("directory") if context else None
 
 
 def _check_person(value: str, info: ValidationInfo) -> str:
-    _check_email(value)
     directory = _directory(info)
+    if directory is not None and value in directory.people:
+        return value  # as people spells it, lower-cased (the usual case): a valid email, listed
+    _check_email(value)
     if directory is not None and norm_email(value) not in directory.people:
         now = directory.previous.get(norm_email(value))
         if now is not None:
