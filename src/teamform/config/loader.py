@@ -64,6 +64,8 @@ class Document:
     text: str = ""
     _marks: tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]] | None = field(
         default=None, repr=False, compare=False)
+    #: a part of ``data`` was dropped (``forget``): positions come from the text alone
+    _partial: bool = field(default=False, repr=False, compare=False)
 
     @property
     def value_marks(self) -> dict[Path_, tuple[int, int]]:
@@ -79,7 +81,7 @@ class Document:
             keys: dict[Path_, tuple[int, int]] = {}
             node = _compose(self.text) if self.text else None
             if node is not None:
-                data = self.data if self.data is not None else load_text(self.text, self.file).data
+                data = self.data if self.data is not None and not self._partial else _construct(node)
                 _walk(node, data, (), self.file, values, keys, [])
             self._marks = (values, keys)
         return self._marks
@@ -90,6 +92,18 @@ class Document:
         later reads the text again."""
         if self.text:
             self.data = None
+
+    def forget(self, path: Path_) -> None:
+        """Forget one validated part of the data (a service's entries, once its models are built),
+        so the raw mappings and the models of a large roster are not all held at once."""
+        if not self.text:  # nothing to find positions in again
+            return
+        parent = self.data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and path[-1] in parent:
+            parent[path[-1]] = None
+            self._partial = True
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The closest known position of ``path`` (walking up to a parent if need be)."""
@@ -289,6 +303,15 @@ def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
         return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(node: yaml.Node) -> Any:
+    """The data of a composed document (read before: its aliases are known to be sane)."""
+    loader = _Loader("")
+    try:
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
