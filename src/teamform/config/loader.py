@@ -200,14 +200,13 @@ def _from_events(loader: _Constructor) -> Any:
     """A plain document built straight from the parser's events. PyYAML's own way first builds a
     tree of nodes, each with two marks, several times the size of the data (for a roster of
     100,000 people, most of the memory and time of a plan); a plain document needs none of it.
-    Strings are interned (a roster repeats each email in every service, and every key and role
-    thousands of times); other scalars are resolved and built by PyYAML as usual."""
+    Scalars are resolved and built as PyYAML does, each distinct plain one once: a roster repeats
+    each email in every service, and every key and role thousands of times."""
     events = yaml.events
     scalar, mapping, sequence = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
     ends, document_end = (events.MappingEndEvent, events.SequenceEndEvent), events.DocumentEndEvent
-    maybe_typed = _implicit_firsts(loader)
-    built: dict[tuple[str, str], Any] = {}
-    intern, get_event = sys.intern, loader.get_event
+    plain = _PlainScalars(loader)
+    intern, get_event, known = sys.intern, loader.get_event, plain.values.get
     get_event()  # the stream's start
     if loader.check_event(events.StreamEndEvent):
         return None
@@ -222,11 +221,14 @@ def _from_events(loader: _Constructor) -> Any:
         if kind is scalar:
             if event.anchor:
                 raise _NotPlain
-            value = event.value
-            if event.tag is None and (not event.implicit[0] or value[:1] not in maybe_typed):
-                value = intern(value)  # a quoted scalar, or a plain one no resolver can match: a string
-            else:
-                value = _scalar(loader, event, built)
+            if event.tag is not None:
+                value = _tagged(loader, event)
+            elif event.implicit[0]:  # plain: a string unless a resolver says otherwise
+                value = known(event.value, _NO_KEY)
+                if value is _NO_KEY:
+                    value = plain.read(event)
+            else:  # quoted: a string
+                value = intern(event.value)
         elif kind is mapping or kind is sequence:
             if event.anchor or event.tag not in (None, "!", _MAP if kind is mapping else _SEQ):
                 raise _NotPlain
@@ -261,42 +263,47 @@ def _from_events(loader: _Constructor) -> Any:
     return root
 
 
-def _implicit_firsts(loader: _Constructor) -> Any:
-    """The first characters (``""`` for an empty scalar) of the plain scalars an implicit resolver
-    may match (``true``, ``12``, ``~``, ``2025-06-30``, ``<<``...): any other plain scalar is a
-    string, as PyYAML's resolver would say. Everything, if a resolver matches any character."""
-    resolvers = loader.yaml_implicit_resolvers
-    if None in resolvers or loader.yaml_path_resolvers:
-        return _ANY
-    return frozenset(resolvers)
-
-
-class _Anything:
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_ANY = _Anything()
 _IMMUTABLE = (bool, int, float, type(None), bytes, str, dt.date, dt.datetime)
 
 
-def _scalar(loader: _Constructor, event: yaml.ScalarEvent, built: dict[tuple[str, str], Any]) -> Any:
-    """A scalar resolved and built as PyYAML does; each (tag, text) built once (``false``, ``16``
-    and the like repeat thousands of times), unless what it builds could be changed."""
+class _PlainScalars:
+    """The values of the plain (unquoted) scalars of one document, by their text: a plain scalar's
+    value depends on its text alone (PyYAML's implicit resolvers), so each text is read once."""
+
+    def __init__(self, loader: _Constructor) -> None:
+        self.loader = loader
+        self.values: dict[str, Any] = {}  # those that cannot be changed, so can be shared
+        resolvers = loader.yaml_implicit_resolvers
+        #: the first characters ("" for an empty scalar) a resolver may match (``true``, ``12``,
+        #: ``~``, ``2025-06-30``, ``<<``...): any other plain scalar is a string
+        self.firsts = None if None in resolvers or loader.yaml_path_resolvers else frozenset(resolvers)
+
+    def read(self, event: yaml.ScalarEvent) -> Any:
+        text = event.value
+        if self.firsts is not None and text[:1] not in self.firsts:
+            value: Any = sys.intern(text)
+        else:
+            tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
+            if tag == _MERGE:
+                raise _NotPlain
+            value = sys.intern(text) if tag == _STR else _construct_scalar(self.loader, event, tag)
+        if type(value) in _IMMUTABLE:
+            self.values[text] = value
+        return value
+
+
+def _tagged(loader: _Constructor, event: yaml.ScalarEvent) -> Any:
+    """A scalar with a tag (``!!str 5``, ``! x``), built as PyYAML does."""
     tag = event.tag
-    if tag is None or tag == "!":
+    if tag == "!":
         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == _STR:
-        return sys.intern(event.value)
     if tag == _MERGE:
         raise _NotPlain
-    known = built.get((tag, event.value), _NO_KEY)
-    if known is not _NO_KEY:
-        return known
-    value = loader.construct_object(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
-    if type(value) in _IMMUTABLE:
-        built[(tag, event.value)] = value
-    return value
+    return sys.intern(event.value) if tag == _STR else _construct_scalar(loader, event, tag)
+
+
+def _construct_scalar(loader: _Constructor, event: yaml.ScalarEvent, tag: str) -> Any:
+    return loader.construct_object(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
 
 
 def _compose(text: str) -> yaml.Node | None:
