@@ -180,8 +180,10 @@ def _check_person(value: str, info: ValidationInfo) -> str:
 
 
 def _check_who(value: str, info: ValidationInfo) -> str:
+    directory = _directory(info)
+    if directory is not None and value in directory.people:
+        return value  # as people spells it, lower-cased (the usual case): a valid email, listed
     if value.startswith("group:"):
-        directory = _directory(info)
         name = value[len("group:"):]
         if directory is not None and name not in directory.groups:
             known = ", ".join(sorted(directory.groups)) or "none defined"
@@ -400,7 +402,7 @@ class Directory:
         the order the groups list them; on ``today``, without anyone gone or whose group
         membership expired."""
         if not who.startswith("group:"):
-            email = norm_email(who)
+            email = who if who in self.people else norm_email(who)  # most are spelt as in people
             return [] if self.today is not None and self.gone(email) else [email]
         name = who[len("group:"):]
         if name in _seen:
