@@ -49,12 +49,11 @@ class Strict(BaseModel):
         # one wrap validator (it runs for every entry of a roster): the usual entry has only
         # keys the model knows and is handed on at once. It checks unknown keys too, but keeps
         # its old name: a union of models names it in error paths users already see.
-        if type(data) is not dict:
+        if not isinstance(data, dict):
             return handler(data)
-        allowed, known = _keys(cls)
-        if known.issuperset(data):
+        if _keys(cls)[1].issuperset(data):
             return handler(data)
-        if "expires" in data and _takes_grant(cls):
+        if type(data) is dict and "expires" in data and _takes_grant(cls):
             # kept beside the fields, not one of them (no private attribute: every Strict model
             # would pay to set one up); model_dump and the providers never see it
             model = cls._unknown_keys({k: v for k, v in data.items() if k != "expires"}, handler)
