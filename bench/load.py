@@ -4,7 +4,8 @@
 
 Generates the scale bench's state file for N people once (``scale_data.state_file``), then loads
 it in a fresh child per run, interleaved between interpreters (a busy moment hits both alike),
-and prints each interpreter's median seconds and the child's peak MiB after the load.
+and prints each interpreter's medians: load_path's wall and CPU seconds (the providers already
+imported; CPU is the steadier figure on a shared machine), the imports' CPU, the peak MiB.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from scale_data import PROVIDERS, dump, state_file  # bench/ is the script's own
 
 
 def _child(path: str) -> None:
+    c0 = time.process_time()
     from teamform import config as cfg
+    from teamform.provider.registry import installed
 
-    t0 = time.perf_counter()
+    installed()  # the providers' imports, apart: the load phase of scale.py counts them too
+    c1, t1 = time.process_time(), time.perf_counter()
     cfg.load_path(path)
-    seconds = time.perf_counter() - t0
+    c2, t2 = time.process_time(), time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+    print(json.dumps({"seconds": t2 - t1, "cpu": c2 - c1, "imports_cpu": c1 - c0, "peak_mib": peak}))
 
 
 def main() -> None:
@@ -55,10 +59,11 @@ def main() -> None:
                     sys.exit(f"[{label}] failed:\n{out.stderr[-3000:]}")
                 runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for label, rows in runs.items():
-            seconds = statistics.median(r["seconds"] for r in rows)
-            peak = statistics.median(r["peak_mib"] for r in rows)
-            print(f"{label:>8}: load {seconds:.3f} s (median of {len(rows)}; "
-                  f"{' '.join(format(r['seconds'], '.2f') for r in rows)}), peak {peak:.0f} MiB", flush=True)
+            def median(key: str) -> float:
+                return statistics.median(r[key] for r in rows)
+            print(f"{label:>8}: load_path {median('seconds'):.3f} s wall, {median('cpu'):.3f} s CPU (medians of "
+                  f"{len(rows)}; CPU {' '.join(format(r['cpu'], '.2f') for r in rows)}); imports before it "
+                  f"{median('imports_cpu'):.3f} s CPU; peak {median('peak_mib'):.0f} MiB", flush=True)
 
 
 if __name__ == "__main__":
