@@ -36,9 +36,16 @@ def _child(path: str) -> None:
     print(json.dumps({"seconds": t2 - t1, "cpu": c2 - c1, "imports_cpu": c1 - c0, "peak_mib": peak}))
 
 
+def _generate(n: str, path: str, one_group: str) -> None:
+    ports = {name: 8000 + i for i, name in enumerate(PROVIDERS)}
+    Path(path).write_text(dump(state_file(int(n), ports, one_group=bool(one_group))))
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_child":
         return _child(sys.argv[2])
+    if len(sys.argv) > 2 and sys.argv[1] == "_generate":
+        return _generate(*sys.argv[2:5])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("n", type=int)
     ap.add_argument("--repeat", type=int, default=5)
@@ -46,10 +53,11 @@ def main() -> None:
     ap.add_argument("--python", action="append", default=[], help="another interpreter (label=PATH)")
     args = ap.parse_args()
     pythons = [tuple(p.split("=", 1)) for p in args.python] + [("this", sys.executable)]
-    ports = {name: 8000 + i for i, name in enumerate(PROVIDERS)}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "teams.yaml"
-        path.write_text(dump(state_file(args.n, ports, one_group=args.one_group)))
+        # generated in a child: a process started from this one would inherit its peak memory
+        subprocess.run([sys.executable, __file__, "_generate", str(args.n), str(path),
+                        "1" if args.one_group else ""], check=True)
         print(f"{args.n} people, {path.stat().st_size / 1e6:.1f} MB", flush=True)
         runs: dict[str, list[dict]] = {label: [] for label, _ in pythons}
         for _ in range(args.repeat):
