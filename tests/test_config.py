@@ -220,3 +220,48 @@ def test_a_modest_alias_for_shared_settings_is_fine():
     ])
     config = load(text + "\n")
     assert config.services["k2"].entry.limits.requests_per_minute == 60
+
+
+def test_plain_and_quoted_scalars_read_as_pyyaml_reads_them_however_often_they_repeat():
+    # the reader builds each distinct plain scalar once: the repeats must be the same values, of
+    # the same types, as PyYAML's own loader gives (YAML 1.1: yes is true, 017 is 15, 1:30 is 90)
+    scalars = ["yes", "No", "on", "~", "null", "", "017", "0x1F", "1_000", "1:30", ".inf", "1e3", "2025-06-30",
+               "2025-06-30T12:00:00Z", "'yes'", '"12"', "owner", "p1@example.com", "!!str 5", "!!int '7'", "! 5"]
+    text = "".join(f"k{i}: [{s}, {s}]\n{s if not s.startswith(('!', chr(39), chr(34))) else f'x{i}'}x: {s}\n"
+                   for i, s in enumerate(scalars) if s)
+    text += "".join(f"e{i}: {s}\n" for i, s in enumerate(scalars))
+
+    def typed(value):
+        if isinstance(value, dict):
+            return [(typed(k), typed(v)) for k, v in value.items()]
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return type(value).__name__, repr(value)
+
+    assert typed(cfg.loader.load_text(text).data) == typed(yaml.load(text, Loader=yaml.SafeLoader))
+
+
+def test_the_cycle_collector_runs_again_after_a_load_good_or_refused():
+    import gc
+
+    load(GOOD)
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        load(GOOD.replace("role: Admin", "role: Owner"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load(GOOD)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_an_error_in_a_later_service_is_located_after_the_earlier_ones_are_dropped():
+    # each service's raw entries are dropped once built; a later error's position is read again
+    # from the text
+    text = GOOD + "  crankwheel:\n    provider: crankwheel\n    credentials: {api_key: env:C}\n" \
+                  "    members:\n      - {who: alice@example.com, privilege: boss}\n"
+    [problem] = problems(text)
+    line = text.splitlines().index("      - {who: alice@example.com, privilege: boss}") + 1
+    assert problem.startswith(f"teams.yaml:{line}:") and "services.crankwheel.members[0].privilege" in problem

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import json
 import datetime as dt
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
@@ -24,6 +22,7 @@ from .http import Wait, open_client
 from .lock import Account
 from .retry import RetryPolicy
 from .findings import error
+from .gcpause import collector_paused
 from .errors import IncompleteRead
 from .journal import secret_values
 from .model import DuplicateResource, State
@@ -182,7 +181,7 @@ class Session:
         directory = self.directory if today is None else self.config.directory.as_of(today)
         plan = Plan(state_file=self.config.file, state_hash=self.config.hash,
                     created=now.isoformat(timespec="seconds"))
-        with _collector_paused():
+        with collector_paused():
             for svc in self.selected:
                 plan.services.append(self._plan_service(svc, live[svc.name], directory, allow_mass_removal))
         for sp in plan.services:
@@ -256,22 +255,6 @@ def plan_date(environ: Mapping[str, str] | None = None) -> dt.date:
             raise ConfigError([Problem("TEAMFORM_TODAY", None, None, "",
                                        f"{value!r} is not a date written YYYY-MM-DD")]) from None
     return dt.datetime.now(dt.timezone.utc).date()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning makes hundreds of thousands of objects and no reference cycles: while it does,
-    Python's cycle collector would walk everything already loaded and read (the state file, the
-    live state) again and again, a third of the plan's time. Reference counting still frees what
-    the planner drops; the collector runs again after."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _unplannable(service: str, provider: str, exc: BaseException) -> ServicePlan:

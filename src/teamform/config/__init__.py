@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
+from ..gcpause import collector_paused
 from ..members import listing_problems
 from ..model import norm_email
 from ..provider.base import Provider
 from ..provider.registry import BROKEN, installed
-from .lifecycle import directory_lifecycle, grant_date_problems, reference_notes
+from .lifecycle import directory_lifecycle, grant_date_problems, offboarded, reference_notes
 from .loader import ConfigError, Document, Problem, load_file, load_text
 from .schema import ENV_REF_RE, Directory, EnvRef, Head, Person, Policy, ServiceCommon
 
@@ -81,11 +82,13 @@ def service_model(cls: type[Provider]) -> type[BaseModel]:
 
 
 def load_path(path: str | Path, providers: Mapping[str, type[Provider]] | None = None) -> Config:
-    return _build(load_file(path), providers)
+    with collector_paused():
+        return _build(load_file(path), providers)
 
 
 def load(text: str, file: str = "<string>", providers: Mapping[str, type[Provider]] | None = None) -> Config:
-    return _build(load_text(text, file), providers)
+    with collector_paused():
+        return _build(load_text(text, file), providers)
 
 
 def _pydantic_problems(doc: Document, exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
@@ -143,12 +146,18 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
             looped = True
 
     config = Config(doc, directory)
-    for name, raw in head.services.items():
-        problems += _build_service(doc, config, name, raw, providers, context, expandable=not looped)
+    marked = offboarded(directory)
+    notes = reference_notes(doc, marked, ("groups",))
+    services = head.services  # each service's raw entries, dropped once its models are built
+    for name in list(services):
+        problems += _build_service(doc, config, name, services[name], providers, context, expandable=not looped)
         problems += grant_date_problems(doc, name)
+        notes += reference_notes(doc, marked, ("services", name))
+        services[name] = None
+        doc.forget(("services", name))
     if problems:
         raise ConfigError(_in_file_order(problems))
-    config.notes = reference_notes(doc, directory)
+    config.notes = notes
     doc.release()
     return config
 

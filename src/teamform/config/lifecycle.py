@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from ..model import norm_email
 from .loader import Document, Problem
-from .schema import Directory, GroupMember, Head, parse_date
+from .schema import Directory, GroupMember, Head, Person, parse_date
 
 DATE_HINT = "a date written YYYY-MM-DD"
 
@@ -70,15 +70,20 @@ def grant_date_problems(doc: Document, name: str) -> list[Problem]:
     return out
 
 
-def reference_notes(doc: Document, directory: Directory) -> list[Problem]:
-    """Where the file still names someone marked offboarded: a note (nothing to fix: their entry's
-    ``offboarded:`` already removes them from there), so the line can be tidied up later."""
-    marked = {low: person for low, person in directory.people.items()
-              if parse_date(person.offboarded) is not None}
+def offboarded(directory: Directory) -> dict[str, Person]:
+    """The people marked offboarded, by lower-cased email."""
+    return {low: person for low, person in directory.people.items() if parse_date(person.offboarded) is not None}
+
+
+def reference_notes(doc: Document, marked: dict[str, Person], part: tuple) -> list[Problem]:
+    """Where ``part`` of the file (``("groups",)`` or ``("services", NAME)``) still names someone
+    ``marked`` offboarded: a note (nothing to fix: their entry's ``offboarded:`` already removes
+    them from there), so the line can be tidied up later."""
     if not marked:
         return []
+    whos = _group_whos(doc.data) if part == ("groups",) else _service_whos(_raw(doc.data, part), part)
     out = []
-    for path, who in _whos(doc.data, ()):
+    for path, who in whos:
         low = norm_email(who)
         if low in marked:
             when = parse_date(marked[low].offboarded)
@@ -110,8 +115,8 @@ def _expiring(data: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
             yield from _expiring(value, path + (index,))
 
 
-def _whos(data: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
-    """(path, email) of every person named in groups and services (``who:``, group members)."""
+def _group_whos(data: Any) -> Iterator[tuple[tuple, str]]:
+    """(path, email) of every person named in groups."""
     if not isinstance(data, dict):
         return
     for name, members in (data.get("groups") or {}).items() if isinstance(data.get("groups"), dict) else ():
@@ -119,10 +124,10 @@ def _whos(data: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
             who = member.get("who") if isinstance(member, dict) else member
             if isinstance(who, str) and not who.startswith("group:"):
                 yield ("groups", name, index), who
-    yield from _service_whos(data.get("services"), ("services",))
 
 
 def _service_whos(data: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+    """(path, email) of every person named in a service (``who:``, a plain list of people)."""
     if isinstance(data, dict):
         who = data.get("who")
         if isinstance(who, str) and not who.startswith("group:"):

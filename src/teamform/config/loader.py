@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .plain import NotPlain, from_events
 
 try:  # the C loader is an order of magnitude faster on large rosters
     from yaml import CSafeLoader as _Loader
@@ -63,6 +64,8 @@ class Document:
     text: str = ""
     _marks: tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]] | None = field(
         default=None, repr=False, compare=False)
+    #: a part of ``data`` was dropped (``forget``): positions come from the text alone
+    _partial: bool = field(default=False, repr=False, compare=False)
 
     @property
     def value_marks(self) -> dict[Path_, tuple[int, int]]:
@@ -78,7 +81,7 @@ class Document:
             keys: dict[Path_, tuple[int, int]] = {}
             node = _compose(self.text) if self.text else None
             if node is not None:
-                data = self.data if self.data is not None else load_text(self.text, self.file).data
+                data = self.data if self.data is not None and not self._partial else _construct(node)
                 _walk(node, data, (), self.file, values, keys, [])
             self._marks = (values, keys)
         return self._marks
@@ -89,6 +92,18 @@ class Document:
         later reads the text again."""
         if self.text:
             self.data = None
+
+    def forget(self, path: Path_) -> None:
+        """Forget one validated part of the data (a service's entries, once its models are built),
+        so the raw mappings and the models of a large roster are not all held at once."""
+        if not self.text:  # nothing to find positions in again
+            return
+        parent = self.data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and path[-1] in parent:
+            parent[path[-1]] = None
+            self._partial = True
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The closest known position of ``path`` (walking up to a parent if need be)."""
@@ -171,79 +186,19 @@ class _Constructor(_Loader):  # type: ignore[misc, valid-type]
         return mapping
 
 
-_STR, _MAP, _SEQ, _MERGE = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
-                            "tag:yaml.org,2002:merge")
-_NO_KEY = object()
-
-
-class _NotPlain(Exception):
-    """The document uses what only PyYAML's composer and constructor handle (an anchor or alias,
-    a key that is not a scalar, a merge key, a tagged collection)."""
-
-
-def _from_events(loader: _Constructor) -> Any:
-    """A plain document built straight from the parser's events. PyYAML's own way first builds a
-    tree of nodes, each with two marks, several times the size of the data (for a roster of
-    100,000 people, most of the memory and time of a plan); a plain document needs none of it.
-    Scalars are resolved and constructed by PyYAML as usual; strings are interned (a roster
-    repeats each email in every service, and every key and role thousands of times)."""
-    events = yaml.events
-    loader.get_event()  # the stream's start
-    if loader.check_event(events.StreamEndEvent):
-        return None
-    loader.get_event()  # the document's start
-    stack: list[list[Any]] = []  # [container, the key read for the next value]
-    root: Any = None
-    while True:
-        event = loader.get_event()
-        kind = type(event)
-        if kind is events.ScalarEvent:
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            if event.anchor or tag == _MERGE:
-                raise _NotPlain
-            value = sys.intern(event.value) if tag == _STR else loader.construct_object(
-                yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
-        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
-            plain_tag = _MAP if kind is events.MappingStartEvent else _SEQ
-            if event.anchor or event.tag not in (None, "!", plain_tag):
-                raise _NotPlain
-            if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
-                raise _NotPlain  # a mapping or a list as a key
-            stack.append([{} if kind is events.MappingStartEvent else [], _NO_KEY])
-            continue
-        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
-            value = stack.pop()[0]
-        elif kind is events.DocumentEndEvent:
-            break
-        else:  # an alias
-            raise _NotPlain
-        if not stack:
-            root = value
-            continue
-        top = stack[-1]
-        if type(top[0]) is list:
-            top[0].append(value)
-        elif top[1] is _NO_KEY:
-            top[1] = value
-        else:
-            if top[1] in top[0]:
-                loader.duplicates = True
-            top[0][top[1]] = value
-            top[1] = _NO_KEY
-    if not loader.check_event(events.StreamEndEvent):
-        following = loader.get_event()
-        raise yaml.composer.ComposerError("expected a single document in the stream", None,
-                                          "but found another document", following.start_mark)
-    loader.constructed_objects, loader.recursive_objects = {}, {}
-    return root
-
-
 def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
         return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(node: yaml.Node) -> Any:
+    """The data of a composed document (read before: its aliases are known to be sane)."""
+    loader = _Loader("")
+    try:
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -254,9 +209,9 @@ def load_text(text: str, file: str = "<string>") -> Document:
     try:
         try:
             if "&" in text and ANCHOR.search(text):  # anchors (and aliases): composed, expansion checked
-                raise _NotPlain
-            data = _from_events(loader)
-        except _NotPlain:
+                raise NotPlain
+            data = from_events(loader)
+        except NotPlain:
             loader.dispose()
             loader = _Constructor(text)
             node = loader.get_single_node()
