@@ -93,7 +93,11 @@ def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "")
     """Child: the CLI's plan --out, phase by phase (then apply, if asked); prints one JSON line."""
     t = [time.perf_counter()]
     from teamform import config as cfg
-    from teamform.render import plan_file, render
+    from teamform import render as rendering
+    from teamform.render import render
+
+    # as the CLI writes it (an older install, compared with --python, had only render_json)
+    plan_file = getattr(rendering, "plan_file", lambda plan: render(plan, "json").encode())
     from teamform.session import Session
 
     ports = {name: port for name, port in json.loads(ports_json).items() if not only or name in only.split(",")}
