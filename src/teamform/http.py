@@ -15,9 +15,10 @@ import re
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import httpx
+import orjson
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
@@ -32,6 +33,16 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"
 SECRET_QUERY = re.compile(r"((?:token|secret|key|password|access_token|refresh_token)=)[^&]*", re.I)
 #: header names whose values are not logged even at -vv (a provider may name its key header freely)
 SECRET_HEADER_NAME = re.compile(r"auth|key|token|secret|cookie|passw|session|signature", re.I)
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The answer's JSON, decoded by orjson (the C decoder: reading a large organization is mostly
+    decoding). What orjson refuses and the standard decoder takes (a UTF-16 body, NaN) is decoded
+    the standard way; what neither takes raises ``ValueError``."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 def redact_url(url: str) -> str:
@@ -151,8 +162,9 @@ class ServiceTransport(httpx.AsyncBaseTransport):
             if request.method in SAFE_METHODS:
                 raise _Retry(None, None, exc) from exc
             raise exc
-        log.info("%s %s → %d (%.0f ms)", request.method, self._url(request), response.status_code,
-                 (time.perf_counter() - started) * 1000)
+        if log.isEnabledFor(logging.INFO):  # the URL is redacted only for a line that is written
+            log.info("%s %s → %d (%.0f ms)", request.method, self._url(request), response.status_code,
+                     (time.perf_counter() - started) * 1000)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s answered %s", request.method, self._url(request), _headers(response.headers))
         hint = self.rate_limited(response)

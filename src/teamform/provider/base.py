@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from ..errors import IncompleteRead, Outcome, ProviderError, parse_retry_after
 from ..findings import Finding
+from ..http import json_of
 from ..members import expand
 from ..model import KindSpec, State
 from ..paging import Paging, Shortfall, next_step
@@ -136,7 +137,7 @@ class Provider:
         if not response.content:
             return None
         try:
-            return self.unwrap(response.json())
+            return self.unwrap(json_of(response))
         except ValueError:
             raise self.Error(f"{self.name} answered {method} {path} with something that is not JSON "
                              f"(HTTP {response.status_code})", status=response.status_code) from None
