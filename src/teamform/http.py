@@ -1,6 +1,8 @@
-"""The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit,
-retries with backoff that honour Retry-After, and redacted logging (``-v``: one line per request,
-its status and time; ``-vv``: headers, retries and rate-limit waits too).
+"""The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit, a
+cap on the requests it has in flight at once (``limits.concurrency``: a fetch that reads many
+pages or teams at once never has more out), retries with backoff that honour Retry-After, and
+redacted logging (``-v``: one line per request, its status and time; ``-vv``: headers, retries
+and rate-limit waits too).
 
 Reads (GET/HEAD) are retried on 5xx and timeouts here. A 429 (or whatever the provider says
 means "slow down") is retried for every method: the service did not act on the request. Writes
@@ -9,6 +11,8 @@ that fail otherwise are left to the applier, which reads back before it repeats 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -132,8 +136,11 @@ class Paced(httpx.Auth):
 class ServiceTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
                  rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None,
-                 secret_path: re.Pattern[str] | None = None, on_wait: Callable[[Wait], None] | None = None) -> None:
+                 secret_path: re.Pattern[str] | None = None, on_wait: Callable[[Wait], None] | None = None,
+                 concurrency: int | None = None) -> None:
         self.inner = inner
+        # held from sending a request until its answer's head is in (the server's share of the work)
+        self.in_flight = asyncio.Semaphore(concurrency) if concurrency else None
         self.secret_path = secret_path
         self.retry = retry
         self.pace = pace  # the client's rate limit: a retry takes its turn again
@@ -151,7 +158,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s sends %s", request.method, self._url(request), _headers(request.headers))
         try:
-            response = await self.inner.handle_async_request(request)
+            async with self.in_flight or contextlib.nullcontext():
+                response = await self.inner.handle_async_request(request)
         except TRANSIENT as caught:
             exc = caught
             if isinstance(caught, (httpx.ConnectError, httpx.ConnectTimeout)):  # name the host it could not reach
@@ -230,8 +238,9 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 rate_limited: Callable[[httpx.Response], float | None] | None = None,
                 headers: dict[str, str] | None = None,
                 secret_path: re.Pattern[str] | None = None,
-                on_wait: Callable[[Wait], None] | None = None) -> httpx.AsyncClient:
-    """``on_wait``: told each time a request waits on a rate limit, ours or the service's."""
+                on_wait: Callable[[Wait], None] | None = None, concurrency: int | None = None) -> httpx.AsyncClient:
+    """``on_wait``: told each time a request waits on a rate limit, ours or the service's;
+    ``concurrency``: the most requests in flight at once (no cap when ``None``)."""
     paced = Paced(requests_per_minute, auth, on_wait) if requests_per_minute else None
     transport = ServiceTransport(
         inner or httpx.AsyncHTTPTransport(verify=_tls()),
@@ -240,6 +249,7 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
         pace=paced,
         secret_path=secret_path,
         on_wait=on_wait,
+        concurrency=concurrency,
     )
     auth = paced or auth
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
