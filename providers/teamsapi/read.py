@@ -8,6 +8,7 @@ service gives: the invitations list (``userId`` + ``email``) or the team's ``own
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -83,7 +84,7 @@ async def fetch(p: "TeamsApiProvider") -> State:
                        default_users_limit=home.get("usersLimit") or 0, nameless_teams=[],
                        no_invitation_list=False)
     ids: dict[str, str] = {}
-    p.invitations_missing = False
+    named = []
     for team in teams:
         if team["name"] is None:
             state.facts["nameless_teams"].append(team["id"])
@@ -92,13 +93,24 @@ async def fetch(p: "TeamsApiProvider") -> State:
             raise IncompleteRead(f"two teams are named {team['name']!r}; teamform matches teams by name, "
                                  "so rename one in the Teams API first")
         ids[team["name"]] = team["id"]
-        members, invitations = await read_team(p, team)
+        named.append(team)
+    for team, (members, invitations) in zip(named, await read_teams_members(p, named)):
         state.add(team_resource(team, identity, home.get("name")))
         for res in member_resources(team, members, invitations):
             state.add(res)
     state.facts["no_invitation_list"] = p.invitations_missing
     p.team_ids = ids
     return state
+
+
+async def read_teams_members(p: "TeamsApiProvider", teams: list[dict[str, Any]]) -> list[tuple[list[dict], dict]]:
+    """``read_team`` of each team, in their order: the first alone (its invitation list tells
+    whether the service has one: a 404 is asked once, not once a team), then the others at once."""
+    p.invitations_missing = False
+    if not teams:
+        return []
+    first = await read_team(p, teams[0])
+    return [first, *await asyncio.gather(*(read_team(p, team) for team in teams[1:]))]
 
 
 async def read_home(p: "TeamsApiProvider") -> dict[str, Any]:

@@ -69,13 +69,12 @@ class WorkDrivePages:
     #: larger size than ``per_page`` asked is not taken for one that does not page (its
     #: ``totalPages`` says whether more follow, not the size of its pages)
     size: int = 0
-    asked: int = 0
+    answers: int = 0  # pages parsed so far (the base's ``pages()`` parses them in order)
     first_pages: int | None = None
     ids: set = field(default_factory=set)
 
     def params(self, index: int, seen: int) -> dict[str, Any]:
-        self.asked = index + 1
-        return {api.PAGE_PARAM: self.asked, api.SIZE_PARAM: self.per_page}
+        return {api.PAGE_PARAM: index + 1, api.SIZE_PARAM: self.per_page}
 
     def parse(self, body: Any) -> Page:
         if not isinstance(body, dict):
@@ -89,19 +88,20 @@ class WorkDrivePages:
         pages, total = _count(meta, "totalPages"), _count(meta, "totalResults")
         if pages is None and total is None:
             raise ValueError("'meta' has neither totalPages nor totalResults")
+        self.answers += 1
         if self.first_pages is None:
             self.first_pages = pages
-        elif pages is not None and self.asked > max(self.first_pages, 1) + 1:
-            raise ValueError(f"page {self.asked} still says more follow, past the {self.first_pages} "
+        elif pages is not None and self.answers > max(self.first_pages, 1) + 1:
+            raise ValueError(f"page {self.answers} still says more follow, past the {self.first_pages} "
                              "pages the first answer gave: the list does not end")
         for item in items:
             key = item.get("id") if isinstance(item, dict) else None
             if isinstance(key, str):
                 if key in self.ids:
-                    raise ValueError(f"'{self.items}' lists {key} twice (on page {self.asked} again): the "
+                    raise ValueError(f"'{self.items}' lists {key} twice (on page {self.answers} again): the "
                                      "list moved while it was read, or the service ignores cur_page")
                 self.ids.add(key)
-        return Page(items, total, more=self.asked < pages if pages is not None else None)
+        return Page(items, total, more=self.answers < pages if pages is not None else None, pages=pages)
 
 
 def _count(meta: dict[str, Any], name: str) -> int | None:
@@ -156,7 +156,10 @@ async def fetch(p: "WorkDriveProvider", parts: Sequence[str] = ALL, group: str |
     members, for a cheap read-back); the service ids go to ``p.ids`` for the writers."""
     size = p.settings.page_size
     read = await asyncio.gather(*(p.pages(PATHS[part], listing(part, size), what=f"the {part} list")
-                                  for part in parts))
+                                  for part in parts), return_exceptions=True)
+    for failed in read:  # every list read to its end or failure; the first in order says why
+        if isinstance(failed, BaseException):
+            raise failed
     got = dict(zip(parts, read))
     if tuple(parts) == ALL:
         p.ids.clear()
@@ -195,7 +198,7 @@ async def _group_members(p: "WorkDriveProvider", group: dict[str, Any]) -> list[
     try:
         return await p.pages(api.GROUP_MEMBERS.format(id=group["id"]), paging, what=f"the members of {group['name']}")
     except IncompleteRead as exc:
-        if exc.status == 404 and paging.asked == 1:
+        if exc.status == 404 and paging.answers == 0:  # the first page: no member list at all
             return None
         raise
 

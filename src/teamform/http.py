@@ -1,6 +1,8 @@
-"""The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit,
-retries with backoff that honour Retry-After, and redacted logging (``-v``: one line per request,
-its status and time; ``-vv``: headers, retries and rate-limit waits too).
+"""The shared HTTP layer: one ``httpx.AsyncClient`` per service with a client-side rate limit, a
+cap on the requests it has in flight at once (``limits.concurrency``: a fetch that reads many
+pages or teams at once never has more out), retries with backoff that honour Retry-After, and
+redacted logging (``-v``: one line per request, its status and time; ``-vv``: headers, retries
+and rate-limit waits too).
 
 Reads (GET/HEAD) are retried on 5xx and timeouts here. A 429 (or whatever the provider says
 means "slow down") is retried for every method: the service did not act on the request. Writes
@@ -9,16 +11,19 @@ that fail otherwise are left to the applier, which reads back before it repeats 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import re
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import aiohttp
 import httpx
+import orjson
 from aiolimiter import AsyncLimiter
 from httpx_aiohttp import AiohttpTransport
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -34,6 +39,16 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"
 SECRET_QUERY = re.compile(r"((?:token|secret|key|password|access_token|refresh_token)=)[^&]*", re.I)
 #: header names whose values are not logged even at -vv (a provider may name its key header freely)
 SECRET_HEADER_NAME = re.compile(r"auth|key|token|secret|cookie|passw|session|signature", re.I)
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The answer's JSON, decoded by orjson (the C decoder: reading a large organization is mostly
+    decoding). What orjson refuses and the standard decoder takes (a UTF-16 body, NaN) is decoded
+    the standard way; what neither takes raises ``ValueError``."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 def redact_url(url: str) -> str:
@@ -123,8 +138,11 @@ class Paced(httpx.Auth):
 class ServiceTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, *, retry: RetryPolicy,
                  rate_limited: Callable[[httpx.Response], float | None], pace: Paced | None = None,
-                 secret_path: re.Pattern[str] | None = None, on_wait: Callable[[Wait], None] | None = None) -> None:
+                 secret_path: re.Pattern[str] | None = None, on_wait: Callable[[Wait], None] | None = None,
+                 concurrency: int | None = None) -> None:
         self.inner = inner
+        # held from sending a request until its answer's head is in (the server's share of the work)
+        self.in_flight = asyncio.Semaphore(concurrency) if concurrency else None
         self.secret_path = secret_path
         self.retry = retry
         self.pace = pace  # the client's rate limit: a retry takes its turn again
@@ -142,7 +160,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s sends %s", request.method, self._url(request), _headers(request.headers))
         try:
-            response = await self.inner.handle_async_request(request)
+            async with self.in_flight or contextlib.nullcontext():
+                response = await self.inner.handle_async_request(request)
         except TRANSIENT as caught:
             exc = caught
             if isinstance(caught, (httpx.ConnectError, httpx.ConnectTimeout)):  # name the host it could not reach
@@ -153,8 +172,9 @@ class ServiceTransport(httpx.AsyncBaseTransport):
             if request.method in SAFE_METHODS:
                 raise _Retry(None, None, exc) from exc
             raise exc
-        log.info("%s %s → %d (%.0f ms)", request.method, self._url(request), response.status_code,
-                 (time.perf_counter() - started) * 1000)
+        if log.isEnabledFor(logging.INFO):  # the URL is redacted only for a line that is written
+            log.info("%s %s → %d (%.0f ms)", request.method, self._url(request), response.status_code,
+                     (time.perf_counter() - started) * 1000)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s answered %s", request.method, self._url(request), _headers(response.headers))
         hint = self.rate_limited(response)
@@ -238,8 +258,9 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 rate_limited: Callable[[httpx.Response], float | None] | None = None,
                 headers: dict[str, str] | None = None,
                 secret_path: re.Pattern[str] | None = None,
-                on_wait: Callable[[Wait], None] | None = None) -> httpx.AsyncClient:
-    """``on_wait``: told each time a request waits on a rate limit, ours or the service's."""
+                on_wait: Callable[[Wait], None] | None = None, concurrency: int | None = None) -> httpx.AsyncClient:
+    """``on_wait``: told each time a request waits on a rate limit, ours or the service's;
+    ``concurrency``: the most requests in flight at once (no cap when ``None``)."""
     paced = Paced(requests_per_minute, auth, on_wait) if requests_per_minute else None
     transport = ServiceTransport(
         inner or Connections(verify=_tls()),
@@ -248,6 +269,7 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
         pace=paced,
         secret_path=secret_path,
         on_wait=on_wait,
+        concurrency=concurrency,
     )
     auth = paced or auth
     return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,

@@ -5,6 +5,10 @@ the items, the total and "more" in an answer); the provider base's ``pages()`` r
 The loop never takes a partial list for a whole one: it stops at the count, at the service's
 "no more", on a page that repeats the last one or adds nothing, or at ``MAX_PAGES``, and anything
 short of the count is an ``IncompleteRead``.
+
+When the first answer gives the count, the pages after it are asked for at once (``page_count``)
+and still taken one by one, in order, through the same checks: a page is used only if it was
+asked for with the very query the loop would have sent after the pages before it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class Page:
     items: list[Any]
     total: int | None = None   # how many the service says the whole list holds, if it says
     more: bool | None = None   # whether the service says another page follows, if it says
+    pages: int | None = None   # how many pages the service says the whole list takes, if it says
 
 
 class Paging(Protocol):
@@ -108,6 +113,19 @@ class Unpaged:
 
     def parse(self, body: Any) -> Page:
         return Page(_items(body, self.items), more=False)
+
+
+def page_count(first: Page) -> int | None:
+    """How many pages the whole list takes, as its first page tells: the number of pages the
+    service gives, else its count over that page's length (the service's page size, whatever was
+    asked). ``None`` when it says neither, or the first page is the whole list."""
+    if not first.items or first.more is False:
+        return None
+    if first.pages is not None:
+        return min(MAX_PAGES, first.pages)
+    if first.total is None or len(first.items) >= first.total:
+        return None
+    return min(MAX_PAGES, -(-first.total // len(first.items)))
 
 
 class Shortfall(Exception):

@@ -123,7 +123,7 @@ class Session:
             base_url, inner=inner, auth=provider.auth(), requests_per_minute=limits.requests_per_minute,
             retry=RetryPolicy.from_limits(limits, self.sleep),
             timeout=limits.timeout, rate_limited=provider.is_rate_limited, secret_path=provider.secret_path,
-            on_wait=lambda wait, name=svc.name: self.on_wait and self.on_wait(name, wait))
+            concurrency=limits.concurrency, on_wait=lambda wait, name=svc.name: self.on_wait and self.on_wait(name, wait))
         self._clients.append(client)
         provider.client = client
         return provider

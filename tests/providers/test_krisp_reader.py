@@ -9,7 +9,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from teamform.testing import load, make_plan, plan_apply
+from teamform.testing import count_in_flight, load, make_plan, plan_apply
 from teamform_krisp import api
 from teamform_krisp.emulator import KrispEmulator, seat
 
@@ -236,3 +236,15 @@ async def test_any_other_failure_of_the_team_endpoint_stops_the_read():
     emu = KrispEmulator(state(spare=2))
     emu.inject(kind="status", status=403, method="GET", path="/team$")
     await refused(emu, "reading the team failed", "403")
+
+
+async def test_the_pages_after_the_first_two_are_read_at_once_never_more_than_the_limit_allows():
+    """The first page gives the count and the second shows the paging works: the other pages are
+    asked for ahead, at most ``limits.concurrency`` requests in flight, and the list is whole."""
+    emu = KrispEmulator(state(spare=1000))  # 11 pages of 100
+    peak = count_in_flight(emu)
+    plan = await make_plan(load(FILE.replace("requests_per_minute: 100000", "requests_per_minute: 100000, "
+                                             "concurrency: 3")), {"krisp": emu})
+    assert not plan.errors and plan.services[0].live_count == 2 + 2
+    assert [e.query for e in emu.calls("GET", "/team/seats")] == [f"page={n}&limit=100" for n in range(1, 12)]
+    assert peak == [3]  # pages 3 to 11 went out together, three at a time

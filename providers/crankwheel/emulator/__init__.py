@@ -22,10 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from teamform.emulator import Emulator
+from teamform.emulator import Emulator, JSONResponse
 
 from .. import api
 from . import usage, users

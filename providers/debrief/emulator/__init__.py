@@ -20,10 +20,10 @@ import os
 from typing import Any, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from teamform.emulator import Emulator
+from teamform.emulator import Emulator, JSONResponse
 
 from .. import api
 from . import account, applications, credentials, seed, tokens, users

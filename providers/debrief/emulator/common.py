@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from teamform.emulator import Emulator
+from teamform.emulator import Emulator, JSONResponse
 
 from .. import api
 

@@ -7,7 +7,9 @@ import base64
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+
+from teamform.emulator import JSONResponse
 
 from .. import api
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from teamform.emulator import Emulator, RateLimit
+from teamform.emulator import Emulator, JSONResponse, RateLimit
 
 from .. import api
 from . import reads, writes
@@ -60,6 +60,9 @@ class TeamsApiEmulator(Emulator):
                 return JSONResponse(await handler(request, caller), status_code=status)
             except Refusal as exc:
                 return self.error_response(exc.status, exc.message)
+            finally:
+                if request.method != "GET":  # a write may change who sees which team
+                    self.forget("visible_teams")
         return run
 
     def routes(self) -> list[Route]:

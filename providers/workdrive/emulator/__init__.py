@@ -22,10 +22,10 @@ import contextlib
 from typing import Any, Iterator, Sequence
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from teamform.emulator import Emulator, RateLimit
+from teamform.emulator import Emulator, JSONResponse, RateLimit
 
 from .. import api
 from . import org, users

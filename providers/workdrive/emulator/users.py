@@ -46,9 +46,10 @@ def written(emu: "WorkDriveEmulator", user: dict[str, Any]) -> dict[str, Any]:
 # ---- reading ----------------------------------------------------------------------------
 async def list_users(emu: "WorkDriveEmulator", request: Request) -> Any:
     q = request.query_params
-    users = list(emu.users.values())
     if "department" in q:
-        users = [u for u in users if u["department"] == q["department"]]
+        users = emu.by_field("department").get(q["department"], [])
+    else:  # kept between requests: a page of 100 out of 100,000 does not copy the 100,000
+        users = emu.lookup("user_list", lambda state: list(state["users"].values()))
     if "location" in q:
         users = [u for u in users if u["location"] == q["location"]]
     return emu.page(request, Viewed(users, lambda u: view(emu, u)), "users")
@@ -101,7 +102,7 @@ def _create(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> list[dic
         if entry.get("reportsTo") is not None:
             user["reportsTo"] = emu.user(entry["reportsTo"], "REPORTS_TO_NOT_FOUND")["id"]
         emu.users[user["id"]] = user
-        emu.forget("emails")
+        emu.forget("emails", "user_list")
         emu.moved("department", "location", "reportsTo")
         _placements(emu, user, entry)
         if entry.get("reportsTo") is None and user["department"]:
@@ -231,7 +232,7 @@ def _remove(emu: "WorkDriveEmulator", ids: list[str]) -> None:
             other["reportsTo"] = None  # the service reassigns; teamform plans it first
     for user_id in ids:
         del emu.users[user_id]
-    emu.forget("emails")
+    emu.forget("emails", "user_list")
     emu.moved("department", "location", "reportsTo")
     emu.heads_ok(touched)
 

@@ -13,6 +13,7 @@ engine's policy decisions (``protected``, ``ignored``) are handed over, never re
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 import re
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Sequence
@@ -22,15 +23,25 @@ from pydantic import BaseModel
 
 from ..errors import IncompleteRead, Outcome, ProviderError, parse_retry_after
 from ..findings import Finding
+from ..http import json_of
 from ..members import expand
 from ..model import KindSpec, State
-from ..paging import Paging, Shortfall, next_step
+from ..paging import Paging, Shortfall, next_step, page_count
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.schema import Directory, Policy
     from ..emulator import Emulator
     from ..model import Resource
     from ..plan.ops import Operation
+
+
+def _cancel(ahead: dict[int, tuple[dict[str, Any], "asyncio.Task[Any]"]]) -> None:
+    """Drop pages asked for ahead that will not be used (the read ended or failed before them)."""
+    for _, task in ahead.values():
+        if task.done() and not task.cancelled():
+            task.exception()  # looked at: a failure of a page nobody needs is not reported as lost
+        task.cancel()
+    ahead.clear()
 
 
 class HeaderAuth(httpx.Auth):
@@ -143,7 +154,7 @@ class Provider:
         if not response.content:
             return None
         try:
-            return self.unwrap(response.json())
+            return self.unwrap(json_of(response))
         except ValueError:
             raise self.Error(f"{self.name} answered {method} {path} with something that is not JSON "
                              f"(HTTP {response.status_code})", status=response.status_code) from None
@@ -173,27 +184,54 @@ class Provider:
     async def pages(self, path: str, paging: Paging, *, params: dict[str, Any] | None = None,
                     what: str | None = None, ok: Iterable[int] | None = None) -> list[Any]:
         """Every item of a paged list, or ``IncompleteRead``: a failed page, an answer of the wrong
-        shape, a list that stops short of its count or never ends. Never a partial list."""
+        shape, a list that stops short of its count or never ends. Never a partial list.
+
+        Where the first answer gives the count, and the second shows the service pages as asked,
+        the pages after them are asked for ahead, ``limits.concurrency`` at a time, up to the
+        count; each is still taken in order, through the same checks, and only if it was asked
+        for with the very query the loop would send now (a short page moves the offsets: the
+        pages asked for ahead are dropped and asked for again)."""
         items: list[Any] = []
         seen_pages: list[list[Any]] = []
         what = what or path
-        while True:
-            query = {**(params or {}), **paging.params(len(seen_pages), len(items))}
-            try:
-                body = await self.call("GET", path, params=query, ok=ok)
-                page = paging.parse(body)
-            except (ProviderError, httpx.HTTPError) as exc:
-                raise IncompleteRead(f"reading {what} stopped at page {len(seen_pages) + 1}, after {len(items)} "
-                                     f"items: {exc}", status=getattr(exc, "status", None)) from exc
-            except (KeyError, TypeError, ValueError) as exc:
-                raise IncompleteRead(f"{self.name}: {what} answered in an unexpected shape ({exc})") from exc
-            items += page.items
-            seen_pages.append(page.items)
-            try:
-                if not next_step(paging, page, seen_pages, len(items)):
-                    return items
-            except Shortfall as exc:
-                raise IncompleteRead(f"reading {what}: {exc}") from None
+        ahead: dict[int, tuple[dict[str, Any], asyncio.Task[Any]]] = {}  # page index -> (query, answer)
+        count = size = 0  # pages in all and the first page's length, once the first answer gives a count
+
+        def query(index: int, seen: int) -> dict[str, Any]:
+            return {**(params or {}), **paging.params(index, seen)}
+
+        try:
+            while True:
+                index = len(seen_pages)
+                asked = query(index, len(items))
+                early = ahead.pop(index, None)
+                if early is not None and early[0] != asked:
+                    _cancel(ahead)
+                    early = None
+                try:
+                    body = await (early[1] if early else self.call("GET", path, params=asked, ok=ok))
+                    page = paging.parse(body)
+                except (ProviderError, httpx.HTTPError) as exc:
+                    raise IncompleteRead(f"reading {what} stopped at page {index + 1}, after {len(items)} "
+                                         f"items: {exc}", status=getattr(exc, "status", None)) from exc
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise IncompleteRead(f"{self.name}: {what} answered in an unexpected shape ({exc})") from exc
+                items += page.items
+                seen_pages.append(page.items)
+                try:
+                    if not next_step(paging, page, seen_pages, len(items)):
+                        return items
+                except Shortfall as exc:
+                    raise IncompleteRead(f"reading {what}: {exc}") from None
+                if index == 0:
+                    count, size = page_count(page) or 0, len(page.items)
+                elif count:
+                    for later in range(index + 1, min(count, index + 1 + self.settings.limits.concurrency)):
+                        if later not in ahead:
+                            q = query(later, later * size)
+                            ahead[later] = (q, asyncio.ensure_future(self.call("GET", path, params=q, ok=ok)))
+        finally:
+            _cancel(ahead)
 
     # ---- the state file, and the engine's decisions --------------------------------------
     def wanted(self, entries: Sequence[Any], attrs: Callable[[Any], dict[str, Any]], *,

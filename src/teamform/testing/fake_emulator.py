@@ -18,10 +18,10 @@ import datetime as dt
 from typing import Any, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..emulator import Emulator
+from ..emulator import Emulator, JSONResponse
 
 API_KEY = "fake-sandbox-key-5f2a"
 MAX_PAGE = 50
