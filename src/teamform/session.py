@@ -153,8 +153,7 @@ class Session:
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)
-        with collector_paused():  # the answers become hundreds of thousands of resources, no cycles
-            results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
+        results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
         for result in results:
             if isinstance(result, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
                 raise result
