@@ -397,11 +397,12 @@ def main() -> None:
                     help="plan (and apply) only these services, e.g. krisp,crankwheel,debrief (all are loaded)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per size and interpreter; medians are printed")
     ap.add_argument("--profile", action="store_true", help="profile the phases child; print its top functions")
+    ap.add_argument("--json", metavar="FILE", help="also write every run's figures to FILE (the suite's quick run reads it)")
     ap.add_argument("--keep", metavar="DIR", help="keep the generated files and plans in DIR (else a temporary one)")
     args = ap.parse_args()
     pythons = [tuple(p.split("=", 1)) if "=" in p else ("other", p) for p in args.python]
     pythons.append(("this", sys.executable))
-    rows = []
+    rows, every = [], []
     with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         for n in args.sizes:
             runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in pythons}
@@ -418,7 +419,10 @@ def main() -> None:
                     if row.get("profile"):
                         print(row["profile"], flush=True)
             rows += [median_row(r) for r in runs.values()]
+            every += [row for r in runs.values() for row in r]
     print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(every, default=str))
 
 
 if __name__ == "__main__":
