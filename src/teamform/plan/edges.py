@@ -126,6 +126,11 @@ def holds(res: Resource | None, kind: str, guard: Guard) -> bool:
         return False
     if guard.scopes is not None and scope_of(res, guard) not in guard.scopes:
         return False
+    return holds_value(res, guard)
+
+
+def holds_value(res: Resource, guard: Guard) -> bool:
+    """Is ``res``'s guarded attribute one of the guarded values (always, for a guard on no attribute)?"""
     return guard.attr is None or res.attrs.get(guard.attr) in guard.values
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 from ..config.schema import Policy, parse_max_removals
 from ..findings import Finding, error
 from ..model import Guard, KindSpec, Ref, State
-from .edges import capacity, guard_roles, holds, scope_of
+from .edges import capacity, guard_roles, holds, holds_value, scope_of
 from .ops import Operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,7 +81,7 @@ def guard_violations(spec: KindSpec, guard: Guard, desired: State, live: State,
         scope = scope_of(res, guard)
         if guard.scopes is None or scope in guard.scopes:
             scopes.add(scope)
-            if guard.attr is None or res.attrs.get(guard.attr) in guard.values:  # (holds)
+            if holds_value(res, guard):  # (holds, with the scope found once)
                 holders[scope] += 1
     for res in live.of_kind(spec.name):
         if holds(res, spec.name, guard):
