@@ -179,10 +179,8 @@ def _check_person(value: str, info: ValidationInfo) -> str:
 
 
 def _check_who(value: str, info: ValidationInfo) -> str:
-    directory = _directory(info)
-    if directory is not None and value in directory.people:
-        return value  # as people spells it, lower-cased (the usual case): a valid email, listed
     if value.startswith("group:"):
+        directory = _directory(info)
         name = value[len("group:"):]
         if directory is not None and name not in directory.groups:
             known = ", ".join(sorted(directory.groups)) or "none defined"
