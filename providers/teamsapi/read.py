@@ -287,7 +287,7 @@ def desired_members(p: "TeamsApiProvider", state: State, live: State, name: str,
         wanted[identity] = {"role": api.CREATOR_ROLE}  # the creator becomes the new team's owner
     team = (Ref(TEAM, name),)
     for email, attrs in wanted.items():
-        key = f"{name}/{email}"  # member_key: the emails are lower-cased already
+        key = member_key(name, email)  # once: for the live lookup and the resource
         current = live.get(Ref(MEMBER, key))
         spelled = current.person if current else p.spelling(email)
         state.add(Resource(MEMBER, key, attrs={"role": attrs["role"], "owner": email == owner},
