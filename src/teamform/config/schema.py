@@ -391,7 +391,9 @@ class Directory:
         """``(since, why)`` if the person no longer holds anything on ``today``."""
         if self.today is None:
             return None
-        person = self.people.get(norm_email(email))
+        person = self.people.get(email)  # most are asked for as people spells them
+        if person is None:
+            person = self.people.get(norm_email(email))
         return person.gone(self.today) if person is not None else None
 
     def expand(self, who: str, _seen: frozenset[str] = frozenset()) -> list[str]:
@@ -400,8 +402,7 @@ class Directory:
         membership expired."""
         if not who.startswith("group:"):
             email = who if who in self.people else norm_email(who)  # most are spelt as in people
-            person = self.people.get(email) if self.today is not None else None
-            return [] if person is not None and person.gone(self.today) else [email]
+            return [] if self.gone(email) else [email]
         name = who[len("group:"):]
         if name in _seen:
             raise ValueError(f"group '{name}' contains itself")
