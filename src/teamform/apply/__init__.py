@@ -127,6 +127,8 @@ class Applier:
         self.stop._applier = self
         self.started: set[str] = set()  # ids of operations that were sent (or are being sent)
         self._running: dict[asyncio.Task, list[str]] = {}
+        self._finished: list[asyncio.Task] = []  # tasks done since the loop last looked
+        self._wake = asyncio.Event()
         #: batchable operations that are ready, gathered by (service, batch key) until sent
         self._gathered: dict[tuple[str, str], list[Operation]] = {}
         self._since: dict[tuple[str, str], float] = {}
@@ -195,8 +197,7 @@ class Applier:
                 await asyncio.sleep(0)
                 continue
             wait = None if self.stop.stopping else self._next_due()  # stopping: nothing gathered is sent
-            finished, _ = await asyncio.wait(running, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
+            for task in await self._next_finished(wait):
                 ids = running.pop(task)
                 self._busy[self.ops[ids[0]].service] -= 1
                 if task.cancelled():
@@ -224,8 +225,29 @@ class Applier:
                 self._record(self.ops[op_id], FAILED, _describe(exc))
 
     def _start(self, group: list[Operation]) -> None:
-        self._running[asyncio.create_task(self._run_group(group))] = [op.id for op in group]
+        task = asyncio.create_task(self._run_group(group))
+        task.add_done_callback(self._on_done)
+        self._running[task] = [op.id for op in group]
         self._busy[group[0].service] += 1
+
+    def _on_done(self, task: asyncio.Task) -> None:
+        self._finished.append(task)
+        self._wake.set()
+
+    async def _next_finished(self, timeout: float | None) -> list[asyncio.Task]:
+        """The tasks finished since the last call, waiting up to ``timeout`` seconds (``None``: until
+        one is) if none has. Each task says so itself as it ends: ``asyncio.wait`` over all those
+        running would hook into every one of them on every turn, thousands at scale."""
+        if not self._finished:
+            self._wake.clear()
+            timer = None if timeout is None else asyncio.get_running_loop().call_later(timeout, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                if timer is not None:
+                    timer.cancel()
+        finished, self._finished = self._finished, []
+        return finished
 
     def _groups(self, ops: Sequence[Operation]) -> Iterable[list[Operation]]:
         """What to send now: each operation that has no batch key, and the gatherings that are due.
