@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import datetime as dt
 import os
+import weakref
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
@@ -122,8 +124,8 @@ class Session:
         client = open_client(
             base_url, inner=inner, auth=provider.auth(), requests_per_minute=limits.requests_per_minute,
             retry=RetryPolicy.from_limits(limits, self.sleep),
-            timeout=limits.timeout, rate_limited=provider.is_rate_limited, secret_path=provider.secret_path,
-            concurrency=limits.concurrency, on_wait=lambda wait, name=svc.name: self.on_wait and self.on_wait(name, wait))
+            timeout=limits.timeout, rate_limited=_weakly(provider.is_rate_limited), secret_path=provider.secret_path,
+            concurrency=limits.concurrency, on_wait=functools.partial(_waited, weakref.ref(self), svc.name))
         self._clients.append(client)
         provider.client = client
         return provider
@@ -153,7 +155,8 @@ class Session:
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)
-        results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
+        with collector_paused(young=True):
+            results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
         for result in results:
             if isinstance(result, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
                 raise result
@@ -285,3 +288,17 @@ def _check_shapes(provider: Provider, state: State) -> None:
             if not isinstance(value, SCALARS):
                 raise IncompleteRead(f"{provider.name} answered {attr} {json.dumps(value, default=str)[:60]} for "
                                      f"{res.label}, not a single value")
+
+
+# The clients call back into their provider and the session weakly: a strong edge would make the
+# session, its providers and their directory one cycle, freed only by the collector's next full
+# pass (which large runs put off), not as soon as the session is dropped.
+def _weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    ref = weakref.WeakMethod(method)
+    return lambda *args: ref()(*args)  # type: ignore[misc]
+
+
+def _waited(session: "weakref.ref[Session]", name: str, wait: Wait) -> None:
+    owner = session()
+    if owner is not None and owner.on_wait is not None:
+        owner.on_wait(name, wait)

@@ -82,12 +82,12 @@ def service_model(cls: type[Provider]) -> type[BaseModel]:
 
 
 def load_path(path: str | Path, providers: Mapping[str, type[Provider]] | None = None) -> Config:
-    with collector_paused():
+    with collector_paused(set_aside=True):
         return _build(load_file(path), providers)
 
 
 def load(text: str, file: str = "<string>", providers: Mapping[str, type[Provider]] | None = None) -> Config:
-    with collector_paused():
+    with collector_paused(set_aside=True):
         return _build(load_text(text, file), providers)
 
 
