@@ -190,7 +190,8 @@ async def test_the_list_keeps_its_order_through_deletes_and_creates():
     async with client(emu) as c:
         for gone in ("b", "owner", "d"):
             if gone == "owner":
-                assert (await c.post(api.USERS, data=create_form(email="e@example.com", privilege="owner"))).status_code == 201
+                r = await c.post(api.USERS, data=create_form(email="e@example.com", privilege="owner"))
+                assert r.status_code == 201
             assert (await c.delete(api.user_path(f"{gone}@example.com"))).status_code == 204
         assert (await c.post(api.USERS, data=create_form(email="f@example.com"))).status_code == 201
         assert [u["email"] for u in (await c.get(api.USERS)).json()] == [

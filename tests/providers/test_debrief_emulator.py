@@ -240,8 +240,9 @@ async def test_users_keep_their_order_through_cancels_and_invitations_are_found_
         tokens[name] = r.json()["invite_token"]
     before = [u["email"] for u in (await http.get(api.USERS)).json()]
     assert (await http.post(api.INVITE_CANCEL.format(token=tokens["y"]))).status_code == 200
-    assert (await http.post(api.INVITE_ACCEPT.format(token=tokens["x"]), json={"password": "x1234567"})).status_code == 200
-    assert (await http.post(api.INVITE_ACCEPT.format(token=tokens["x"]), json={"password": "x1234567"})).status_code == 404
+    accept = api.INVITE_ACCEPT.format(token=tokens["x"])
+    assert (await http.post(accept, json={"password": "x1234567"})).status_code == 200
+    assert (await http.post(accept, json={"password": "x1234567"})).status_code == 404  # used: no longer found
     await http.post(add, json={"email": "w@example.com", "role": "developer"})
     assert [u["email"] for u in (await http.get(api.USERS)).json()] == [
         e for e in before if e != "y@example.com"] + ["w@example.com"]
