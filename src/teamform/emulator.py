@@ -141,10 +141,8 @@ class Ranked:
     sees them, those it is built from first; a record is held while ranked, so its ``id`` is its own."""
 
     def __init__(self, records: Iterable[Any] = ()) -> None:
-        self._ranks: dict[int, tuple[int, Any]] = {}
-        self._next = 0
-        for record in records:
-            self.add(record)
+        self._ranks: dict[int, tuple[int, Any]] = {id(r): (i, r) for i, r in enumerate(records)}
+        self._next = len(self._ranks)
 
     def add(self, record: Any) -> None:
         """Rank ``record`` after every record ranked so far."""
