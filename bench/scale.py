@@ -19,6 +19,9 @@ stored state for each child), then runs
   writes the providers' bulk calls allow; with ``--apply`` it applies the plan and prints, per
   service, the requests sent, 429s, the time and the bound max(requests / rate, requests x latency
   / concurrency);
+- the emulators' process runs under the same interpreter as the children (with ``--python``,
+  each interpreter's own emulators); ``TEAMFORM_BENCH_PROFILE_SERVER=FILE`` writes its cProfile
+  to FILE when it stops (``{label}`` in FILE: one per interpreter);
 - with ``--naive``, the ``_naive`` child: a sysadmin's script, one request at a time (every page
   read, then one request per change), and the ratio of its time to teamform's end to end.
 
@@ -264,8 +267,9 @@ def run_child(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _server(store: Path, ports: dict[str, int], env: dict[str, str], latency: float,
-            limited: bool) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, __file__, "_serve", str(store), json.dumps(ports), str(latency),
+            limited: bool, python: str = sys.executable) -> subprocess.Popen:
+    """The emulators' process, run by ``python`` (the interpreter compared: its emulators are served)."""
+    server = subprocess.Popen([python, __file__, "_serve", str(store), json.dumps(ports), str(latency),
                                "1" if limited else ""], stdout=subprocess.PIPE, text=True, env=env)
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     time.sleep(0.3)
@@ -288,18 +292,20 @@ def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace)
     store = work / f"n{n}"
     path = store / "teams.yaml"
     env = {**os.environ, **ENV, "SCALE_LATENCY": str(args.latency)}
+    if "{label}" in env.get("TEAMFORM_BENCH_PROFILE_SERVER", ""):  # one profile per interpreter compared
+        env["TEAMFORM_BENCH_PROFILE_SERVER"] = env["TEAMFORM_BENCH_PROFILE_SERVER"].replace("{label}", label)
     # generated in a child: a process started from this one inherits its peak memory as its own
     # (Linux keeps the high-water mark across exec), so this one stays small
     subprocess.run([sys.executable, __file__, "_generate", str(n), str(store), json.dumps(ports),
                     "defaults" if args.defaults else "", "one_group" if args.one_group else ""], check=True, env=env)
-    server = _server(store, ports, env, args.latency, args.defaults)
+    server = _server(store, ports, env, args.latency, args.defaults, python)
     try:
         teamform = str(Path(python).parent / "teamform")
         only = [a for name in args.only for a in ("--service", name)]
         cli = run_child([teamform, "plan", "-f", str(path), "--out", str(store / "plan.json"), *only], env)
     finally:
         _stop(server)
-    server = _server(store, ports, env, args.latency, args.defaults)
+    server = _server(store, ports, env, args.latency, args.defaults, python)
     try:
         prefix = [python, "-m", "cProfile", "-o", str(store / "phases.prof")] if args.profile else [python]
         phases = run_child(prefix + [__file__, "_phases", str(path), str(store / "plan2.json"), json.dumps(ports),
@@ -328,7 +334,7 @@ def bench(n: int, python: str, label: str, work: Path, args: argparse.Namespace)
         row["services"] = applied["services"]
         row["e2e"] = sum(info["times"][k] for k in ("load", "fetch", "plan", "render", "apply"))
     if args.naive:
-        server = _server(store, ports, env, args.latency, args.defaults)
+        server = _server(store, ports, env, args.latency, args.defaults, python)
         try:
             naive = run_child([python, __file__, "_naive", str(path), str(store / "plan2.json"), ",".join(args.only)],
                               env)

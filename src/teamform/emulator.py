@@ -15,7 +15,9 @@ An emulator is a Starlette (ASGI) app over a plain JSON-able ``state`` dict. The
 - ``lookup()``: tables derived from the state (records by id or by email) that handlers build
   once and keep, so serving a large organization is linear, not a scan per request. They are
   dropped whenever ``state`` is replaced or touched from outside a request (a test editing it,
-  the sandbox reading another process's change), so they never disagree with it.
+  the sandbox reading another process's change), so they never disagree with it;
+- ``Ranked``: the order records came in, to take one out of (or put one into) a list kept in that
+  order by bisection instead of a scan.
 
 A provider's emulator subclasses ``Emulator``, implements ``seed()`` and ``routes()``, and
 overrides ``error_response()`` to answer in the service's own error shape.
@@ -24,6 +26,7 @@ overrides ``error_response()`` to answer in the service's own error shape.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import contextvars
 import copy
@@ -36,7 +39,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterable
 from urllib.parse import parse_qs
 
 import httpx
@@ -130,6 +133,50 @@ class LogEntry:
     body: str = ""
 
 
+class Ranked:
+    """The order records came in, for the lists kept in that order (a list of the state, or one
+    team's or department's part of it): a record is found in such a list by bisection on its rank,
+    so taking it out or putting it in its place costs log n steps and a memmove, not a scan that
+    compares it with every record before it (``list.remove``). Records rank in the order ``add``
+    sees them, those it is built from first; a record is held while ranked, so its ``id`` is its own."""
+
+    def __init__(self, records: Iterable[Any] = ()) -> None:
+        self._ranks: dict[int, tuple[int, Any]] = {id(r): (i, r) for i, r in enumerate(records)}
+        self._next = len(self._ranks)
+
+    def add(self, record: Any) -> None:
+        """Rank ``record`` after every record ranked so far."""
+        self._ranks[id(record)] = (self._next, record)
+        self._next += 1
+
+    def discard(self, record: Any) -> None:
+        """Forget ``record`` (it left the state)."""
+        if self._ranks.get(id(record), (0, None))[1] is record:
+            del self._ranks[id(record)]
+
+    def rank(self, record: Any) -> int:
+        found = self._ranks.get(id(record))
+        if found is None or found[1] is not record:
+            raise KeyError(f"not ranked: {record!r}")
+        return found[0]
+
+    def append(self, items: list[Any], record: Any) -> None:
+        """Rank a new ``record`` and add it at the end of ``items``."""
+        self.add(record)
+        items.append(record)
+
+    def insert(self, items: list[Any], record: Any) -> None:
+        """Put ``record`` into ``items`` (in rank order) at its place."""
+        bisect.insort(items, record, key=self.rank)
+
+    def remove(self, items: list[Any], record: Any) -> None:
+        """Take ``record`` (this very object) out of ``items`` (in rank order)."""
+        i = bisect.bisect_left(items, self.rank(record), key=self.rank)
+        if i == len(items) or items[i] is not record:
+            raise ValueError(f"not in the list: {record!r}")
+        del items[i]
+
+
 class Emulator:
     #: the credentials the sandbox uses when the file's env references are not set
     sandbox_credentials: ClassVar[dict[str, str]] = {}
@@ -183,6 +230,10 @@ class Emulator:
         if found is None:
             found = self._lookups[name] = build(self._state)
         return found
+
+    def built(self, name: str) -> Any:
+        """The table ``name`` if it is built (else None): a change keeps it right only if it is."""
+        return self._lookups.get(name)
 
     def forget(self, *names: str) -> None:
         """Drop these lookups (all without names): they are built again when next needed."""

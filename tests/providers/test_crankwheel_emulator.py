@@ -181,3 +181,21 @@ async def test_injected_faults_answer_in_the_service_shape():
         first, second = await c.get(api.USERS), await c.get(api.USERS)
     assert first.status_code == 503 and first.json() == {"error": "injected fault 503"}
     assert second.status_code == 200
+
+
+async def test_the_list_keeps_its_order_through_deletes_and_creates():
+    """A delete takes the user out of its place by rank (not by a scan), a create comes last;
+    the owner count that guards the last owner follows creates, promotions and deletes."""
+    emu = emulator(*(user(f"{name}@example.com") for name in "abcd"))
+    async with client(emu) as c:
+        for gone in ("b", "owner", "d"):
+            if gone == "owner":
+                r = await c.post(api.USERS, data=create_form(email="e@example.com", privilege="owner"))
+                assert r.status_code == 201
+            assert (await c.delete(api.user_path(f"{gone}@example.com"))).status_code == 204
+        assert (await c.post(api.USERS, data=create_form(email="f@example.com"))).status_code == 201
+        assert [u["email"] for u in (await c.get(api.USERS)).json()] == [
+            "a@example.com", "c@example.com", "e@example.com", "f@example.com"]
+        assert (await c.patch(api.user_path("a@example.com"), data=form(privilege="owner"))).status_code == 200
+        assert (await c.patch(api.user_path("e@example.com"), data=form(privilege="user"))).status_code == 200
+        assert (await c.delete(api.user_path("a@example.com"))).status_code == 422  # the last owner

@@ -229,3 +229,23 @@ async def test_sandbox_knobs_let_an_apply_outlive_a_token(monkeypatch):
         assert tokens["expires_in"] == "3"
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         assert [(await http.get(api.ME, headers=headers)).status_code for _ in range(3)] == [200, 200, 401]
+
+
+async def test_users_keep_their_order_through_cancels_and_invitations_are_found_by_token(http):
+    await as_ops(http)
+    add = api.TEAM_ADD.format(team_id="team-1")
+    tokens = {}
+    for name in ("x", "y", "z"):
+        r = await http.post(add, json={"email": f"{name}@example.com", "role": "developer"})
+        tokens[name] = r.json()["invite_token"]
+    before = [u["email"] for u in (await http.get(api.USERS)).json()]
+    assert (await http.post(api.INVITE_CANCEL.format(token=tokens["y"]))).status_code == 200
+    accept = api.INVITE_ACCEPT.format(token=tokens["x"])
+    assert (await http.post(accept, json={"password": "x1234567"})).status_code == 200
+    assert (await http.post(accept, json={"password": "x1234567"})).status_code == 404  # used: no longer found
+    await http.post(add, json={"email": "w@example.com", "role": "developer"})
+    assert [u["email"] for u in (await http.get(api.USERS)).json()] == [
+        e for e in before if e != "y@example.com"] + ["w@example.com"]
+    assert (await http.delete(api.TEAM_USER.format(team_id="team-1", user_id="u5"))).status_code == 200  # Mallory
+    rows = (await http.get(api.APP_USERS.format(app_id="a1"))).json()
+    assert [r["email"] for r in rows] == ["Bob@Example.com", "dave@example.com"]

@@ -160,3 +160,16 @@ def test_every_documented_error_code_has_a_message():
                   "NOT_PERMITTED_DELETE_SEAT", "NOT_PERMITTED_INVITE_USER", "NOT_EMPTY_SEAT", "ALREADY_MEMBER",
                   "NOT_PERMITTED_UNASSIGN_LAST_ADMINISTRATOR_SEAT"}
     assert documented <= set(api.ERRORS)
+
+
+async def test_an_invitation_takes_the_first_free_seat_in_the_seats_order(emu):
+    """Free seats are kept by type in the seats' order: a seat freed early in the list is taken
+    before one added at the end, and a deleted seat leaves its place."""
+    assert (await call(emu, "POST", api.SEATS, json={"type": "standard", "quantity": 2}))[0] == 200  # seats 5, 6
+    assert (await call(emu, "POST", api.SEAT_UNASSIGN.format(id=2)))[0] == 200
+    assert (await call(emu, "DELETE", api.SEAT.format(id=3)))[0] == 200
+    status, body = await call(emu, "POST", api.INVITE, json={"emails": ["a@x.com", "b@x.com"]})
+    assert status == 200 and [s["id"] for s in body["data"]["seats"]] == [2, 5]
+    _, body = await call(emu, "GET", api.SEATS, params={"type": "standard"})
+    assert [(s["id"], s["user"] and s["user"]["email"]) for s in body["data"]["seats"]] == [
+        (1, "admin@x.com"), (2, "a@x.com"), (5, "b@x.com"), (6, None)]

@@ -198,3 +198,15 @@ def test_sandbox_seed_has_drift():
     assert {t["name"] for t in seeded["teams"]} == {"Engineering", "Old Project"}
     assert any(not m["invitationAccepted"] for m in seeded["memberships"])
     assert any(not m["invited"] and m["userId"] != 1 for m in seeded["memberships"])
+
+
+async def test_memberships_keep_their_order_through_cancels():
+    emu = TeamsApiEmulator(state(limit=10))
+    async with client(emu) as c:
+        for email in ("dave@example.com", "erin@example.com"):
+            assert (await c.post(api.INVITATION, json=invitation(email))).status_code == 200
+        assert (await c.request("DELETE", api.CANCEL_INVITATION.format(user_id=2))).status_code == 200
+        assert (await c.post(api.INVITATION, json=invitation("bob@example.com"))).status_code == 200
+        members = (await c.get(api.MEMBERS, params={"teamId": "team_1"})).json()
+    assert [m["firstName"] for m in members] == ["Alice", "Carol", "Dave", "Dave", "Bob"]
+    assert [m["userId"] for m in emu.state["memberships"]] == [1, 3, 100, 102, 2]

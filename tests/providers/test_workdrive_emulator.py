@@ -183,3 +183,48 @@ async def test_a_write_refused_half_way_leaves_every_record_as_it_was(emu):
     assert [u["email"] for u in body["users"]] == ["head@x.com", "member@x.com", "other@x.com"]
     _, body = await call(emu, "GET", api.DEPARTMENTS)
     assert [(d["name"], d["memberCount"]) for d in body["departments"]] == [("Eng", 2), ("Ops", 1)]
+
+
+async def test_lookups_kept_through_writes_answer_as_lookups_built_afresh(emu):
+    """Users by department, location and supervisor are kept up to date write by write (not built
+    again after each): every list answers in the users' order (the order they were created in),
+    as the same state read by a fresh emulator answers it, through moves, creates, deletes and a
+    refused delete."""
+    reads = [(api.USERS, {}), (api.USERS, {"location": uid(30)}), (api.USERS, {"department": uid(20)}),
+             (api.DEPARTMENT_MEMBERS.format(id=uid(20)), {}), (api.DEPARTMENT_MEMBERS.format(id=uid(21)), {}),
+             (api.LOCATION_MEMBERS.format(id=uid(30)), {}), (api.USER_SUPERVISORS, {}), (api.DEPARTMENTS, {}),
+             (api.LOCATIONS, {})]
+
+    async def answers(e):
+        return [await call(e, "GET", path, params={"per_page": 100, **params}) for path, params in reads]
+
+    async def same_as_fresh():
+        async with httpx.AsyncClient(transport=emu.transport(), base_url="http://127.0.0.1") as c:
+            state = (await c.get("/_emulator/state")).json()  # read as a request: the lookups stay
+        assert await answers(emu) == await answers(WorkDriveEmulator(state))
+
+    await same_as_fresh()  # the lookups are built
+    status, created = await call(emu, "POST", api.USERS_BULK_CREATE, json={"data": [
+        {"email": "new@x.com", "department": uid(20), "location": uid(30)}, {"email": "two@x.com"}]})
+    assert status == 201
+    new, two = (u["id"] for u in created)
+    eng, ops = api.DEPARTMENT_MEMBERS.format(id=uid(20)), api.DEPARTMENT_MEMBERS.format(id=uid(21))
+    await call(emu, "POST", eng, json={"addMembers": [{"id": two}]})
+    await call(emu, "POST", ops, json={"addMembers": [{"id": uid(2)}]})
+    await same_as_fresh()
+    _, body = await call(emu, "POST", eng, json={"addMembers": [{"id": uid(2)}]})  # back, in its place
+    assert [m["email"] for m in body["members"]] == ["head@x.com", "member@x.com", "new@x.com", "two@x.com"]
+    await call(emu, "POST", api.LOCATION_MEMBERS.format(id=uid(30)), json={"addMembers": [uid(1)]})
+    await call(emu, "PATCH", api.USER.format(id=two), json={"reportsTo": new})
+    await call(emu, "PATCH", api.USER.format(id=uid(3)), json={"reportsTo": uid(1)})
+    _, body = await call(emu, "GET", api.USER_SUPERVISORS)
+    assert [u["email"] for u in body["users"]] == ["head@x.com", "new@x.com"]
+    await same_as_fresh()
+    status, _ = await call(emu, "DELETE", api.USERS_BULK_DELETE, json={"id": [uid(2), new]})
+    assert status == 200
+    await same_as_fresh()
+    status, body = await call(emu, "DELETE", api.USERS_BULK_DELETE, json={"id": [two, uid(1)]})
+    assert (status, body["code"]) == (400, "DEPARTMENT_HEAD_REQUIRED")
+    _, body = await call(emu, "GET", api.USERS)
+    assert [u["email"] for u in body["users"]] == ["head@x.com", "other@x.com", "two@x.com"]
+    await same_as_fresh()

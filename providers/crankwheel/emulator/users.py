@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from teamform.emulator import Ranked
+
 from .. import api
 from .forms import Refusal, boolean, email, fields, privilege, required
 from .seed import user
@@ -28,6 +30,23 @@ def _by_email(state: State) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _ranks(state: State) -> Ranked:
+    return Ranked(state["users"])
+
+
+def _owners(state: State) -> dict[int, dict[str, Any]]:
+    return {id(u): u for u in state["users"] if u["privilege"] == api.OWNER}
+
+
+def _set_privilege(emu: "Emulator", target: dict[str, Any], value: str) -> None:
+    owners = emu.lookup("owners", _owners)
+    target["privilege"] = value
+    if value == api.OWNER:
+        owners[id(target)] = target
+    else:
+        owners.pop(id(target), None)
+
+
 def find(emu: "Emulator", address: str) -> dict[str, Any] | None:
     """The user listed under this email, whatever its case (the emulator's lookup)."""
     return emu.lookup("emails", _by_email).get(address.strip().lower())
@@ -40,8 +59,8 @@ def _target(emu: "Emulator", request: Request) -> dict[str, Any]:
     return found
 
 
-def _keeps_owner(state: State, target: dict[str, Any]) -> None:
-    if target["privilege"] == api.OWNER and sum(1 for u in state["users"] if u["privilege"] == api.OWNER) == 1:
+def _keeps_owner(emu: "Emulator", target: dict[str, Any]) -> None:
+    if target["privilege"] == api.OWNER and len(emu.lookup("owners", _owners)) == 1:
         raise Refusal(422, "the company must keep an owner (the billing contact); "
                            "make someone else owner first", "privilege")
 
@@ -66,8 +85,11 @@ async def create_user(emu: "Emulator", request: Request) -> Any:
         raise Refusal(422, "has already been taken", "email")
     if onboarding:
         emu.state["onboarding_emails"].append(address)
-    emu.state["users"].append(created)
-    emu.lookup("emails", _by_email).setdefault(address.strip().lower(), created)
+    emails, owners = emu.lookup("emails", _by_email), emu.lookup("owners", _owners)
+    emu.lookup("ranks", _ranks).append(emu.state["users"], created)
+    emails.setdefault(address.strip().lower(), created)
+    if created["privilege"] == api.OWNER:
+        owners[id(created)] = created
     return dict(created)
 
 
@@ -81,18 +103,22 @@ async def update_user(emu: "Emulator", request: Request) -> Any:
     if "privilege" in given:
         changes["privilege"] = privilege(given["privilege"])
         if changes["privilege"] != api.OWNER:
-            _keeps_owner(emu.state, target)
+            _keeps_owner(emu, target)
     if "in_demo_pool" in given:
         changes["in_demo_pool"] = boolean(given["in_demo_pool"], "in_demo_pool")
+    if "privilege" in changes:
+        _set_privilege(emu, target, changes.pop("privilege"))
     target.update(changes)
     return dict(target)
 
 
 async def delete_user(emu: "Emulator", request: Request) -> Any:
     target = _target(emu, request)
-    _keeps_owner(emu.state, target)
-    emails = emu.lookup("emails", _by_email)
-    emu.state["users"].remove(target)
+    _keeps_owner(emu, target)
+    emails, ranks = emu.lookup("emails", _by_email), emu.lookup("ranks", _ranks)
+    ranks.remove(emu.state["users"], target)
+    ranks.discard(target)
+    emu.lookup("owners", _owners).pop(id(target), None)
     if emails.get(target["email"].strip().lower()) is target:
         del emails[target["email"].strip().lower()]
     return None

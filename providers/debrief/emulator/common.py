@@ -12,7 +12,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from teamform.emulator import Emulator, JSONResponse
+from teamform.emulator import Emulator, JSONResponse, Ranked
 
 from .. import api
 
@@ -93,6 +93,26 @@ def _emails(db: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _tokens(db: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for u in db["users"]:
+        if u["invite_token"]:
+            out.setdefault(u["invite_token"], u)
+    return out
+
+
+def _owners(db: dict[str, Any]) -> dict[str, dict[int, dict[str, Any]]]:
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for u in db["users"]:
+        if u["role"] == "owner":
+            out.setdefault(u["team_id"], {})[id(u)] = u
+    return out
+
+
+def _user_ranks(db: dict[str, Any]) -> Ranked:
+    return Ranked(db["users"])
+
+
 def user_by_id(emu: Emulator, user_id: str) -> dict[str, Any] | None:
     return emu.lookup("user_ids", _ids).get(user_id)
 
@@ -102,20 +122,56 @@ def user_by_email(emu: Emulator, email: str) -> dict[str, Any] | None:
     return emu.lookup("user_emails", _emails).get(email.lower())
 
 
+def user_by_token(emu: Emulator, token: str) -> dict[str, Any] | None:
+    """The user whose pending invitation has this token."""
+    return emu.lookup("invite_tokens", _tokens).get(token) if token else None
+
+
+def owners_left(emu: Emulator, team_id: str, without: str) -> int:
+    """The team's owners but ``without`` (a user id)."""
+    return sum(1 for u in emu.lookup("owners", _owners).get(team_id, {}).values() if u["id"] != without)
+
+
+def _index(emu: Emulator, user: dict[str, Any]) -> None:
+    """Into the lookups by invitation token and of owners (those that follow fields a user's change may change)."""
+    if user["invite_token"]:
+        emu.lookup("invite_tokens", _tokens).setdefault(user["invite_token"], user)
+    if user["role"] == "owner":
+        emu.lookup("owners", _owners).setdefault(user["team_id"], {})[id(user)] = user
+
+
+def _unindex(emu: Emulator, user: dict[str, Any]) -> None:
+    tokens = emu.lookup("invite_tokens", _tokens)
+    if user["invite_token"] and tokens.get(user["invite_token"]) is user:
+        del tokens[user["invite_token"]]
+    emu.lookup("owners", _owners).get(user["team_id"], {}).pop(id(user), None)
+
+
 def add_user(emu: Emulator, user: dict[str, Any]) -> None:
     ids, emails = emu.lookup("user_ids", _ids), emu.lookup("user_emails", _emails)
-    emu.state["users"].append(user)
+    emu.lookup("user_ranks", _user_ranks).append(emu.state["users"], user)
     ids.setdefault(user["id"], user)
     emails.setdefault(user["email"].lower(), user)
+    _index(emu, user)
 
 
 def drop_user(emu: Emulator, user: dict[str, Any]) -> None:
     ids, emails = emu.lookup("user_ids", _ids), emu.lookup("user_emails", _emails)
-    emu.state["users"].remove(user)
+    ranks = emu.lookup("user_ranks", _user_ranks)
+    ranks.remove(emu.state["users"], user)
+    ranks.discard(user)
     if ids.get(user["id"]) is user:
         del ids[user["id"]]
     if emails.get(user["email"].lower()) is user:
         del emails[user["email"].lower()]
+    _unindex(emu, user)
+
+
+def set_user(emu: Emulator, user: dict[str, Any], **changes: Any) -> None:
+    """Change a user's fields, and the lookups by invitation token and of owners with them."""
+    _unindex(emu, user)
+    user.update(changes)
+    _index(emu, user)
 
 
 def team_user(emu: Emulator, caller: dict[str, Any], user_id: str) -> dict[str, Any]:

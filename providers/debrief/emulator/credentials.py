@@ -25,7 +25,7 @@ def _view(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _of_app(emu: Emulator, caller, app_id: str) -> list[dict[str, Any]]:
-    target = visible_app(emu.state, caller, app_id)
+    target = visible_app(emu, caller, app_id)
     return [c for c in emu.state.setdefault("credentials", []) if c["app_id"] == target["id"]]
 
 
@@ -38,7 +38,7 @@ def _one(emu: Emulator, caller, app_id: str, creds_id: Any) -> dict[str, Any]:
 
 def create(emu: Emulator, params, body: Body, caller) -> Any:
     require_admin(caller)
-    app_id = visible_app(emu.state, caller, params["app_id"])["id"]
+    app_id = visible_app(emu, caller, params["app_id"])["id"]
     environment = body.get("environment")
     if environment not in api.CRED_ENVIRONMENTS:
         raise Refusal(400, "environment", f"environment must be one of {', '.join(api.CRED_ENVIRONMENTS)}")

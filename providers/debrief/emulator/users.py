@@ -10,8 +10,9 @@ from teamform.emulator import Emulator
 
 from .. import api
 from .applications import app_view
-from .common import (Body, Endpoint, Refusal, add_user, drop_user, name_taken, new_id, require_admin, role_of,
-                     team_user, text, user_by_email, user_view)
+from .applications import drop_rows, rows_of_user
+from .common import (Body, Endpoint, Refusal, add_user, drop_user, name_taken, new_id, owners_left, require_admin,
+                     role_of, set_user, team_user, text, user_by_email, user_by_token, user_view)
 
 ONE_OWNER = "a team must keep at least one owner"
 TEAM_NAME_TAKEN = "Team with this name already exist. Please choose a different name"
@@ -28,10 +29,6 @@ def _email_taken(emu: Emulator, email: str) -> bool:
     return user_by_email(emu, email) is not None
 
 
-def _owners_left(db: dict[str, Any], team_id: str, without: str) -> int:
-    return sum(1 for u in db["users"] if u["team_id"] == team_id and u["role"] == "owner" and u["id"] != without)
-
-
 def _new_user(emu: Emulator, team_id: str, body: Body, role: str, password: str | None) -> dict[str, Any]:
     uid = new_id(emu, "u")
     return {"id": uid, "team_id": team_id, "email": text(body, "email"),
@@ -42,12 +39,10 @@ def _new_user(emu: Emulator, team_id: str, body: Body, role: str, password: str 
 
 
 def _drop_user(emu: Emulator, target: dict[str, Any]) -> None:
-    db = emu.state
-    if target["role"] == "owner" and not _owners_left(db, target["team_id"], target["id"]):
+    if target["role"] == "owner" and not owners_left(emu, target["team_id"], target["id"]):
         raise Refusal(400, "role", ONE_OWNER)
     drop_user(emu, target)
-    if any(r["user_id"] == target["id"] for r in db["app_users"]):
-        db["app_users"] = [r for r in db["app_users"] if r["user_id"] != target["id"]]
+    drop_rows(emu, rows_of_user(emu, target["id"]))
 
 
 # ---- teams ----------------------------------------------------------------------------
@@ -116,22 +111,22 @@ def team_remove(emu: Emulator, params, body: Body, caller) -> Any:
 
 
 # ---- users and invitations ------------------------------------------------------------
-def _invited(db: dict[str, Any], token: str) -> dict[str, Any]:
-    found = next((u for u in db["users"] if u["invite_token"] == token and token), None)
+def _invited(emu: Emulator, token: str) -> dict[str, Any]:
+    found = user_by_token(emu, token)
     if found is None or found["status"] != api.INVITED:
         raise Refusal(404)
     return found
 
 
 def invite_accept(emu: Emulator, params, body: Body, caller) -> Any:
-    target = _invited(emu.state, params["token"])
-    target.update(password=text(body, "password"), status=api.ACTIVE, invite_token=None)
+    target = _invited(emu, params["token"])
+    set_user(emu, target, password=text(body, "password"), status=api.ACTIVE, invite_token=None)
     return user_view(target)
 
 
 def invite_cancel(emu: Emulator, params, body: Body, caller) -> Any:
     require_admin(caller)
-    target = _invited(emu.state, params["token"])
+    target = _invited(emu, params["token"])
     if target["team_id"] != caller["team_id"]:
         raise Refusal(404)
     _drop_user(emu, target)
@@ -174,15 +169,15 @@ def patch_user(emu: Emulator, params, body: Body, caller) -> Any:
         target["password"] = text(body, "password")
     if "role" in body:
         role = role_of(body, api.ROLES)
-        if target["role"] == "owner" and role != "owner" and not _owners_left(emu.state, target["team_id"], target["id"]):
+        if target["role"] == "owner" and role != "owner" and not owners_left(emu, target["team_id"], target["id"]):
             raise Refusal(400, "role", ONE_OWNER)
-        target["role"] = role
+        set_user(emu, target, role=role)
     return user_view(target, admin=True)
 
 
 def user_apps(emu: Emulator, params, body: Body, caller) -> Any:
     target = team_user(emu, caller, params["user_id"])
-    ids = {r["app_id"] for r in emu.state["app_users"] if r["user_id"] == target["id"]}
+    ids = {r["app_id"] for r in rows_of_user(emu, target["id"])}
     return [app_view(a) for a in emu.state["applications"] if a["id"] in ids]
 
 

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from teamform.emulator import Emulator, form_or_json
 
 from .envelope import Refusal
-from .team import (answer, email_of, fill, find_seat, invite_allowed, keeps_an_admin, member_seat, nickname_of,
-                   role_of, seat, seat_type)
+from .team import (answer, change, email_of, fill, find_seat, free_seats, invite_allowed, keeps_an_admin, member_seat,
+                   nickname_of, role_of, seat, seat_type)
 
 
 async def update_seat(emu: Emulator, request: Request) -> Any:
@@ -25,8 +25,8 @@ async def update_seat(emu: Emulator, request: Request) -> Any:
     role = role_of(body, target["role"])
     nickname = nickname_of(body["nickname"]) if "nickname" in body else target["nickname"]
     if role != "Admin":
-        keeps_an_admin(emu.state, target)
-    target.update(role=role, nickname=nickname)
+        keeps_an_admin(emu, target)
+    change(emu, target, {"role": role, "nickname": nickname})
     return answer(target)
 
 
@@ -47,7 +47,7 @@ async def unassign(emu: Emulator, request: Request) -> Any:
     target = find_seat(emu, request.path_params["id"])
     if target["user"] is None:
         raise Refusal("SEAT_IS_EMPTY")
-    keeps_an_admin(emu.state, target)
+    keeps_an_admin(emu, target)
     fill(emu, target, seat(target["id"], target["type"]))
     return answer(target)
 
@@ -76,11 +76,11 @@ async def invite(emu: Emulator, request: Request) -> Any:
         else:
             fresh.append(email)
             asked.add(email.lower())
-    free = [s for s in emu.state["seats"] if s["type"] == type_ and s["user"] is None]
+    free = free_seats(emu, type_)
     if len(fresh) > len(free):
         raise Refusal("NOT_EMPTY_SEAT", f"{len(fresh)} invitations but {len(free)} unassigned {type_} seats")
     invited = []
-    for email, target in zip(fresh, free):
+    for email, target in zip(fresh, free[:len(fresh)]):  # a copy: filling a seat takes it out of ``free``
         fill(emu, target, seat(target["id"], type_, email, role, "pending_accept"))
         invited.append(target)
     return {"count": len(invited), "seats": invited, "skipped": skipped,

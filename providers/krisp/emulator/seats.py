@@ -11,7 +11,7 @@ from teamform.emulator import Emulator, form_or_json
 
 from .. import api
 from .envelope import Refusal
-from .team import add_seats as put_seats, answer, card_only, drop_seat, find_seat, seat, seat_type
+from .team import add_seats as put_seats, answer, card_only, drop_seat, find_seat, seat, seat_type, seats_of_type
 
 
 async def get_team(emu: Emulator, request: Request) -> Any:
@@ -28,9 +28,7 @@ async def list_seats(emu: Emulator, request: Request) -> Any:
         raise Refusal("VALIDATION_ERROR", f"page >= 1 and 1 <= limit <= {api.PAGE_LIMIT}")
     if "type" in q:
         seat_type(q["type"])
-    seats = emu.state["seats"]
-    if "type" in q:
-        seats = [s for s in seats if s["type"] == q["type"]]
+    seats = seats_of_type(emu, q["type"]) if "type" in q else emu.state["seats"]
     chunk = seats[(page - 1) * limit: page * limit]
     return {"count": len(seats), "page": page, "limit": limit, "seats": chunk}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from teamform.emulator import Ranked
+
 from .. import api
 from .envelope import Refusal
 
@@ -71,38 +73,83 @@ def member_seat(emu: "Emulator", email: str) -> dict[str, Any] | None:
     return emu.lookup("seat_emails", _by_email).get(email.lower())
 
 
-def fill(emu: "Emulator", target: dict[str, Any], new: dict[str, Any]) -> None:
-    """Put ``new`` (a seat record, same id) in place of ``target``: who is on it may change."""
-    emails = emu.lookup("seat_emails", _by_email)
+def _ranks(state: dict[str, Any]) -> Ranked:
+    return Ranked(state["seats"])
+
+
+def _of_type(state: dict[str, Any], free: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Seats (``free``: unassigned seats) by type, in the seats' order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s in state["seats"]:
+        if not free or s["user"] is None:
+            out.setdefault(s["type"], []).append(s)
+    return out
+
+
+def _free(state: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return _of_type(state, free=True)
+
+
+def _admins(state: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {id(s): s for s in state["seats"] if s["user"] and s["role"] == "Admin"}
+
+
+def seats_of_type(emu: "Emulator", type_: str) -> list[dict[str, Any]]:
+    """The seats of this type, in order (do not change the list)."""
+    return emu.lookup("seat_types", _of_type).get(type_, [])
+
+
+def free_seats(emu: "Emulator", type_: str) -> list[dict[str, Any]]:
+    """The unassigned seats of this type, in order (do not change the list: ``change``)."""
+    return emu.lookup("free_seats", _free).get(type_, [])
+
+
+def change(emu: "Emulator", target: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Change a seat's fields (not its type), and the lookups of free seats, Admins and emails with it."""
+    emails, free = emu.lookup("seat_emails", _by_email), emu.lookup("free_seats", _free)
+    admins, ranks = emu.lookup("seat_admins", _admins), emu.lookup("seat_ranks", _ranks)
     if target["user"] and emails.get(target["user"]["email"].lower()) is target:
         del emails[target["user"]["email"].lower()]
-    target.update(new)
+    if target["user"] is None:
+        ranks.remove(free[target["type"]], target)
+    admins.pop(id(target), None)
+    target.update(fields)
     if target["user"]:
         emails.setdefault(target["user"]["email"].lower(), target)
+        if target["role"] == "Admin":
+            admins[id(target)] = target
+    else:
+        ranks.insert(free.setdefault(target["type"], []), target)
+
+
+def fill(emu: "Emulator", target: dict[str, Any], new: dict[str, Any]) -> None:
+    """Put ``new`` (a seat record, same id and type) in place of ``target``: who is on it may change."""
+    change(emu, target, new)
 
 
 def add_seats(emu: "Emulator", added: list[dict[str, Any]]) -> None:
-    ids = emu.lookup("seat_ids", _by_id)
-    emu.state["seats"].extend(added)
+    ids, ranks = emu.lookup("seat_ids", _by_id), emu.lookup("seat_ranks", _ranks)
+    types, free = emu.lookup("seat_types", _of_type), emu.lookup("free_seats", _free)
     for s in added:
+        ranks.append(emu.state["seats"], s)
         ids.setdefault(s["id"], s)
+        types.setdefault(s["type"], []).append(s)
+        free.setdefault(s["type"], []).append(s)  # a new seat is unassigned
 
 
 def drop_seat(emu: "Emulator", target: dict[str, Any]) -> None:
     """Delete an unassigned seat."""
-    ids = emu.lookup("seat_ids", _by_id)
-    emu.state["seats"].remove(target)
+    ids, ranks = emu.lookup("seat_ids", _by_id), emu.lookup("seat_ranks", _ranks)
+    for where in (emu.state["seats"], seats_of_type(emu, target["type"]), free_seats(emu, target["type"])):
+        ranks.remove(where, target)
+    ranks.discard(target)
     if ids.get(target["id"]) is target:
         del ids[target["id"]]
 
 
-def admins(state: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in state["seats"] if s["user"] and s["role"] == "Admin"]
-
-
-def keeps_an_admin(state: dict[str, Any], target: dict[str, Any]) -> None:
+def keeps_an_admin(emu: "Emulator", target: dict[str, Any]) -> None:
     """The last Admin cannot be unassigned or demoted."""
-    if target["role"] == "Admin" and len(admins(state)) == 1:
+    if target["role"] == "Admin" and len(emu.lookup("seat_admins", _admins)) == 1:
         raise Refusal("NOT_PERMITTED_UNASSIGN_LAST_ADMINISTRATOR_SEAT")
 
 

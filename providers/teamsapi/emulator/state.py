@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.requests import Request
 
+from teamform.emulator import Ranked
+
 from .. import api
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,6 +106,14 @@ def _pairs(state: State) -> dict[tuple[str, int], dict[str, Any]]:
     return _first_by(state["memberships"], lambda m: (m["teamId"], m["userId"]))
 
 
+def _owned(state: State) -> dict[int, dict[str, Any]]:
+    return _first_by(state["teams"], lambda t: t["ownerId"])
+
+
+def _ranks(state: State) -> Ranked:
+    return Ranked(state["memberships"])
+
+
 def _by_membership_id(state: State) -> dict[int, dict[str, Any]]:
     return _first_by(state["memberships"], lambda m: m["membershipId"])
 
@@ -143,22 +153,29 @@ def add_user(emu: "Emulator", u: dict[str, Any]) -> None:
 
 
 def add_team(emu: "Emulator", t: dict[str, Any]) -> None:
-    teams = emu.lookup("teams", _teams)
+    teams, owned = emu.lookup("teams", _teams), emu.lookup("owned", _owned)
     emu.state["teams"].append(t)
     teams.setdefault(t["id"], t)
+    owned.setdefault(t["ownerId"], t)
 
 
 def drop_team(emu: "Emulator", t: dict[str, Any]) -> None:
-    """The team and every membership of it."""
+    """The team and every membership of it (rare: one pass over all of them)."""
     emu.state["teams"].remove(t)
     emu.state["memberships"] = [m for m in emu.state["memberships"] if m["teamId"] != t["id"]]
-    emu.forget("teams", "members", "pairs", "membership_ids")
+    emu.forget("teams", "owned", "members", "pairs", "membership_ids", "membership_ranks")
+
+
+def hand_over(emu: "Emulator", t: dict[str, Any], owner: int) -> None:
+    """The team's owner is now ``owner``."""
+    t["ownerId"] = owner
+    emu.forget("owned")
 
 
 def add_membership(emu: "Emulator", m: dict[str, Any]) -> None:
     members, pairs = emu.lookup("members", _members), emu.lookup("pairs", _pairs)
     ids = emu.lookup("membership_ids", _by_membership_id)
-    emu.state["memberships"].append(m)
+    emu.lookup("membership_ranks", _ranks).append(emu.state["memberships"], m)
     members.setdefault(m["teamId"], []).append(m)
     pairs.setdefault((m["teamId"], m["userId"]), m)
     ids.setdefault(m["membershipId"], m)
@@ -166,9 +183,10 @@ def add_membership(emu: "Emulator", m: dict[str, Any]) -> None:
 
 def drop_membership(emu: "Emulator", m: dict[str, Any]) -> None:
     members, pairs = emu.lookup("members", _members), emu.lookup("pairs", _pairs)
-    ids = emu.lookup("membership_ids", _by_membership_id)
-    emu.state["memberships"].remove(m)
-    members[m["teamId"]].remove(m)
+    ids, ranks = emu.lookup("membership_ids", _by_membership_id), emu.lookup("membership_ranks", _ranks)
+    ranks.remove(emu.state["memberships"], m)
+    ranks.remove(members[m["teamId"]], m)
+    ranks.discard(m)
     # one membership a person and team (invite refuses a second), membership ids are unique
     if pairs.get((m["teamId"], m["userId"])) is m:
         del pairs[(m["teamId"], m["userId"])]
@@ -178,7 +196,7 @@ def drop_membership(emu: "Emulator", m: dict[str, Any]) -> None:
 
 def home_of(emu: "Emulator", caller: int) -> dict[str, Any]:
     """The caller's own team: the first it owns (404 when it owns none)."""
-    owned = next((t for t in emu.state["teams"] if t["ownerId"] == caller), None)
+    owned = emu.lookup("owned", _owned).get(caller)
     if owned is None:
         raise Refusal(404, "you do not own a team")
     return owned

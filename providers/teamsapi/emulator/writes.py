@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from .. import api
-from .state import (Refusal, add_membership, add_team, add_user, body, drop_membership, drop_team, home_of, members_of,
-                    membership, membership_by_id, membership_of, number, team, team_for, user, user_by_email)
+from .state import (Refusal, add_membership, add_team, add_user, body, drop_membership, drop_team, hand_over, home_of,
+                    members_of, membership, membership_by_id, membership_of, number, team, team_for, user,
+                    user_by_email)
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import TeamsApiEmulator
@@ -104,7 +105,7 @@ async def leave(emu: "TeamsApiEmulator", request: Request, caller: int) -> Any:
             raise Refusal(400, "the owner must name newOwnerId to leave (or delete the team)")
         if heir is None or not heir["invitationAccepted"] or new_owner == caller:
             raise Refusal(400, "newOwnerId must be another member who has accepted their invitation")
-        found["ownerId"] = new_owner
+        hand_over(emu, found, new_owner)
     drop_membership(emu, membership_of(emu, found["id"], caller))
     return done("Left the team successfully", "You have left the team successfully.")
 

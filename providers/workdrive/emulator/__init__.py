@@ -9,7 +9,7 @@ refused); a department or location with members cannot be deleted (a department'
 with it). Writes are atomic: a refused call changes nothing (what a write changes in place is
 kept first, ``keep``, and put back on a refusal: no copy of the whole organization per write).
 Users are found by email, department, location and supervisor through the emulator's lookups,
-which the handlers drop (``forget``) where they change what those map.
+which ``add_user``, ``drop_users`` and ``set_field`` keep right as they change what those map.
 
 The handlers live in ``users.py`` and ``org.py`` (functions of the emulator and the request),
 the sandbox's first state in ``seed.py``; this module has the envelope, auth, paging and the
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from teamform.emulator import Emulator, JSONResponse, RateLimit
+from teamform.emulator import Emulator, JSONResponse, RateLimit, Ranked
 
 from .. import api
 from . import org, users
@@ -98,8 +98,11 @@ class WorkDriveEmulator(Emulator):
                                 else run, methods=[method]))
         return [*routes, Route("/{path:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
 
-    #: the tables a write may change (their records are kept one by one, ``keep``)
-    TABLES = ("users", "departments", "locations", "groups")
+    #: the tables a write may change (their records are kept one by one, ``keep``; users, the
+    #: large one, through ``add_user`` and ``drop_users``)
+    TABLES = ("departments", "locations", "groups")
+    #: the users' fields they are looked up by (``by_field``)
+    INDEXED = ("department", "location", "reportsTo")
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
@@ -108,6 +111,8 @@ class WorkDriveEmulator(Emulator):
         tables = {k: self.state[k].copy() for k in self.TABLES if k in self.state}
         counter = self.state.get("next_id")
         self._kept: dict[int, tuple[dict[str, Any], dict[str, Any]]] | None = {}
+        self._added: list[str] = []  # users created by this write
+        self._users_before: dict[str, dict[str, Any]] | None = None  # copied before its first delete
         try:
             yield
         except Refusal:
@@ -115,6 +120,10 @@ class WorkDriveEmulator(Emulator):
                 record.clear()
                 record.update(fields)
             self.state.update(tables)
+            if self._users_before is not None:
+                self.state["users"] = self._users_before
+            for user_id in self._added:
+                self.state["users"].pop(user_id, None)
             if counter is None:
                 self.state.pop("next_id", None)
             else:
@@ -131,9 +140,14 @@ class WorkDriveEmulator(Emulator):
         if kept is not None and id(record) not in kept:
             kept[id(record)] = (record, {k: list(v) if isinstance(v, list) else v for k, v in record.items()})
 
-    # ---- lookups: who is where --------------------------------------------------------------
+    # ---- the users and the lookups over them ------------------------------------------------
+    def ranks(self) -> Ranked:
+        """The users' order (the order they were created in)."""
+        return self.lookup("ranks", lambda state: Ranked(state["users"].values()))
+
     def by_field(self, field: str) -> dict[Any, list[dict[str, Any]]]:
-        """Users by their ``department``, ``location`` or ``reportsTo`` (in the users' order)."""
+        """Users by their ``department``, ``location`` or ``reportsTo`` (in the users' order; do not
+        change the lists: ``set_field``)."""
         def build(state: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
             out: dict[Any, list[dict[str, Any]]] = {}
             for u in state["users"].values():
@@ -141,9 +155,62 @@ class WorkDriveEmulator(Emulator):
             return out
         return self.lookup(f"by_{field}", build)
 
-    def moved(self, *fields: str) -> None:
-        """Users' ``fields`` changed (or users came or went): those lookups are built again."""
-        self.forget(*(f"by_{f}" for f in fields))
+    def user_list(self) -> list[dict[str, Any]]:
+        """Every user, in order (kept between requests: a page of 100 out of 100,000 does not copy
+        the 100,000; do not change it)."""
+        return self.lookup("user_list", lambda state: list(state["users"].values()))
+
+    def set_field(self, user: dict[str, Any], field: str, value: Any) -> None:
+        """Set a user's ``department``, ``location`` or ``reportsTo``, and move the user in the
+        lookup by it to its place among the users of the new value."""
+        self.keep(user)
+        old = user.get(field)
+        index = self.built(f"by_{field}")
+        if index is not None and old != value:
+            ranks = self.ranks()
+            ranks.remove(index[old], user)
+            if not index[old]:
+                del index[old]
+            ranks.insert(index.setdefault(value, []), user)
+        user[field] = value
+        if field == "reportsTo":
+            self.forget("supervisors")
+
+    def add_user(self, user: dict[str, Any]) -> None:
+        """A new user, last in the users' order."""
+        self.users[user["id"]] = user
+        if getattr(self, "_kept", None) is not None:
+            self._added.append(user["id"])
+        if self.built("ranks") is not None:
+            self.ranks().add(user)
+        if (listed := self.built("user_list")) is not None:
+            listed.append(user)
+        if (emails := self.built("emails")) is not None:
+            emails.setdefault(user["email"].lower(), user)
+        for field in self.INDEXED:
+            if (index := self.built(f"by_{field}")) is not None:
+                index.setdefault(user.get(field), []).append(user)
+        self.forget("supervisors")
+
+    def drop_users(self, users: list[dict[str, Any]]) -> None:
+        """Delete these users (their places and references to them are the caller's to clear)."""
+        if getattr(self, "_kept", None) is not None and self._users_before is None:
+            self._users_before = self.users.copy()
+        emails = self.built("emails")
+        for user in users:
+            for field in self.INDEXED:
+                if (index := self.built(f"by_{field}")) is not None:
+                    self.ranks().remove(index[user.get(field)], user)
+                    if not index[user.get(field)]:
+                        del index[user.get(field)]
+            if self.built("user_list") is not None:
+                self.ranks().remove(self.user_list(), user)
+            if emails is not None and emails.get(user["email"].lower()) is user:
+                del emails[user["email"].lower()]
+            del self.users[user["id"]]
+            if self.built("ranks") is not None:
+                self.ranks().discard(user)
+        self.forget("supervisors")
 
     # ---- shared helpers -----------------------------------------------------------------
     @property
@@ -241,10 +308,7 @@ class WorkDriveEmulator(Emulator):
     def place(self, user: dict[str, Any], dept_id: str | None, head: bool = False) -> set[str | None]:
         """Move a user into a department (or out of all); returns the departments touched."""
         old = user["department"]
-        self.keep(user)
-        user["department"] = dept_id
-        if old != dept_id:
-            self.moved("department")
+        self.set_field(user, "department", dept_id)
         if old and old != dept_id and old in self.departments:
             self.keep(self.departments[old])
             self.departments[old]["heads"] = [h for h in self.departments[old]["heads"] if h != user["id"]]

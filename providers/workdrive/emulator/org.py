@@ -66,7 +66,7 @@ def _stamps(record: dict[str, Any]) -> dict[str, Any]:
 
 def _dept_item(emu: "WorkDriveEmulator", dept: dict[str, Any]) -> dict[str, Any]:
     """A department in "Get All Departments"."""
-    return {"id": dept["id"], "name": dept["name"], "memberCount": len(_members_of(emu, "department", dept["id"])),
+    return {"id": dept["id"], "name": dept["name"], "memberCount": len(emu.by_field("department").get(dept["id"], ())),
             "admins": [emu.mini(emu.users[h]) for h in dept["heads"]]}
 
 
@@ -112,9 +112,7 @@ async def delete_department(emu: "WorkDriveEmulator", request: Request) -> Any:
     if others:
         raise Refusal("DEPARTMENT_NOT_EMPTY", emails=others)
     for head in dept["heads"]:
-        emu.keep(emu.users[head])
-        emu.users[head]["department"] = None
-    emu.moved("department")
+        emu.set_field(emu.users[head], "department", None)
     del emu.departments[dept["id"]]
     return {"id": dept["id"]}
 
@@ -162,7 +160,7 @@ def _loc_record(loc: dict[str, Any]) -> dict[str, Any]:
 def _loc_view(emu: "WorkDriveEmulator", loc: dict[str, Any], members: bool = False) -> dict[str, Any]:
     """A location in "Get All Locations" (with its memberCount), or with its members as the
     members endpoints answer it."""
-    inside = _members_of(emu, "location", loc["id"])
+    inside = emu.by_field("location").get(loc["id"], [])
     if members:
         return {**_loc_record(loc), "members": [emu.mini(u) for u in inside]}
     return {**_loc_record(loc), "memberCount": len(inside)}
@@ -204,13 +202,10 @@ async def change_location_members(emu: "WorkDriveEmulator", request: Request) ->
     loc = _loc(emu, request)
     body = await emu.body(request)
     for user in emu.known_users(emu.ids_list(body.get("addMembers") or [], "addMembers")):
-        emu.keep(user)
-        user["location"] = loc["id"]
+        emu.set_field(user, "location", loc["id"])
     for user in emu.known_users(emu.ids_list(body.get("removeMembers") or [], "removeMembers")):
         if user["location"] == loc["id"]:
-            emu.keep(user)
-            user["location"] = None
-    emu.moved("location")
+            emu.set_field(user, "location", None)
     return _loc_view(emu, loc, members=True)
 
 

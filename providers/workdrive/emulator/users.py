@@ -48,20 +48,31 @@ async def list_users(emu: "WorkDriveEmulator", request: Request) -> Any:
     q = request.query_params
     if "department" in q:
         users = emu.by_field("department").get(q["department"], [])
-    else:  # kept between requests: a page of 100 out of 100,000 does not copy the 100,000
-        users = emu.lookup("user_list", lambda state: list(state["users"].values()))
-    if "location" in q:
-        users = [u for u in users if u["location"] == q["location"]]
+        if "location" in q:
+            users = [u for u in users if u["location"] == q["location"]]
+    elif "location" in q:
+        users = emu.by_field("location").get(q["location"], [])
+    else:
+        users = emu.user_list()
     return emu.page(request, Viewed(users, lambda u: view(emu, u)), "users")
 
 
 async def list_supervisors(emu: "WorkDriveEmulator", request: Request) -> Any:
     """Users with reportees (INVENTED: with ``userId``, that user's own supervisor)."""
     wanted = request.query_params.get("userId")
-    bosses = {u["reportsTo"] for u in emu.users.values()
-              if u["reportsTo"] and (wanted is None or u["id"] == wanted)}
-    return emu.page(request, [{k: u[k] for k in ("id", "email", "firstName", "lastName")}
-                              for u in emu.users.values() if u["id"] in bosses], "users")
+    if wanted is None:
+        bosses = emu.lookup("supervisors", lambda state: _supervisors(emu))
+    else:
+        boss = emu.users[wanted]["reportsTo"] if wanted in emu.users else None
+        bosses = [emu.users[boss]] if boss in emu.users else []
+    return emu.page(request, Viewed(bosses, lambda u: {k: u[k] for k in ("id", "email", "firstName", "lastName")}),
+                    "users")
+
+
+def _supervisors(emu: "WorkDriveEmulator") -> list[dict[str, Any]]:
+    """Users someone reports to, in the users' order (kept until a reportsTo changes)."""
+    bosses = [emu.users[b] for b, reports in emu.by_field("reportsTo").items() if b in emu.users and reports]
+    return sorted(bosses, key=emu.ranks().rank)
 
 
 # ---- creating ---------------------------------------------------------------------------
@@ -101,14 +112,12 @@ def _create(emu: "WorkDriveEmulator", entries: list[dict[str, Any]]) -> list[dic
         user.update(phone=entry.get("phone"), additionalTeams=list(entry.get("addAdditionalTeams") or []))
         if entry.get("reportsTo") is not None:
             user["reportsTo"] = emu.user(entry["reportsTo"], "REPORTS_TO_NOT_FOUND")["id"]
-        emu.users[user["id"]] = user
-        emu.forget("emails", "user_list")
-        emu.moved("department", "location", "reportsTo")
+        emu.add_user(user)
         _placements(emu, user, entry)
         if entry.get("reportsTo") is None and user["department"]:
             # the document: without reportsTo, the admins of the given department become the boss
             heads = [h for h in emu.departments[user["department"]]["heads"] if h != user["id"]]
-            user["reportsTo"] = heads[0] if heads else None
+            emu.set_field(user, "reportsTo", heads[0] if heads else None)
         created.append(user)
     return created
 
@@ -136,7 +145,7 @@ def _placements(emu: "WorkDriveEmulator", user: dict[str, Any], entry: dict[str,
     if entry.get("location") is not None:
         if entry["location"] not in emu.state["locations"]:
             raise Refusal("LOCATION_NOT_FOUND", ids=[entry["location"]])
-        user["location"] = entry["location"]
+        emu.set_field(user, "location", entry["location"])
     if entry.get("securityGroup") is not None:
         group = emu.state["groups"].get(entry["securityGroup"])
         if group is None:
@@ -178,9 +187,7 @@ async def update_user(emu: "WorkDriveEmulator", request: Request) -> Any:
         boss = body["reportsTo"]
         if boss is not None and (boss == user["id"] or boss not in emu.users):
             raise Refusal("REPORTS_TO_NOT_FOUND", ids=[boss])
-        if boss != user["reportsTo"]:
-            emu.moved("reportsTo")
-        user["reportsTo"] = boss
+        emu.set_field(user, "reportsTo", boss)
     _move(emu, user, body)
     user["updatedAt"] = now()
     return {**written(emu, user), "badges": []}
@@ -199,9 +206,7 @@ def _move(emu: "WorkDriveEmulator", user: dict[str, Any], body: dict[str, Any]) 
     if "location" in body:
         if body["location"] is not None and body["location"] not in emu.state["locations"]:
             raise Refusal("LOCATION_NOT_FOUND", ids=[body["location"]])
-        emu.keep(user)
-        user["location"] = body["location"]
-        emu.moved("location")
+        emu.set_field(user, "location", body["location"])
     emu.heads_ok(touched)
 
 
@@ -227,13 +232,9 @@ def _remove(emu: "WorkDriveEmulator", ids: list[str]) -> None:
             group["members"] = [m for m in group["members"] if m not in gone]
     for user_id in ids:
         touched |= emu.place(emu.users[user_id], None)
-        for other in emu.by_field("reportsTo").get(user_id, []):
-            emu.keep(other)
-            other["reportsTo"] = None  # the service reassigns; teamform plans it first
-    for user_id in ids:
-        del emu.users[user_id]
-    emu.forget("emails", "user_list")
-    emu.moved("department", "location", "reportsTo")
+        for other in list(emu.by_field("reportsTo").get(user_id, [])):
+            emu.set_field(other, "reportsTo", None)  # the service reassigns; teamform plans it first
+    emu.drop_users([emu.users[i] for i in dict.fromkeys(ids)])
     emu.heads_ok(touched)
 
 
