@@ -16,8 +16,8 @@ An emulator is a Starlette (ASGI) app over a plain JSON-able ``state`` dict. The
   once and keep, so serving a large organization is linear, not a scan per request. They are
   dropped whenever ``state`` is replaced or touched from outside a request (a test editing it,
   the sandbox reading another process's change), so they never disagree with it;
-- ``Ranked``: the order records came in, to take one out of (or put one into) a list kept in that
-  order by bisection instead of a scan.
+- ``Ranked`` (``teamform.ranked``, exported here): the order records came in, to take one out of
+  (or put one into) a list kept in that order by bisection instead of a scan.
 
 A provider's emulator subclasses ``Emulator``, implements ``seed()`` and ``routes()``, and
 overrides ``error_response()`` to answer in the service's own error shape.
@@ -26,7 +26,6 @@ overrides ``error_response()`` to answer in the service's own error shape.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import contextvars
 import copy
@@ -39,7 +38,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
@@ -52,6 +51,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .http import redact_url
+from .ranked import Ranked  # noqa: F401 - the emulators' ordered lists use it from here
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: the emulator whose request is being handled in this task (its handlers keep its lookups right)
@@ -131,50 +131,6 @@ class LogEntry:
     status: int
     query: str = ""
     body: str = ""
-
-
-class Ranked:
-    """The order records came in, for the lists kept in that order (a list of the state, or one
-    team's or department's part of it): a record is found in such a list by bisection on its rank,
-    so taking it out or putting it in its place costs log n steps and a memmove, not a scan that
-    compares it with every record before it (``list.remove``). Records rank in the order ``add``
-    sees them, those it is built from first; a record is held while ranked, so its ``id`` is its own."""
-
-    def __init__(self, records: Iterable[Any] = ()) -> None:
-        self._ranks: dict[int, tuple[int, Any]] = {id(r): (i, r) for i, r in enumerate(records)}
-        self._next = len(self._ranks)
-
-    def add(self, record: Any) -> None:
-        """Rank ``record`` after every record ranked so far."""
-        self._ranks[id(record)] = (self._next, record)
-        self._next += 1
-
-    def discard(self, record: Any) -> None:
-        """Forget ``record`` (it left the state)."""
-        if self._ranks.get(id(record), (0, None))[1] is record:
-            del self._ranks[id(record)]
-
-    def rank(self, record: Any) -> int:
-        found = self._ranks.get(id(record))
-        if found is None or found[1] is not record:
-            raise KeyError(f"not ranked: {record!r}")
-        return found[0]
-
-    def append(self, items: list[Any], record: Any) -> None:
-        """Rank a new ``record`` and add it at the end of ``items``."""
-        self.add(record)
-        items.append(record)
-
-    def insert(self, items: list[Any], record: Any) -> None:
-        """Put ``record`` into ``items`` (in rank order) at its place."""
-        bisect.insort(items, record, key=self.rank)
-
-    def remove(self, items: list[Any], record: Any) -> None:
-        """Take ``record`` (this very object) out of ``items`` (in rank order)."""
-        i = bisect.bisect_left(items, self.rank(record), key=self.rank)
-        if i == len(items) or items[i] is not record:
-            raise ValueError(f"not in the list: {record!r}")
-        del items[i]
 
 
 class Emulator:
