@@ -203,6 +203,10 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         return seconds
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:  # the first try without tenacity's bookkeeping: nearly every request needs no other
+            return await self._send(request)
+        except _Retry as failed:
+            first = failed
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retry),
             stop=stop_after_attempt(self.retry.attempts + 1),
@@ -213,7 +217,9 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         try:
             async for attempt in retrying:
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1 and self.pace is not None:
+                    if attempt.retry_state.attempt_number == 1:
+                        raise first  # the try above: tenacity counts it, waits and sends the retries
+                    if self.pace is not None:
                         await self.pace.take()
                     return await self._send(request)
         except _Retry as last:
