@@ -233,11 +233,11 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-class Connections(AiohttpTransport):
-    """The sockets under every service's client: aiohttp's connection pool and parser (several
-    times less CPU a request than httpcore's at 16 in flight). Its exceptions come out as httpx's;
-    a connection error is told apart as httpx does: a refused or unknown host, or a connection
-    dropped mid-request (which may have been sent, and acted on), not "a connect timeout"."""
+class _Pool(AiohttpTransport):
+    """aiohttp's connection pool and parser (several times less CPU a request than httpcore's at
+    16 in flight). Its exceptions come out as httpx's; a connection error is told apart as httpx
+    does: a refused or unknown host, or a connection dropped mid-request (which may have been
+    sent, and acted on), not "a connect timeout"."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -251,10 +251,31 @@ class Connections(AiohttpTransport):
             raise
 
 
+class Connections(httpx.AsyncBaseTransport):
+    """The sockets under a service's client: one ``_Pool`` for plain http and one for the rest
+    (https), each made on its first request, so the TLS context is made only when an https URL
+    needs it. The plain pool never starts TLS; its placeholder context trusts no certificate, so
+    if it ever did, it would fail rather than skip verification."""
+
+    def __init__(self) -> None:
+        self.pools: dict[bool, _Pool] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        plain = request.url.scheme == "http"
+        pool = self.pools.get(plain)
+        if pool is None:
+            pool = self.pools[plain] = _Pool(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if plain else tls())
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self.pools.values():
+            await pool.aclose()
+
+
 @functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every client: making one reads the CA bundle (~50 ms each, per
-    service, per run)."""
+def tls() -> ssl.SSLContext:
+    """The one TLS context of the process, httpx's own (certifi's CA bundle, or SSL_CERT_FILE /
+    SSL_CERT_DIR): making one reads the bundle (~20 ms), so it is made once, when first needed."""
     return httpx.create_ssl_context()
 
 
@@ -269,7 +290,7 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
     ``concurrency``: the most requests in flight at once (no cap when ``None``)."""
     paced = Paced(requests_per_minute, auth, on_wait) if requests_per_minute else None
     transport = ServiceTransport(
-        inner or Connections(verify=_tls()),
+        inner or Connections(),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
         pace=paced,
