@@ -8,7 +8,47 @@ import ssl
 import httpx
 import pytest
 
-from teamform.http import RetryPolicy, open_client, tls
+from teamform.http import Client, RetryPolicy, open_client, tls
+
+BASES = ["http://h:1/api/v2", "http://h:1", "https://h/scim/v2/", "http://127.0.0.1:5000/a%20b/",
+         "https://user:pw@h/x", "http://[::1]:8080/v", "HTTP://H.example/API", "http://h/a?k=v", "", "http://h/é/"]
+PATHS = ["/a", "/", "/users/42", "/a b/é", "/a/../b", "/./x", "/users:batch", "/a%2Fb", "/Groups/x y+z",
+         "//evil/x", "a", "/a?x=1", "/a#f", "http://other/x", "/a%zz", "/a//b"]
+PARAMS = [None, {}, {"x": ""}, {"q": "a b&c", "l": [1, 2]}, "x=1&y=2", [("x", "1"), ("x", "2")],
+          {"n": None, "t": True, "f": 1.5}, httpx.QueryParams({"a": "1"}), "", {"filter": 'userName eq "a@b.c"'},
+          {"é": "ü/?#"}]
+
+
+def url_or_error(client: httpx.AsyncClient, path: str, params) -> str:
+    try:
+        return str(client.build_request("GET", path, params=params).url)
+    except Exception as exc:  # the same refusal counts as the same answer
+        return repr(exc)
+
+
+def test_the_url_is_the_one_httpx_would_make():
+    for base in BASES:
+        for on_client in (None, {"c": "1"}):
+            ours, theirs = Client(base_url=base, params=on_client), httpx.AsyncClient(base_url=base, params=on_client)
+            for path in PATHS:
+                for params in PARAMS:
+                    assert url_or_error(ours, path, params) == url_or_error(theirs, path, params), (base, path, params)
+
+
+async def test_a_cookie_a_service_sets_is_not_sent_back_and_one_given_is():
+    seen: list[str | None] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"}, json={})
+
+    async with open_client("http://svc.test", inner=httpx.MockTransport(handle)) as client:
+        await client.get("/a")
+        await client.get("/b")
+        client.cookies = {"given": "1"}
+        await client.get("/c")
+    assert seen == [None, None, "given=1"]
+
 
 async def test_a_read_answered_5xx_is_tried_the_policys_attempts_then_answered_with_the_last():
     sent: list[str] = []

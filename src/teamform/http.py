@@ -279,6 +279,53 @@ def tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Sent(httpx.Cookies):
+    """Cookies a client sends when told to (on the client, on a request), never one a service
+    sets: no service teamform talks to keeps a session in cookies, and reading Set-Cookie builds
+    a urllib request and an email message for every answer."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class Client(httpx.AsyncClient):
+    """httpx's client, with two costs of every request cut: the Set-Cookie reading above, and
+    the URL parsed three times (the path, then merged with ``base_url``, then again with
+    ``params``): a plain path (``/users/42``) is joined to ``base_url`` and its query as text,
+    parsed once, into the very URL httpx would make. Anything else is left to httpx."""
+
+    def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = cookies
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._sent
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._sent = _Sent(cookies)
+
+    def build_request(self, method: str, url: Any, *, params: Any = None, **kwargs: Any) -> httpx.Request:
+        joined = self._joined(url, params)
+        if joined is not None:
+            url, params = joined, None
+        return super().build_request(method, url, params=params, **kwargs)
+
+    def _joined(self, url: Any, params: Any) -> str | None:
+        """``base_url`` + a path that starts with one "/" and has no query or fragment + the
+        query of ``params``, as text; ``None`` when httpx should merge them (anything else, a
+        base URL with a query, params set on the client)."""
+        if not isinstance(url, str) or url[:1] != "/" or url[:2] == "//" or "?" in url or "#" in url:
+            return None
+        base = str(self.base_url)
+        if not base.startswith(("http://", "https://")) or "?" in base or "#" in base or self.params:
+            return None
+        query = "" if params is None else str(httpx.QueryParams(params))
+        slash = "" if base.endswith("/") else "/"  # the root's URL is written without its "/"
+        return base + slash + url[1:] + (f"?{query}" if query else "")
+
+
 def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
                 auth: httpx.Auth | None = None, requests_per_minute: float | None = None,
                 retry: RetryPolicy | None = None, timeout: float = 30.0,
@@ -299,5 +346,5 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
         concurrency=concurrency,
     )
     auth = paced or auth
-    return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
-                             headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})
+    return Client(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
+                  headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})
