@@ -258,13 +258,14 @@ class Connections(httpx.AsyncBaseTransport):
     if it ever did, it would fail rather than skip verification."""
 
     def __init__(self) -> None:
-        self.pools: dict[bool, _Pool] = {}
+        self.pools: dict[str, _Pool] = {}  # "http", "tls"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        plain = request.url.scheme == "http"
-        pool = self.pools.get(plain)
+        kind = "http" if request.url.scheme == "http" else "tls"
+        pool = self.pools.get(kind)
         if pool is None:
-            pool = self.pools[plain] = _Pool(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if plain else tls())
+            context = tls() if kind == "tls" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # the placeholder
+            pool = self.pools[kind] = _Pool(verify=context)
         return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
