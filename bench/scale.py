@@ -87,9 +87,11 @@ def _serve(store_dir: str, ports_json: str, latency: str = "0", limited: str = "
 
 
 def _log(port: int) -> list[dict[str, Any]]:
-    import httpx
+    """The emulator's request log (urllib: httpx.get would make, and profile, a TLS context a call)."""
+    import urllib.request
 
-    return httpx.get(f"http://127.0.0.1:{port}/_emulator/log", timeout=600).json()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/log", timeout=600) as answer:
+        return json.loads(answer.read())
 
 
 def _phases(path: str, out: str, ports_json: str, do_apply: str, only: str = "") -> None:

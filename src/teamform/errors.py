@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from .http import json_of
+
 
 class ProviderError(Exception):
     """An error from a service, already translated into words a user understands.
@@ -62,9 +64,10 @@ class Outcome(enum.Enum):
 
 
 def json_body(response: httpx.Response) -> dict[str, Any]:
-    """The answer's JSON object, or ``{}`` when there is none (some services drop error bodies)."""
+    """The answer's JSON object, or ``{}`` when there is none (some services drop error bodies).
+    Decoded by orjson: a provider may ask it of every answer (Krisp's envelope says "failed")."""
     try:
-        body = response.json()
+        body = json_of(response)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -203,6 +203,10 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         return seconds
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:  # the first try without tenacity's bookkeeping: nearly every request needs no other
+            return await self._send(request)
+        except _Retry as failed:
+            first = failed
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retry),
             stop=stop_after_attempt(self.retry.attempts + 1),
@@ -213,7 +217,9 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         try:
             async for attempt in retrying:
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1 and self.pace is not None:
+                    if attempt.retry_state.attempt_number == 1:
+                        raise first  # the try above: tenacity counts it, waits and sends the retries
+                    if self.pace is not None:
                         await self.pace.take()
                     return await self._send(request)
         except _Retry as last:
@@ -227,11 +233,11 @@ class ServiceTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-class Connections(AiohttpTransport):
-    """The sockets under every service's client: aiohttp's connection pool and parser (several
-    times less CPU a request than httpcore's at 16 in flight). Its exceptions come out as httpx's;
-    a connection error is told apart as httpx does: a refused or unknown host, or a connection
-    dropped mid-request (which may have been sent, and acted on), not "a connect timeout"."""
+class _Pool(AiohttpTransport):
+    """aiohttp's connection pool and parser (several times less CPU a request than httpcore's at
+    16 in flight). Its exceptions come out as httpx's; a connection error is told apart as httpx
+    does: a refused or unknown host, or a connection dropped mid-request (which may have been
+    sent, and acted on), not "a connect timeout"."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -245,11 +251,80 @@ class Connections(AiohttpTransport):
             raise
 
 
+class Connections(httpx.AsyncBaseTransport):
+    """The sockets under a service's client: one ``_Pool`` for plain http and one for the rest
+    (https), each made on its first request, so the TLS context is made only when an https URL
+    needs it. The plain pool never starts TLS; its placeholder context trusts no certificate, so
+    if it ever did, it would fail rather than skip verification."""
+
+    def __init__(self) -> None:
+        self.pools: dict[str, _Pool] = {}  # "http", "tls"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        kind = "http" if request.url.scheme == "http" else "tls"
+        pool = self.pools.get(kind)
+        if pool is None:
+            context = tls() if kind == "tls" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # the placeholder
+            pool = self.pools[kind] = _Pool(verify=context)
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self.pools.values():
+            await pool.aclose()
+
+
 @functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every client: making one reads the CA bundle (~50 ms each, per
-    service, per run)."""
+def tls() -> ssl.SSLContext:
+    """The one TLS context of the process, httpx's own (certifi's CA bundle, or SSL_CERT_FILE /
+    SSL_CERT_DIR): making one reads the bundle (~20 ms), so it is made once, when first needed."""
     return httpx.create_ssl_context()
+
+
+class _Sent(httpx.Cookies):
+    """Cookies a client sends when told to (on the client, on a request), never one a service
+    sets: no service teamform talks to keeps a session in cookies, and reading Set-Cookie builds
+    a urllib request and an email message for every answer."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class Client(httpx.AsyncClient):
+    """httpx's client, with two costs of every request cut: the Set-Cookie reading above, and
+    the URL parsed three times (the path, then merged with ``base_url``, then again with
+    ``params``): a plain path (``/users/42``) is joined to ``base_url`` and its query as text,
+    parsed once, into the very URL httpx would make. Anything else is left to httpx."""
+
+    def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = cookies
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._sent
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._sent = _Sent(cookies)
+
+    def build_request(self, method: str, url: Any, *, params: Any = None, **kwargs: Any) -> httpx.Request:
+        joined = self._joined(url, params)
+        if joined is not None:
+            url, params = joined, None
+        return super().build_request(method, url, params=params, **kwargs)
+
+    def _joined(self, url: Any, params: Any) -> str | None:
+        """``base_url`` + a path that starts with one "/" and has no query or fragment + the
+        query of ``params``, as text; ``None`` when httpx should merge them (anything else, a
+        base URL with a query, params set on the client)."""
+        if not isinstance(url, str) or url[:1] != "/" or url[:2] == "//" or "?" in url or "#" in url:
+            return None
+        base = str(self.base_url)
+        if not base.startswith(("http://", "https://")) or "?" in base or "#" in base or self.params:
+            return None
+        query = "" if params is None else str(httpx.QueryParams(params))
+        slash = "" if base.endswith("/") else "/"  # the root's URL is written without its "/"
+        return base + slash + url[1:] + (f"?{query}" if query else "")
 
 
 def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
@@ -263,7 +338,7 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
     ``concurrency``: the most requests in flight at once (no cap when ``None``)."""
     paced = Paced(requests_per_minute, auth, on_wait) if requests_per_minute else None
     transport = ServiceTransport(
-        inner or Connections(verify=_tls()),
+        inner or Connections(),
         retry=retry or RetryPolicy(),
         rate_limited=rate_limited or (lambda r: None),
         pace=paced,
@@ -272,5 +347,5 @@ def open_client(base_url: str, *, inner: httpx.AsyncBaseTransport | None = None,
         concurrency=concurrency,
     )
     auth = paced or auth
-    return httpx.AsyncClient(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
-                             headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})
+    return Client(base_url=base_url, transport=transport, auth=auth, timeout=timeout,
+                  headers={"User-Agent": "teamform", "Accept": "application/json", **(headers or {})})
