@@ -87,3 +87,36 @@ def test_a_kind_declares_its_suspended_state_once_consistently():
                 {"status_attr": "active", "status_rank": (True, False)}):
         with pytest.raises(ValueError, match="is not the lowest of status"):
             KindSpec("user", "a user", suspend=("active", False), **bad)
+
+
+def test_a_provider_names_its_emulator_and_only_the_sandbox_and_tests_import_it():
+    """A plan against the real service never imports an emulator (Starlette and the emulators'
+    modules): ``emulator`` is an import path, ``emulator_class`` imports it when first asked for."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from teamform.provider import installed; classes = installed(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] == 'emulator' or m.startswith('starlette'))); "
+            "print(sorted(c.emulator_class.__module__ for c in classes.values()))")
+    before, after = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                   check=True).stdout.splitlines()
+    assert before == "[]"
+    assert after == str(sorted(f"teamform_{name}.emulator" for name in installed()))
+    for name, cls in installed().items():
+        assert cls.emulator == f"{cls.emulator_class.__module__}:{cls.emulator_class.__name__}", name
+
+
+def test_a_provider_may_still_set_its_emulator_class_itself():
+    from teamform.emulator import Emulator
+
+    class Own(Emulator):
+        pass
+
+    class Named(contract.Provider):
+        emulator = "teamform.emulator:Emulator"
+
+    class Given(contract.Provider):
+        emulator_class = Own
+
+    assert contract.Provider.emulator_class is None
+    assert Named.emulator_class is Emulator and Given.emulator_class is Own

@@ -13,7 +13,6 @@ from teamform.provider import (Context, Finding, Guard, HeaderAuth, IncompleteRe
                                State, note)
 
 from . import api, read, write
-from .emulator import CrankWheelEmulator
 from .read import USER
 from .settings import CrankWheelMember, CrankWheelSettings
 from .write import CrankWheelError
@@ -22,12 +21,21 @@ __all__ = ["CrankWheelProvider", "CrankWheelSettings", "CrankWheelMember", "Cran
            "CrankWheelEmulator", "USER"]
 
 
+def __getattr__(name: str) -> Any:
+    """``CrankWheelEmulator``, imported only when asked for (a plan never needs it)."""
+    if name == "CrankWheelEmulator":
+        from .emulator import CrankWheelEmulator
+
+        return CrankWheelEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class CrankWheelProvider(Provider):
     name = "crankwheel"
     summary = "CrankWheel company users: privilege user/admin/owner/reporting, demo pool (form-encoded writes)"
     Settings = CrankWheelSettings
     credential_names = ("api_key",)
-    emulator_class = CrankWheelEmulator
+    emulator = "teamform_crankwheel.emulator:CrankWheelEmulator"  # imported by the sandbox and the tests only
     Error = CrankWheelError
     # gone_statuses: the default {404}, a DELETE of a user already gone is done
     kinds = (

@@ -11,7 +11,6 @@ from teamform.provider import Finding, Guard, KindSpec, Operation, Provider, Sta
 
 from . import api, checks, read, transient, write
 from .auth import DebriefAuth
-from .emulator import DebriefEmulator
 from .read import APP_USER, APPLICATION, TEAM_USER
 from .settings import DebriefSettings
 from .write import DebriefError, Ids
@@ -27,7 +26,7 @@ class DebriefProvider(Provider):
     credential_names = ("username", "password", "client_id", "client_secret")
     public_credentials = ("username", "client_id")  # identifiers (RFC 6749 2.2: a client id is no secret)
     secret_path = api.SECRET_PATH
-    emulator_class = DebriefEmulator
+    emulator = "teamform_debrief.emulator:DebriefEmulator"  # imported by the sandbox and the tests only
     kinds = (
         # PATCH /user/:id has no email field and users have no suspended state: a new address is a
         # new team user, and offboarding removes at once

@@ -14,12 +14,20 @@ from teamform.provider import (Context, Finding, Guard, KindSpec, Operation, Pro
                                parse_retry_after)
 
 from . import api, checks, read, write
-from .emulator import KrispEmulator
 from .read import MEMBER, SEATS
 from .settings import KrispMember, KrispSettings
 from .write import KrispError
 
 __all__ = ["KrispProvider", "KrispSettings", "KrispMember", "KrispError", "KrispEmulator", "SEATS", "MEMBER"]
+
+
+def __getattr__(name: str) -> Any:
+    """``KrispEmulator``, imported only when asked for (a plan never needs it)."""
+    if name == "KrispEmulator":
+        from .emulator import KrispEmulator
+
+        return KrispEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class KrispProvider(Provider):
@@ -28,7 +36,7 @@ class KrispProvider(Provider):
     Settings = KrispSettings
     credential_names = ("api_key", "secret")
     connection_settings = ("api_version",)
-    emulator_class = KrispEmulator
+    emulator = "teamform_krisp.emulator:KrispEmulator"  # imported by the sandbox and the tests only
     Error = KrispError
     # Krisp says "no such seat" with 400 SEAT_NOT_FOUND; a 404 is a wrong path, not a gone seat
     gone_statuses = frozenset()

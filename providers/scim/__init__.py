@@ -17,13 +17,21 @@ from teamform.provider import Context, Finding, HeaderAuth, KindSpec, Operation,
 
 from . import checks, read, write
 from .discovery import Capabilities, discover
-from .emulator import ScimEmulator
 from .read import GROUP, MEMBER, USER
 from .settings import ScimPolicy, ScimSettings, ScimUser
 from .write import ScimError
 
 __all__ = ["ScimProvider", "ScimSettings", "ScimUser", "ScimPolicy", "ScimError", "ScimEmulator", "Capabilities",
            "USER", "GROUP", "MEMBER"]
+
+
+def __getattr__(name: str) -> Any:
+    """``ScimEmulator``, imported only when asked for (a plan never needs it)."""
+    if name == "ScimEmulator":
+        from .emulator import ScimEmulator
+
+        return ScimEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ScimProvider(Provider):
@@ -35,7 +43,7 @@ class ScimProvider(Provider):
     credential_names = ("token",)
     connection_settings = ("user_name", "external_id", "page_size", "max_members_per_patch", "disable",
                            "group_members")
-    emulator_class = ScimEmulator
+    emulator = "teamform_scim.emulator:ScimEmulator"  # imported by the sandbox and the tests only
     Error = ScimError
     # gone_statuses: the default {404}; a deletion (or deactivation) of a user already gone is done
     kinds = (

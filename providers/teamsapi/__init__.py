@@ -13,14 +13,19 @@ import httpx
 from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State
 
 from . import api, checks, read, write
-from .emulator import TeamsApiEmulator
 from .read import MEMBER, TEAM, UNMATCHED
 from .settings import TeamsApiSettings
 from .write import TeamsApiError
 
 __all__ = ["TeamsApiProvider", "TeamsApiSettings", "TeamsApiEmulator", "TeamsApiError"]
 
-#: a connection that broke before an answer came (not a timeout: the HTTP layer retries those)
+def __getattr__(name: str) -> Any:
+    """``TeamsApiEmulator``, imported only when asked for (a plan never needs it)."""
+    if name == "TeamsApiEmulator":
+        from .emulator import TeamsApiEmulator
+
+        return TeamsApiEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class TeamsApiProvider(Provider):
@@ -28,7 +33,7 @@ class TeamsApiProvider(Provider):
     summary = "Teams API: teams (create/delete/leave), who is on each by email (invitations), their role"
     Settings = TeamsApiSettings
     credential_names = ("token",)
-    emulator_class = TeamsApiEmulator
+    emulator = "teamform_teamsapi.emulator:TeamsApiEmulator"  # imported by the sandbox and the tests only
     Error = TeamsApiError  # 409 is already done; a delete answered 404 is already gone (the default)
     kinds = (
         KindSpec(TEAM, "a team", destructive=True, counts_as_member=False),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+import importlib
 import re
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Sequence
 
@@ -42,6 +43,21 @@ def _cancel(ahead: dict[int, tuple[dict[str, Any], "asyncio.Task[Any]"]]) -> Non
             task.exception()  # looked at: a failure of a page nobody needs is not reported as lost
         task.cancel()
     ahead.clear()
+
+
+class _EmulatorClass:
+    """``Provider.emulator_class``: the class ``emulator`` names, imported when first asked for.
+
+    A plan against a real service never needs an emulator (an ASGI app over Starlette), so a
+    provider names it by import path and only the sandbox and the tests pay for importing it. A
+    provider that sets ``emulator_class`` to the class itself replaces this accessor, as before."""
+
+    def __get__(self, instance: object, owner: type["Provider"]) -> type["Emulator"] | None:
+        path = owner.emulator
+        if path is None:
+            return None
+        module, _, name = path.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 class HeaderAuth(httpx.Auth):
@@ -93,8 +109,12 @@ class Provider:
     connection_settings: ClassVar[tuple[str, ...]] = ()
     #: URL path segments that carry a secret (an invitation token): *** in -v logs and emulator logs
     secret_path: ClassVar["re.Pattern[str] | None"] = None
-    #: the emulator class, for ``sandbox: true`` and the tests
-    emulator_class: ClassVar[type["Emulator"] | None] = None
+    #: the emulator, for ``sandbox: true`` and the tests, by import path (``"package.module:Class"``):
+    #: imported only when one is needed, never by a plan against the real service
+    emulator: ClassVar[str | None] = None
+    #: the class ``emulator`` names, imported on first use (the engine reads this; a provider may
+    #: set it to the class itself instead of ``emulator``)
+    emulator_class: ClassVar[type["Emulator"] | None] = _EmulatorClass()  # type: ignore[assignment]
     #: the error raised for an error answer (its ``from_response`` reads the service's error shape)
     Error: ClassVar[type[ProviderError]] = ProviderError
     #: a delete refused with one of these statuses, or ``Error.code``s, finds the thing already
