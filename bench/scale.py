@@ -27,6 +27,10 @@ stored state for each child), then runs
 
 ``--python label=PATH`` runs the children with another interpreter too (e.g. a venv with the
 code before a change installed), interleaved, so one run prints before and after.
+
+Before measuring, each interpreter compared writes the bytecode of teamform, its installed
+providers and these benches once (``python -m compileall``, ``bytecode.py``): a real install has
+it, and under ``PYTHONDONTWRITEBYTECODE=1`` every child would otherwise compile them again.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scale_data import ENV, PROVIDERS, dump, live_states, state_file  # bench/ is the script's own directory
+from bytecode import write_bytecode  # bench/ is the script's own directory
+from scale_data import ENV, PROVIDERS, dump, live_states, state_file
 
 
 # ---- the server process -------------------------------------------------------------------
@@ -410,6 +415,8 @@ def main() -> None:
     args = ap.parse_args()
     pythons = [tuple(p.split("=", 1)) if "=" in p else ("other", p) for p in args.python]
     pythons.append(("this", sys.executable))
+    for _, python in pythons:
+        write_bytecode(python)
     rows, every = [], []
     with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         for n in args.sizes:

@@ -1,12 +1,14 @@
-"""How fast the command answers before it does any work: `teamform --help`, and the shell asking
-for completions (a subcommand name, and `--service` names read from a state file).
+"""How fast the command answers before it does any work: `teamform --help`, the shell asking
+for completions (a subcommand name, and `--service` names read from a state file), and the
+imports every plan makes before it reads the file (the providers, the session, the renderers).
 
     .venv/bin/python bench/startup.py [--runs 9] [--teamform PATH] [--file teams.example.yaml]
 
 Each figure is one whole process, started as the shell starts it (the console script, so the
 interpreter's own start is counted), run ``--runs`` times after one warm-up; the median, the
 fastest and the slowest are printed. ``--teamform`` times another installation (e.g. a venv with
-``main`` installed), so one run of this script on each prints before and after.
+``main`` installed), so one run of this script on each prints before and after. The bytecode of
+teamform and its providers is written first (``bytecode.py``), as a real install has it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+from bytecode import write_bytecode  # bench/ is the script's own directory
+
 ROOT = Path(__file__).resolve().parent.parent
+#: what ``teamform plan`` imports before it reads the state file
+PLAN_IMPORTS = "from teamform.provider import installed; installed(); import teamform.session, teamform.render"
 
 
 def _complete(words: str, cword: int) -> dict[str, str]:
@@ -44,11 +50,14 @@ def main() -> None:
     binary = args.teamform if os.path.exists(args.teamform) else shutil.which("teamform")
     if not binary:
         sys.exit("no teamform console script found; pass --teamform PATH")
+    python = str(Path(binary).parent / "python")
+    write_bytecode(python)
     cases = [
         ("teamform --help", [binary, "--help"], {}),
         ("Tab: teamform pl<TAB>", [binary], _complete("teamform pl", 1)),
         (f"Tab: teamform plan -f {args.file} --service <TAB>", [binary],
          _complete(f"teamform plan -f {args.file} --service ", 5)),
+        ("imports of a plan (providers, session, render)", [python, "-c", PLAN_IMPORTS], {}),
     ]
     print(f"{binary}: {args.runs} runs each after one warm-up, seconds (median, fastest, slowest)")
     for name, cmd, env in cases:
