@@ -77,6 +77,8 @@ async def read_list(p: "DebriefProvider", path: str, what: str) -> list[dict[str
 def text(item: dict[str, Any], key: str, what: str, *, required: bool = True) -> str | None:
     """A string field of an answer, or ``IncompleteRead`` naming the service and the field."""
     value = item.get(key)
+    if type(value) is str and (not required or value.strip()):  # the usual answer, decided at once
+        return value
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
@@ -214,14 +216,15 @@ def desired(p: "DebriefProvider", live: State) -> State:
 
 
 def _desired_users(p: "DebriefProvider", state: State, live: State) -> None:
+    person, spelling, add = p.ctx.directory.person, p.spelling, state.add
     for email, attrs in p.wanted(p.settings.members, attrs=lambda m: {"role": m.role}).items():
         have = live.get(Ref(TEAM_USER, email))
-        names = dict(zip(NAME_ATTRS, p.ctx.directory.person(email).names()))
-        if not any(names.values()) and have is not None:
-            names = {k: have.attrs[k] for k in NAME_ATTRS}  # no name in people: keep the live one
-        spelled = p.spelling(email)
-        state.add(Resource(TEAM_USER, email, attrs={**names, **attrs}, person=spelled,
-                           display=have.display if have else spelled))
+        first, last = person(email).names()
+        if not (first or last) and have is not None:  # no name in people: keep the live one
+            first, last = have.attrs["first_name"], have.attrs["last_name"]
+        spelled = spelling(email)
+        add(Resource(TEAM_USER, email, attrs={"first_name": first, "last_name": last, **attrs}, person=spelled,
+                     display=have.display if have else spelled))
 
 
 def _sees_every_app(p: "DebriefProvider", email: str, state: State, live: State) -> bool:

@@ -108,13 +108,18 @@ def pool(type_: str, count: int) -> Resource:
     return Resource(SEATS, type_, attrs={"count": count}, display=type_)
 
 
+#: a member's refs by seat type: one tuple shared by the seat's members (immutable)
+ON_SEAT = {type_: (Ref(SEATS, type_),) for type_ in api.SEAT_TYPES}
+
+
 def member(s: dict[str, Any]) -> Resource:
-    email = s["user"]["email"]
-    return Resource(MEMBER, norm_email(email), attrs={"role": s["role"], "seat": s["type"], "nickname": s["nickname"]},
-                    refs=(Ref(SEATS, s["type"]),), person=email, display=email, id=s["id"],
-                    pending=s["status"] in api.PENDING_STATUSES,
+    email, type_ = s["user"]["email"], s["type"]
+    pending = s["status"] in api.PENDING_STATUSES
+    return Resource(MEMBER, norm_email(email), attrs={"role": s["role"], "seat": type_, "nickname": s["nickname"]},
+                    refs=ON_SEAT.get(type_) or (Ref(SEATS, type_),), person=email, display=email, id=s["id"],
+                    pending=pending,
                     # a pending seat's join_date is when it was assigned: the day the invitation went out
-                    invited_at=s.get("join_date") if s["status"] in api.PENDING_STATUSES else None)
+                    invited_at=s.get("join_date") if pending else None)
 
 
 def seat_state(seats: Iterable[dict[str, Any]]) -> State:
@@ -170,13 +175,12 @@ def desired(p: "KrispProvider", live: State) -> State:
         current = live.get(Ref(SEATS, type_))
         state.add(pool(type_, p.settings.seats.get(type_, current.attrs["count"] if current else 0)))
     wanted = p.wanted(p.settings.members, attrs=lambda m: {"role": m.role, "seat": m.seat, "nickname": m.nickname})
-    on_seat = {type_: (Ref(SEATS, type_),) for type_ in api.SEAT_TYPES}  # shared by the seat's members
     for email, attrs in wanted.items():
         have = live.get(Ref(MEMBER, email))
         if attrs["nickname"] is None:
             attrs = {**attrs, "nickname": have.attrs.get("nickname") if have else None}
         spelled = p.spelling(email)
-        refs = on_seat.get(attrs["seat"]) or (Ref(SEATS, attrs["seat"]),)
+        refs = ON_SEAT.get(attrs["seat"]) or (Ref(SEATS, attrs["seat"]),)
         state.add(Resource(MEMBER, email, attrs=attrs, refs=refs, person=spelled,
                            display=have.display if have else spelled))
     return state

@@ -35,7 +35,7 @@ USER_FIELDS = ("designation", "reports_to", "status", "department", "location")
 
 def member(kind: str, name: str, email: str, **attrs: Any) -> Resource:
     email = norm_email(email)
-    return Resource(kind, f"{name}/{email}", attrs=dict(attrs), refs=(Ref(MEMBERSHIP[kind], name), Ref(USER, email)),
+    return Resource(kind, f"{name}/{email}", attrs=attrs, refs=(Ref(MEMBERSHIP[kind], name), Ref(USER, email)),
                     person=email)
 
 
@@ -124,6 +124,10 @@ class Shape(IncompleteRead):
 def field_of(item: Any, name: str, types: tuple[type, ...], what: str, *, required: bool = False) -> Any:
     """``item[name]`` if it is one of ``types`` (or absent/null when not required), else ``Shape``
     naming the service, the list and the field."""
+    if type(item) is dict:  # the usual answer, decided at once (asked ~10 times a user at scale)
+        value = item.get(name)
+        if type(value) in types or value is None and not required:
+            return value
     if not isinstance(item, dict):
         raise Shape(f"WorkDrive: {what} holds {JSON_TYPES.get(type(item), type(item).__name__)}, not an object")
     value = item.get(name)
@@ -205,22 +209,23 @@ async def _group_members(p: "WorkDriveProvider", group: dict[str, Any]) -> list[
 
 def _read_users(p: "WorkDriveProvider", state: State, users: list[Any]) -> None:
     by_id = {field_of(u, "id", (str, int), "the users list", required=True): u for u in users}
+    ids, add, pending_statuses = p.ids, state.add, api.PENDING_STATUSES
     for u in users:
         email = field_of(u, "email", (str,), "the users list", required=True)
-        boss = by_id.get(field_of(u, "reportsTo", (str, int), f"user {email}"))
+        key, what = norm_email(email), f"user {email}"
+        boss = by_id.get(field_of(u, "reportsTo", (str, int), what))
         boss_email = norm_email(boss["email"]) if boss else None
-        status = field_of(u, "status", (str,), f"user {email}") or "ACTIVE"
-        pending = status in api.PENDING_STATUSES
-        attrs = {"first_name": field_of(u, "firstName", (str,), f"user {email}") or "",
-                 "last_name": field_of(u, "lastName", (str,), f"user {email}") or "",
-                 "designation": field_of(u, "designation", (str,), f"user {email}"),
+        status = field_of(u, "status", (str,), what) or "ACTIVE"
+        pending = status in pending_statuses
+        attrs = {"first_name": field_of(u, "firstName", (str,), what) or "",
+                 "last_name": field_of(u, "lastName", (str,), what) or "",
+                 "designation": field_of(u, "designation", (str,), what),
                  "status": "ACTIVE" if pending else status, "reports_to": boss_email}
-        state.add(Resource(USER, norm_email(email), attrs=attrs,
-                           refs=(Ref(USER, boss_email),) if boss_email else (), person=email,
-                           display=email, id=u["id"], pending=pending,
-                           invited_at=u.get("createdAt") if pending else None,  # invited when created
-                           meta={"updated_at": u.get("updatedAt"), "status": status}))
-        p.ids[(USER, norm_email(email))] = u["id"]
+        add(Resource(USER, key, attrs=attrs, refs=(Ref(USER, boss_email),) if boss_email else (), person=email,
+                     display=email, id=u["id"], pending=pending,
+                     invited_at=u.get("createdAt") if pending else None,  # invited when created
+                     meta={"updated_at": u.get("updatedAt"), "status": status}))
+        ids[(USER, key)] = u["id"]
 
 
 def _read_named(p: "WorkDriveProvider", state: State, table: list[Any], kind: str) -> None:
@@ -231,40 +236,54 @@ def _read_named(p: "WorkDriveProvider", state: State, table: list[Any], kind: st
         p.ids[(kind, name)] = item_id
 
 
-def place_id(value: Any, what: str) -> Any:
-    """A user's department or location: an id, or an object with one (the document shows
-    ``department`` as a string and ``location`` as an object), or nothing."""
+def place_id(value: Any, place: str, email: str) -> Any:
+    """A user's ``place`` (department or location): an id, or an object with one (the document
+    shows ``department`` as a string and ``location`` as an object), or nothing."""
+    if type(value) is str or type(value) is int or value is None:  # the usual answer, decided at once
+        return value or None
+    what = f"the {place} of {email}"
     if isinstance(value, dict):
         return field_of(value, "id", (str, int), what) if value else None
-    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
         return value or None
     raise Shape(f"WorkDrive: {what} is {JSON_TYPES.get(type(value), type(value).__name__)}, not an id or an object "
                 "with one")
+
+
+def _heads(dept: dict[str, Any]) -> set[Any]:
+    """The ids of a department's heads (its ``admins``)."""
+    admins = field_of(dept, "admins", (list,), f"department {dept['name']}") or []
+    return {field_of(a, "id", (str, int), f"the heads of {dept['name']}") for a in admins}
 
 
 def _read_memberships(p: "WorkDriveProvider", state: State, users: list[dict[str, Any]],
                       depts: list[dict[str, Any]] | None, locs: list[dict[str, Any]] | None) -> None:
     dept_by_id = {d["id"]: d for d in depts or []}
     loc_by_id = {x["id"]: x for x in locs or []}
+    heads: dict[Any, set[Any]] = {}  # by department id: read once per department, not once per member
+    ids, add = p.ids, state.add
     for u in users:
         email = u["email"]
-        dept_id = place_id(u.get("department"), f"the department of {email}")
-        loc_id = place_id(u.get("location"), f"the location of {email}")
-        p.ids[("user_department", norm_email(email))] = dept_id  # None: in no department (now)
+        key = norm_email(email)
+        dept_id = place_id(u.get("department"), "department", email)
+        loc_id = place_id(u.get("location"), "location", email)
+        ids[("user_department", key)] = dept_id  # None: in no department (now)
         head = False
         if dept_id and depts is not None:
             dept = dept_by_id.get(dept_id)
             if dept is None:
                 raise IncompleteRead(f"{email} is in department {dept_id}, missing from the department list")
-            admins = field_of(dept, "admins", (list,), f"department {dept['name']}") or []
-            head = any(field_of(a, "id", (str, int), f"the heads of {dept['name']}") == u["id"] for a in admins)
-            state.add(member(DEPT_MEMBER, dept["name"], email, head=head))
+            ids_of_heads = heads.get(dept_id)
+            if ids_of_heads is None:
+                ids_of_heads = heads[dept_id] = _heads(dept)
+            head = u["id"] in ids_of_heads
+            add(member(DEPT_MEMBER, dept["name"], key, head=head))
         if depts is not None:
-            p.ids[("user_is_head", norm_email(email))] = head
+            ids[("user_is_head", key)] = head
         if loc_id and locs is not None:
             if loc_id not in loc_by_id:
                 raise IncompleteRead(f"{email} is in location {loc_id}, missing from the location list")
-            state.add(member(LOC_MEMBER, loc_by_id[loc_id]["name"], email))
+            add(member(LOC_MEMBER, loc_by_id[loc_id]["name"], key))
 
 
 # ---- desired ------------------------------------------------------------------------------
@@ -284,8 +303,9 @@ def desired(p: "WorkDriveProvider", live: State) -> State:
     archived = _archived(p, live, named | doomed)
     keep = set(users) | {r.key for r in archived}
     for email, attrs in users.items():
-        res = _user(p, email, attrs, live, keep)
-        if live.get(res.ref) is None:  # a new user: the places they join that exist, for the create call
+        have = live.get(Ref(USER, email))
+        res = _user(p, email, attrs, have, keep)
+        if have is None:  # a new user: the places they join that exist, for the create call
             res.meta["places"] = {
                 "department": dept.get(email) if live.get(Ref(DEPARTMENT, dept.get(email, ""))) else None,
                 "head": head.get(email, False),
@@ -303,8 +323,9 @@ def desired(p: "WorkDriveProvider", live: State) -> State:
     return state
 
 
-def _user(p: "WorkDriveProvider", email: str, attrs: dict[str, Any], live: State, keep: set[str]) -> Resource:
-    have = live.get(Ref(USER, email))
+def _user(p: "WorkDriveProvider", email: str, attrs: dict[str, Any], have: Resource | None,
+          keep: set[str]) -> Resource:
+    """The desired user ``email`` (``have``: the live one, if any)."""
     old = have.attrs if have else {}
     first, last = p.ctx.directory.person(email).names()
     if not first and not last:
