@@ -13,13 +13,12 @@ import datetime as dt
 import os
 import weakref
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
 from .apply import Report, Result, Settings as ApplySettings, Stop, apply_plan
 from .config import Config, ConfigError, Problem, ServiceConfig, resolve_credentials
-from .emulator import Emulator
 from .http import Wait, open_client
 from .lock import Account
 from .retry import RetryPolicy
@@ -32,6 +31,9 @@ from .redact import Redactor
 from .plan import Plan, ServicePlan, failed_read, plan_service
 from .provider.base import Context, Provider
 from .sandbox import SANDBOX_DIR, SANDBOX_ORIGIN, sandbox_store
+
+if TYPE_CHECKING:  # pragma: no cover - an emulator is imported only where a sandbox uses one
+    from .emulator import Emulator
 
 #: seconds each request to a sandbox emulator takes (a float; unset: none), to try Ctrl-C and the
 #: lock on an apply slow enough to interrupt
