@@ -265,3 +265,24 @@ def test_an_error_in_a_later_service_is_located_after_the_earlier_ones_are_dropp
     [problem] = problems(text)
     line = text.splitlines().index("      - {who: alice@example.com, privilege: boss}") + 1
     assert problem.startswith(f"teams.yaml:{line}:") and "services.crankwheel.members[0].privilege" in problem
+
+
+def test_entries_given_the_same_keys_share_one_fields_set_and_each_still_changes_alone():
+    # the fields set (model_fields_set) is shared to hold a large roster compactly; what is set
+    # later, by assignment or model_copy, is the changed entry's alone
+    import copy
+
+    text = GOOD.replace("{who: group:support}", "{who: bob@example.com, role: User}")
+    alice, bob = load(text).services["krisp"].entry.members
+    assert alice.model_fields_set == bob.model_fields_set == {"who", "role"}
+    assert alice.__pydantic_fields_set__ is bob.__pydantic_fields_set__
+    bob.seat = "device"
+    assert bob.model_fields_set == {"who", "role", "seat"} and alice.model_fields_set == {"who", "role"}
+    renamed = alice.model_copy(update={"nickname": "Al"})
+    assert renamed.model_fields_set == {"who", "role", "nickname"} and alice.model_fields_set == {"who", "role"}
+    deep = alice.model_copy(update={"nickname": "Al"}, deep=True)
+    assert deep.model_fields_set == {"who", "role", "nickname"} and alice.model_fields_set == {"who", "role"}
+    plain = copy.copy(alice)
+    plain.nickname = "A"
+    assert alice.model_fields_set == {"who", "role"} and alice.nickname is None
+    assert alice.model_dump(exclude_unset=True) == {"who": "alice@example.com", "role": "Admin"}
