@@ -124,6 +124,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     directory = Directory()
     for email, person in head.people.items():
         low = norm_email(email)
+        low = email if low == email else low  # one string, not a lower-cased copy of each address
         if low in directory.people:
             problems.append(doc.problem(("people", email), f"duplicate person: '{email}' is already listed as "
                                         f"'{directory.spelling[low]}' (emails compare case-insensitively)", key=True))
