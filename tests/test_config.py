@@ -286,3 +286,24 @@ def test_entries_given_the_same_keys_share_one_fields_set_and_each_still_changes
     plain.nickname = "A"
     assert alice.model_fields_set == {"who", "role"} and alice.nickname is None
     assert alice.model_dump(exclude_unset=True) == {"who": "alice@example.com", "role": "Admin"}
+
+
+def test_on_a_day_the_directory_leaves_out_who_is_gone_however_they_are_spelt():
+    import datetime as dt
+
+    text = GOOD.replace("bob@example.com: {name: Bob Roe}", "bob@example.com: {name: Bob Roe, offboarded: 2025-03-01}")
+    directory = load(text).directory
+    assert directory.expand("group:everyone") == ["alice@example.com", "bob@example.com"]  # no day: everyone
+    before, after = directory.as_of(dt.date(2025, 2, 28)), directory.as_of(dt.date(2025, 3, 1))
+    assert before.expand("group:everyone") == ["alice@example.com", "bob@example.com"]
+    assert after.expand("group:everyone") == ["alice@example.com"]
+    assert after.expand("Bob@Example.com") == [] and after.expand("alice@example.com") == ["alice@example.com"]
+    assert after.gone(" BOB@example.com") == (dt.date(2025, 3, 1), "offboarded on 2025-03-01")
+    assert after.gone("alice@example.com") is None and before.gone("bob@example.com") is None
+
+
+def test_a_groups_expansion_is_the_callers_own_list():
+    directory = load(GOOD).directory
+    first = directory.expand("group:everyone")
+    first.append("someone@example.com")
+    assert directory.expand("group:everyone") == ["alice@example.com", "bob@example.com"]

@@ -407,6 +407,11 @@ class Directory:
     #: the day the plan is made for: set (``as_of``), offboarded people, expired people and
     #: expired group memberships expand to nobody; unset (validate), everyone listed counts
     today: dt.date | None = None
+    #: what is asked for every entry of every service, worked out once (on the first question: the
+    #: directory is complete by then): the people with a date (``offboarded``, ``expires``: nearly
+    #: nobody), and each group's expansion on ``today``
+    _dated: dict[str, Person] | None = field(default=None, init=False, repr=False, compare=False)
+    _expanded: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def as_of(self, today: dt.date) -> "Directory":
         """This directory on ``today`` (a copy: the loaded file is not changed)."""
@@ -416,9 +421,14 @@ class Directory:
         """``(since, why)`` if the person no longer holds anything on ``today``."""
         if self.today is None:
             return None
-        person = self.people.get(email)  # most are asked for as people spells them
-        if person is None:
-            person = self.people.get(norm_email(email))
+        if self._dated is None:
+            self._dated = {low: person for low, person in self.people.items()
+                           if person.offboarded is not None or person.expires is not None}
+        if not self._dated:
+            return None
+        person = self._dated.get(email)  # most are asked for as people spells them
+        if person is None and email not in self.people:
+            person = self._dated.get(norm_email(email))
         return person.gone(self.today) if person is not None else None
 
     def expand(self, who: str, _seen: frozenset[str] = frozenset()) -> list[str]:
@@ -427,12 +437,17 @@ class Directory:
         membership expired."""
         if not who.startswith("group:"):
             email = who if who in self.people else norm_email(who)  # most are spelt as in people
-            return [] if self.gone(email) else [email]
-        name = who[len("group:"):]
-        if name in _seen:
+            return [] if self.today is not None and self.gone(email) else [email]
+        known = self._expanded.get(who)
+        if known is None:
+            known = self._expanded[who] = self._expand_group(who[len("group:"):], _seen)
+        return list(known)  # the caller's own list
+
+    def _expand_group(self, name: str, seen: frozenset[str]) -> list[str]:
+        if name in seen:
             raise ValueError(f"group '{name}' contains itself")
         out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
-        inside = _seen | {name}
+        inside = seen | {name}
         for member in self.groups.get(name, []):
             ends = self.group_expires.get((name, member)) if self.group_expires else None
             if ends is not None and self.today is not None and ends < self.today:
