@@ -152,7 +152,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     services = head.services  # each service's raw entries, dropped once its models are built
     for name in list(services):
         problems += _build_service(doc, config, name, services[name], providers, context, expandable=not looped)
-        problems += grant_date_problems(doc, name)
+        problems += grant_date_problems(doc, name, directory)
         notes += reference_notes(doc, marked, ("services", name))
         services[name] = None
         doc.forget(("services", name))
