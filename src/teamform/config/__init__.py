@@ -132,6 +132,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
         directory.people[low] = person or Person()
         directory.spelling[low] = email
     problems += directory_lifecycle(doc, head, directory)
+    doc.forget(("people",))  # read into the directory: not held while every service is validated
 
     context = {"directory": directory}
     try:
