@@ -241,6 +241,13 @@ def test_plain_and_quoted_scalars_read_as_pyyaml_reads_them_however_often_they_r
     assert typed(cfg.loader.load_text(text).data) == typed(yaml.load(text, Loader=yaml.SafeLoader))
 
 
+def test_a_string_repeated_in_the_file_is_held_once_quoted_or_not():
+    # a roster names each person in every service: one string each, not one per mention
+    data = cfg.loader.load_text("a: p1@example.com\nb: ['p1@example.com', \"p1@example.com\"]\n"
+                                "c: [p1@example.com]\n").data
+    assert data["a"] is data["b"][0] is data["b"][1] is data["c"][0]
+
+
 def test_the_cycle_collector_runs_again_after_a_load_good_or_refused():
     import gc
 
