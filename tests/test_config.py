@@ -241,6 +241,13 @@ def test_plain_and_quoted_scalars_read_as_pyyaml_reads_them_however_often_they_r
     assert typed(cfg.loader.load_text(text).data) == typed(yaml.load(text, Loader=yaml.SafeLoader))
 
 
+def test_a_string_repeated_in_the_file_is_held_once_quoted_or_not():
+    # a roster names each person in every service: one string each, not one per mention
+    data = cfg.loader.load_text("a: p1@example.com\nb: ['p1@example.com', \"p1@example.com\"]\n"
+                                "c: [p1@example.com]\n").data
+    assert data["a"] is data["b"][0] is data["b"][1] is data["c"][0]
+
+
 def test_the_cycle_collector_runs_again_after_a_load_good_or_refused():
     import gc
 
@@ -265,3 +272,45 @@ def test_an_error_in_a_later_service_is_located_after_the_earlier_ones_are_dropp
     [problem] = problems(text)
     line = text.splitlines().index("      - {who: alice@example.com, privilege: boss}") + 1
     assert problem.startswith(f"teams.yaml:{line}:") and "services.crankwheel.members[0].privilege" in problem
+
+
+def test_entries_given_the_same_keys_share_one_fields_set_and_each_still_changes_alone():
+    # the fields set (model_fields_set) is shared to hold a large roster compactly; what is set
+    # later, by assignment or model_copy, is the changed entry's alone
+    import copy
+
+    text = GOOD.replace("{who: group:support}", "{who: bob@example.com, role: User}")
+    alice, bob = load(text).services["krisp"].entry.members
+    assert alice.model_fields_set == bob.model_fields_set == {"who", "role"}
+    assert alice.__pydantic_fields_set__ is bob.__pydantic_fields_set__
+    bob.seat = "device"
+    assert bob.model_fields_set == {"who", "role", "seat"} and alice.model_fields_set == {"who", "role"}
+    renamed = alice.model_copy(update={"nickname": "Al"})
+    assert renamed.model_fields_set == {"who", "role", "nickname"} and alice.model_fields_set == {"who", "role"}
+    deep = alice.model_copy(update={"nickname": "Al"}, deep=True)
+    assert deep.model_fields_set == {"who", "role", "nickname"} and alice.model_fields_set == {"who", "role"}
+    plain = copy.copy(alice)
+    plain.nickname = "A"
+    assert alice.model_fields_set == {"who", "role"} and alice.nickname is None
+    assert alice.model_dump(exclude_unset=True) == {"who": "alice@example.com", "role": "Admin"}
+
+
+def test_on_a_day_the_directory_leaves_out_who_is_gone_however_they_are_spelt():
+    import datetime as dt
+
+    text = GOOD.replace("bob@example.com: {name: Bob Roe}", "bob@example.com: {name: Bob Roe, offboarded: 2025-03-01}")
+    directory = load(text).directory
+    assert directory.expand("group:everyone") == ["alice@example.com", "bob@example.com"]  # no day: everyone
+    before, after = directory.as_of(dt.date(2025, 2, 28)), directory.as_of(dt.date(2025, 3, 1))
+    assert before.expand("group:everyone") == ["alice@example.com", "bob@example.com"]
+    assert after.expand("group:everyone") == ["alice@example.com"]
+    assert after.expand("Bob@Example.com") == [] and after.expand("alice@example.com") == ["alice@example.com"]
+    assert after.gone(" BOB@example.com") == (dt.date(2025, 3, 1), "offboarded on 2025-03-01")
+    assert after.gone("alice@example.com") is None and before.gone("bob@example.com") is None
+
+
+def test_a_groups_expansion_is_the_callers_own_list():
+    directory = load(GOOD).directory
+    first = directory.expand("group:everyone")
+    first.append("someone@example.com")
+    assert directory.expand("group:everyone") == ["alice@example.com", "bob@example.com"]

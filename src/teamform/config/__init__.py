@@ -124,6 +124,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     directory = Directory()
     for email, person in head.people.items():
         low = norm_email(email)
+        low = email if low == email else low  # one string, not a lower-cased copy of each address
         if low in directory.people:
             problems.append(doc.problem(("people", email), f"duplicate person: '{email}' is already listed as "
                                         f"'{directory.spelling[low]}' (emails compare case-insensitively)", key=True))
@@ -131,6 +132,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
         directory.people[low] = person or Person()
         directory.spelling[low] = email
     problems += directory_lifecycle(doc, head, directory)
+    doc.forget(("people",))  # read into the directory: not held while every service is validated
 
     context = {"directory": directory}
     try:
@@ -151,7 +153,7 @@ def _build(doc: Document, providers: Mapping[str, type[Provider]] | None) -> Con
     services = head.services  # each service's raw entries, dropped once its models are built
     for name in list(services):
         problems += _build_service(doc, config, name, services[name], providers, context, expandable=not looped)
-        problems += grant_date_problems(doc, name)
+        problems += grant_date_problems(doc, name, directory)
         notes += reference_notes(doc, marked, ("services", name))
         services[name] = None
         doc.forget(("services", name))

@@ -59,9 +59,9 @@ def directory_lifecycle(doc: Document, head: Head, directory: Directory) -> list
     return problems
 
 
-def grant_date_problems(doc: Document, name: str) -> list[Problem]:
+def grant_date_problems(doc: Document, name: str, directory: Directory) -> list[Problem]:
     """A bad ``expires:`` on any ``who:`` entry of service ``name``, located."""
-    if doc.text and "expires" not in doc.text:  # a roster without dates: no walk
+    if not directory.grants_expire:  # a roster without dates: no walk (nor a search of the text each time)
         return []
     out = []
     for path, raw in _expiring(_raw(doc.data, ("services", name)), ("services", name)):

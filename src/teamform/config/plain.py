@@ -7,7 +7,6 @@ anything else (``NotPlain``)."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
 import yaml
@@ -35,7 +34,7 @@ def from_events(loader: Any) -> Any:
     scalar, mapping, sequence = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
     ends, document_end = (events.MappingEndEvent, events.SequenceEndEvent), events.DocumentEndEvent
     plain = _PlainScalars(loader)
-    intern, get_event, known = sys.intern, loader.get_event, plain.values.get
+    share, get_event, known = plain.share, loader.get_event, plain.values.get
     get_event()  # the stream's start
     if loader.check_event(events.StreamEndEvent):
         return None
@@ -51,13 +50,13 @@ def from_events(loader: Any) -> Any:
             if event.anchor:
                 raise NotPlain
             if event.tag is not None:
-                value = _tagged(loader, event)
+                value = _tagged(loader, event, share)
             elif event.implicit[0]:  # plain: a string unless a resolver says otherwise
                 value = known(event.value, _NO_KEY)
                 if value is _NO_KEY:
                     value = plain.read(event)
             else:  # quoted: a string
-                value = intern(event.value)
+                value = share(event.value)
         elif kind is mapping or kind is sequence:
             if event.anchor or event.tag not in (None, "!", _MAP if kind is mapping else _SEQ):
                 raise NotPlain
@@ -102,33 +101,39 @@ class _PlainScalars:
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.values: dict[str, Any] = {}  # those that cannot be changed, so can be shared
+        #: each distinct string once, quoted or not (this document's, not sys.intern's table, which
+        #: would keep its size, tens of MiB at 100,000 people, for the whole run)
+        self.strings: dict[str, str] = {}
         resolvers = loader.yaml_implicit_resolvers
         #: the first characters ("" for an empty scalar) a resolver may match (``true``, ``12``,
         #: ``~``, ``2025-06-30``, ``<<``...): any other plain scalar is a string
         self.firsts = None if None in resolvers or loader.yaml_path_resolvers else frozenset(resolvers)
 
+    def share(self, text: str) -> str:
+        return self.strings.setdefault(text, text)
+
     def read(self, event: yaml.ScalarEvent) -> Any:
         text = event.value
         if self.firsts is not None and text[:1] not in self.firsts:
-            value: Any = sys.intern(text)
+            value: Any = self.share(text)
         else:
             tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
             if tag == _MERGE:
                 raise NotPlain
-            value = sys.intern(text) if tag == _STR else _construct_scalar(self.loader, event, tag)
+            value = self.share(text) if tag == _STR else _construct_scalar(self.loader, event, tag)
         if type(value) in _IMMUTABLE:
             self.values[text] = value
         return value
 
 
-def _tagged(loader: Any, event: yaml.ScalarEvent) -> Any:
+def _tagged(loader: Any, event: yaml.ScalarEvent, share: Any) -> Any:
     """A scalar with a tag (``!!str 5``, ``! x``), built as PyYAML does."""
     tag = event.tag
     if tag == "!":
         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag == _MERGE:
         raise NotPlain
-    return sys.intern(event.value) if tag == _STR else _construct_scalar(loader, event, tag)
+    return share(event.value) if tag == _STR else _construct_scalar(loader, event, tag)
 
 
 def _construct_scalar(loader: Any, event: yaml.ScalarEvent, tag: str) -> Any:

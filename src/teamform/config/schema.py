@@ -14,133 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
-                      ValidationInfo, model_validator)
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import AfterValidator, Discriminator, Field, Tag, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..model import norm_email
+from .strict import DATE_SCHEMA, Strict, grant_expires, parse_date  # noqa: F401 - read from here too
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ENV_REF_RE = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")
-
-
-class Strict(BaseModel):
-    """A model that refuses unknown keys and says which keys are allowed (and the likely one).
-
-    Every entry with a ``who:`` (a grant: a membership, an application user) also takes
-    ``expires: DATE``, whatever the provider: the engine keeps it aside (``grant_expires``), the
-    provider never sees it, and ``config.lifecycle`` checks the date with its location.
-    """
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        schema = handler(core_schema)
-        target = handler.resolve_ref_schema(schema) if "$ref" in schema else schema
-        if "who" in target.get("properties", {}) and "expires" not in target["properties"]:
-            target["properties"]["expires"] = {**DATE_SCHEMA,
-                                               "description": "the grant ends after this date (YYYY-MM-DD)"}
-        return schema
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _grant_expiry(cls, data: Any, handler: Any) -> Any:
-        # one wrap validator (it runs for every entry of a roster): the usual entry has only
-        # keys the model knows and is handed on at once. It checks unknown keys too, but keeps
-        # its old name: a union of models names it in error paths users already see.
-        if not isinstance(data, dict):
-            return handler(data)
-        if _keys(cls)[1].issuperset(data):
-            return handler(data)
-        if type(data) is dict and "expires" in data and _takes_grant(cls):
-            # kept beside the fields, not one of them (no private attribute: every Strict model
-            # would pay to set one up); model_dump and the providers never see it
-            model = cls._unknown_keys({k: v for k, v in data.items() if k != "expires"}, handler)
-            object.__setattr__(model, GRANT_EXPIRES, parse_date(data["expires"]))
-            return model
-        return cls._unknown_keys(data, handler)
-
-    @classmethod
-    def _unknown_keys(cls, data: dict, handler: Any) -> Any:
-        # Unknown keys are reported together with every error in the keys that are known (and
-        # below them), so one run shows them all: raising at the first unknown key hid the rest.
-        allowed, known = _keys(cls)
-        unknown = [k for k in data if k not in known]
-        if not unknown:
-            return handler(data)
-        errors, meant = [], set()
-        for key in unknown:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            meant.update(close)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            errors.append(InitErrorDetails(type=PydanticCustomError(
-                "unknown_key", "unknown key '{key}'{hint}; allowed: {allowed}",
-                {"key": key, "hint": hint, "allowed": ", ".join(allowed)}), loc=(), input=data[key]))
-        try:
-            handler({k: v for k, v in data.items() if k not in unknown})
-        except ValidationError as exc:
-            # a key reported as misspelt is not reported missing as well
-            errors += [_again(e) for e in exc.errors()
-                       if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in meant)]
-        raise ValidationError.from_exception_data(cls.__name__, errors)
-
-
-def _again(error: Any) -> InitErrorDetails:
-    """A reported error, to be raised again with others (its type and context kept)."""
-    ctx = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in (error.get("ctx") or {}).items()}
-    return InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"].replace("{", "{{"), ctx),
-                            loc=tuple(error["loc"]), input=error.get("input"))
-
-
-_GRANT_MODELS: dict[type, bool] = {}
-
-
-def _takes_grant(cls: type[BaseModel]) -> bool:
-    """Is ``cls`` a ``who:`` entry without an ``expires`` of its own (once per class)?"""
-    if cls not in _GRANT_MODELS:
-        fields = cls.model_fields
-        _GRANT_MODELS[cls] = "who" in fields and "expires" not in fields
-    return _GRANT_MODELS[cls]
-
-
-#: a date in the JSON Schema: no "type", since a YAML 1.1 reader (PyYAML) gives a date, not a string
-DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-
-
-def parse_date(value: Any) -> dt.date | None:
-    """A YAML date (``2025-06-30`` is read as a date) or its text; ``None`` when it is not one
-    (``config.lifecycle`` reports that with its location)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-GRANT_EXPIRES = "_grant_expires"
-
-
-def grant_expires(entry: Any) -> dt.date | None:
-    """The ``expires:`` of a ``who:`` entry, if it has one."""
-    return getattr(entry, "__dict__", {}).get(GRANT_EXPIRES)
-
-
-_KEYS: dict[type, tuple[list[str], frozenset[Any]]] = {}
-
-
-def _keys(cls: type[BaseModel]) -> tuple[list[str], frozenset[Any]]:
-    """A model's keys as the file spells them, and every name it accepts (once per class: this
-    runs for every entry of a large roster)."""
-    if cls not in _KEYS:
-        allowed = [f.alias or name for name, f in cls.model_fields.items()]
-        _KEYS[cls] = (allowed, frozenset(allowed) | frozenset(cls.model_fields))
-    return _KEYS[cls]
 
 
 def _check_email(value: str) -> str:
@@ -382,6 +263,11 @@ class Directory:
     #: the day the plan is made for: set (``as_of``), offboarded people, expired people and
     #: expired group memberships expand to nobody; unset (validate), everyone listed counts
     today: dt.date | None = None
+    #: what is asked for every entry of every service, worked out once (on the first question: the
+    #: directory is complete by then): the people with a date (``offboarded``, ``expires``: nearly
+    #: nobody), and each group's expansion on ``today``
+    _dated: dict[str, Person] | None = field(default=None, init=False, repr=False, compare=False)
+    _expanded: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def as_of(self, today: dt.date) -> "Directory":
         """This directory on ``today`` (a copy: the loaded file is not changed)."""
@@ -391,9 +277,14 @@ class Directory:
         """``(since, why)`` if the person no longer holds anything on ``today``."""
         if self.today is None:
             return None
-        person = self.people.get(email)  # most are asked for as people spells them
-        if person is None:
-            person = self.people.get(norm_email(email))
+        if self._dated is None:
+            self._dated = {low: person for low, person in self.people.items()
+                           if person.offboarded is not None or person.expires is not None}
+        if not self._dated:
+            return None
+        person = self._dated.get(email)  # most are asked for as people spells them
+        if person is None and email not in self.people:
+            person = self._dated.get(norm_email(email))
         return person.gone(self.today) if person is not None else None
 
     def expand(self, who: str, _seen: frozenset[str] = frozenset()) -> list[str]:
@@ -402,12 +293,17 @@ class Directory:
         membership expired."""
         if not who.startswith("group:"):
             email = who if who in self.people else norm_email(who)  # most are spelt as in people
-            return [] if self.gone(email) else [email]
-        name = who[len("group:"):]
-        if name in _seen:
+            return [] if self.today is not None and self.gone(email) else [email]
+        known = self._expanded.get(who)
+        if known is None:
+            known = self._expanded[who] = self._expand_group(who[len("group:"):], _seen)
+        return list(known)  # the caller's own list
+
+    def _expand_group(self, name: str, seen: frozenset[str]) -> list[str]:
+        if name in seen:
             raise ValueError(f"group '{name}' contains itself")
         out: dict[str, None] = {}  # an ordered set: a list's `in` made large groups quadratic
-        inside = _seen | {name}
+        inside = seen | {name}
         for member in self.groups.get(name, []):
             ends = self.group_expires.get((name, member)) if self.group_expires else None
             if ends is not None and self.today is not None and ends < self.today:
