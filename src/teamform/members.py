@@ -50,18 +50,21 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
     via_group: dict[str, tuple[str, int]] = {}
     problems: list[tuple[int, str]] = []
     today = directory.today if directory.grants_expire else None  # (no expires: in the file: none to read)
+    expand_who = directory.expand
     for index, member in enumerate(members):
-        ends = grant_expires(member) if today is not None else None
-        if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
-            continue
+        if today is not None:
+            ends = grant_expires(member)
+            if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
+                continue
         source = who(member)
         table = via_group if source.startswith("group:") else direct
-        for email in directory.expand(source):
-            if email not in table:
+        for email in expand_who(source):
+            seen = table.get(email)
+            if seen is None:
                 table[email] = (source, index)
                 continue
             name = directory.spelling.get(email, email)
-            first_source, first = table[email]
+            first_source, first = seen
             if table is direct:
                 differ = f" with different settings ({of(first)} vs {of(index)})" if of(first) != of(index) else ""
                 problems.append((index, f"{name} is listed twice{differ}; list them once"))
@@ -70,8 +73,13 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
                                         f"settings ({of(first)} vs {of(index)}); list them once"))
     if not entries:
         return {}, problems
-    out = {email: of(index) for email, (_, index) in via_group.items()}
-    out.update({email: of(index) for email, (_, index) in direct.items()})
+    out: dict[str, dict[str, Any]] = {}
+    for table in (via_group, direct):  # a person named directly wins over a group (and keeps its place)
+        for email, (_, index) in table.items():
+            value = settings.get(index)  # (of(), inlined: called once per entry)
+            if value is None:
+                value = settings[index] = attrs(members[index])
+            out[email] = value
     return out, problems
 
 
