@@ -124,14 +124,7 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                              "(policy.authoritative is false)", None, "policy"))
     if not replaced and not skip:
         return desired, findings  # the file is followed as it is
-    out = State()
-    out.facts.update(desired.facts)
-    for res in desired:
-        if res.ref not in skip:
-            out.add(replaced.pop(res.ref, res))
-    for res in replaced.values():
-        out.add(res)
-    return out, findings
+    return desired.changed(replaced.values(), drop=skip), findings
 
 
 def _keep_rank(spec, have: Resource, wanted: Resource, why: str, findings: list[Finding]) -> Resource | None:
