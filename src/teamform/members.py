@@ -47,8 +47,8 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
             settings[index] = attrs(members[index])
         return settings[index]
 
-    direct: dict[str, tuple[str, int]] = {}
-    via_group: dict[str, tuple[str, int]] = {}
+    direct: dict[str, int] = {}  # email -> the entry that lists it first
+    via_group: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
     today = directory.today if directory.grants_expire else None  # (no expires: in the file: none to read)
     expand_who = directory.expand
@@ -60,27 +60,25 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
         source = who(member)
         table = via_group if source.startswith("group:") else direct
         for email in expand_who(source):
-            seen = table.get(email)
-            if seen is None:
-                table[email] = (source, index)
+            first = table.get(email)
+            if first is None:
+                table[email] = index
                 continue
             name = directory.spelling.get(email, email)
-            first_source, first = seen
             if table is direct:
                 differ = f" with different settings ({of(first)} vs {of(index)})" if of(first) != of(index) else ""
                 problems.append((index, f"{name} is listed twice{differ}; list them once"))
             elif of(first) != of(index):
-                problems.append((index, f"{name} is in {first_source} and in {source} with different "
+                problems.append((index, f"{name} is in {who(members[first])} and in {source} with different "
                                         f"settings ({of(first)} vs {of(index)}); list them once"))
     if not entries:
         return {}, problems
-    out: dict[str, dict[str, Any]] = {}
-    for table in (via_group, direct):  # a person named directly wins over a group (and keeps its place)
-        for email, (_, index) in table.items():
-            value = settings.get(index)  # (of(), inlined: called once per entry)
-            if value is None:
-                value = settings[index] = attrs(members[index])
-            out[email] = value
+    # a person named directly wins over a group (in the group's place); a group entry's settings
+    # are read once for all its people, a direct entry's once (not kept: it lists one person)
+    out = {email: of(index) for email, index in via_group.items()}
+    for email, index in direct.items():
+        value = settings.get(index)
+        out[email] = attrs(members[index]) if value is None else value
     return out, problems
 
 
