@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from teamform.model import Ref, Resource, State, fingerprint_of, fingerprint_of_kinds
-from teamform.plan.ops import ServicePlan, flat
+from teamform.model import Ref, Resource, State, fingerprint_of
+from teamform.plan.ops import ServicePlan
 
 
 def _state() -> State:
@@ -33,29 +33,23 @@ def test_fingerprints_are_what_saved_plans_recorded() -> None:
     state = _state()
     assert state.fingerprints() == {str(r.ref): _by_hand(r) for r in state}
     assert state.fingerprints() == {str(r.ref): r.fingerprint() for r in state}
-    assert state.fingerprints_by_kind() == {"team": {"core": _by_hand(state.get(Ref("team", "core")))},
-                                            "member": {r.key: _by_hand(r) for r in state.of_kind("member")},
-                                            "user": {"a@x": _by_hand(state.get(Ref("user", "a@x")))}}
 
 
-def test_a_whole_state_fingerprint_is_the_same_from_either_form() -> None:
+def test_a_whole_state_fingerprint_hashes_the_sorted_pairs() -> None:
     state = _state()
-    by_kind = state.fingerprints_by_kind()
-    assert flat(by_kind) == state.fingerprints()
     # sorted as "kind[key]" strings ("member[a@x.y]" before "member[a@x]"), not as (kind, key)
-    assert fingerprint_of_kinds(by_kind) == fingerprint_of(state.fingerprints()) == state.fingerprint()
     pairs = sorted((str(r.ref), _by_hand(r)) for r in state)
     expected = hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()[:16]
-    assert state.fingerprint() == expected
+    assert state.fingerprint() == fingerprint_of(state.fingerprints()) == expected
 
 
-def test_a_service_plan_keeps_and_reads_back_its_fingerprints_by_kind() -> None:
-    by_kind = _state().fingerprints_by_kind()
-    sp = ServicePlan("svc", "fake", live_resources=by_kind)
+def test_a_service_plan_writes_its_fingerprints_by_kind_and_reads_them_back() -> None:
+    seen = _state().fingerprints()
+    sp = ServicePlan("svc", "fake", live_resources=seen)
     data = json.loads(json.dumps(sp.to_dict()))
-    assert data["live_resources"] == by_kind
     assert list(data["live_resources"]) == ["team", "member", "user"]  # as the resources first appear
-    assert ServicePlan.from_dict(data).live_resources == by_kind
+    assert data["live_resources"]["member"]["b[1]@x"] == seen["member[b[1]@x]"]
+    assert ServicePlan.from_dict(data).live_resources == seen
 
 
 def test_changed_replaces_in_place_drops_and_appends_in_order() -> None:

@@ -8,7 +8,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
 
-from ..model import Resource, State, fingerprint_of_kinds
+from ..model import Resource, State, fingerprint_of
 from . import edges as E
 from . import lifecycle, safety
 from .invitations import upkeep
@@ -100,10 +100,10 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
     return ops
 
 
-def _precondition(op: Operation, live: State, seen: dict[str, dict[str, str]]) -> dict[str, str]:
+def _precondition(op: Operation, live: State, seen: dict[str, str]) -> dict[str, str]:
     """The live facts ``op`` relies on: its own resource exactly; what it refers to, exactly when
     it consumes from it (a create or replace takes capacity), else only that it exists ("present").
-    ``seen``: the live resources' fingerprints (``State.fingerprints_by_kind``), made once per plan."""
+    ``seen``: the live resources' fingerprints (``State.fingerprints``), made once per plan."""
     own = {res.ref for res in (op.before, op.after) if res is not None}  # two refs for a rename
     refs = set(own)
     for res in (op.before, op.after):
@@ -112,10 +112,11 @@ def _precondition(op: Operation, live: State, seen: dict[str, dict[str, str]]) -
     exact = op.action in ("create", "replace")
     out = {}
     for ref in sorted(refs):
+        name = str(ref)
         if ref not in live:
-            out[str(ref)] = "absent"
+            out[name] = "absent"
         else:
-            out[str(ref)] = seen[ref.kind][ref.key] if exact or ref in own else "present"
+            out[name] = seen[name] if exact or ref in own else "present"
     return out
 
 
@@ -123,8 +124,8 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
                  directory: "Directory", *, allow_mass_removal: bool = False) -> ServicePlan:
     """The plan for one service: pure, neither state is changed. Dates (offboarding, expiry,
     invitation upkeep) are read against ``directory.today`` (``Directory.as_of``), never the clock."""
-    seen = live.fingerprints_by_kind()
-    sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of_kinds(seen), live_count=len(live),
+    seen = live.fingerprints()
+    sp = ServicePlan(service, provider.name, live_fingerprint=fingerprint_of(seen), live_count=len(live),
                      live_resources=seen)
     desired, found = adjust(provider, desired, live, policy, directory)
     sp.findings += found

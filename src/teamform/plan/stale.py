@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import AbstractSet as Set, Iterable, Mapping
 
 from ..model import Ref, State, fingerprint_of
-from .ops import Operation, Plan, flat
+from .ops import Operation, Plan
 
 STALE_REASON = "stale: what it depends on changed since the plan was made; run plan again"
 
@@ -169,7 +169,7 @@ def _left_behind(saved: Plan, fresh: Plan, states: Mapping[str, State], taken: s
         if sp.name not in services or sp.name not in states:
             continue
         now = states[sp.name].fingerprints()
-        out |= {(sp.name, ref) for ref, how in _changed_resources(flat(sp.live_resources), now)
+        out |= {(sp.name, ref) for ref, how in _changed_resources(sp.live_resources, now)
                 if how == "is gone" and (sp.name, ref) not in touched}
     return out
 
@@ -192,7 +192,7 @@ def stale_operations(plan: Plan, live: Mapping[str, State | BaseException],
         now = state.fingerprints()
         named: set[str] = set()
         if fingerprint_of(now) != sp.live_fingerprint:
-            seen = [(ref, how) for ref, how in _changed_resources(flat(sp.live_resources), now)
+            seen = [(ref, how) for ref, how in _changed_resources(sp.live_resources, now)
                     if (sp.name, ref) not in explained and (sp.name, ref) not in tolerated]
             named = {ref for ref, _ in seen}
             if seen or not (explained or tolerated) or not sp.live_resources:  # resuming: expected changes
