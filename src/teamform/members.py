@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter  # (in C: asked once per entry of every list)
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel
@@ -21,7 +22,7 @@ class MemberConflict(ValueError):
     pass
 
 
-def expand(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] = lambda m: m.who,  # type: ignore[attr-defined]
+def expand(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] = attrgetter("who"),
            attrs: Callable[[M], dict[str, Any]], where: str = "members") -> dict[str, dict[str, Any]]:
     """One ``{attr: value}`` per lower-cased email.
 
@@ -34,7 +35,7 @@ def expand(members: Iterable[M], directory: Directory, *, who: Callable[[M], str
     return out
 
 
-def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] = lambda m: m.who,  # type: ignore[attr-defined]
+def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] = attrgetter("who"),
          attrs: Callable[[M], dict[str, Any]], entries: bool = True) -> tuple[dict[str, dict[str, Any]], list[tuple[int, str]]]:
     """``expand`` without raising: the entries, and (index, message) for each entry in conflict.
     ``entries=False``: only the conflicts (each entry's settings are then read only for those)."""
@@ -46,32 +47,38 @@ def scan(members: Iterable[M], directory: Directory, *, who: Callable[[M], str] 
             settings[index] = attrs(members[index])
         return settings[index]
 
-    direct: dict[str, tuple[str, int]] = {}
-    via_group: dict[str, tuple[str, int]] = {}
+    direct: dict[str, int] = {}  # email -> the entry that lists it first
+    via_group: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
     today = directory.today if directory.grants_expire else None  # (no expires: in the file: none to read)
+    expand_who = directory.expand
     for index, member in enumerate(members):
-        ends = grant_expires(member) if today is not None else None
-        if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
-            continue
+        if today is not None:
+            ends = grant_expires(member)
+            if ends is not None and ends < today:  # an expired grant is absent (plan/lifecycle says so)
+                continue
         source = who(member)
         table = via_group if source.startswith("group:") else direct
-        for email in directory.expand(source):
-            if email not in table:
-                table[email] = (source, index)
+        for email in expand_who(source):
+            first = table.get(email)
+            if first is None:
+                table[email] = index
                 continue
             name = directory.spelling.get(email, email)
-            first_source, first = table[email]
             if table is direct:
                 differ = f" with different settings ({of(first)} vs {of(index)})" if of(first) != of(index) else ""
                 problems.append((index, f"{name} is listed twice{differ}; list them once"))
             elif of(first) != of(index):
-                problems.append((index, f"{name} is in {first_source} and in {source} with different "
+                problems.append((index, f"{name} is in {who(members[first])} and in {source} with different "
                                         f"settings ({of(first)} vs {of(index)}); list them once"))
     if not entries:
         return {}, problems
-    out = {email: of(index) for email, (_, index) in via_group.items()}
-    out.update({email: of(index) for email, (_, index) in direct.items()})
+    # a person named directly wins over a group (in the group's place); a group entry's settings
+    # are read once for all its people, a direct entry's once (not kept: it lists one person)
+    out = {email: of(index) for email, index in via_group.items()}
+    for email, index in direct.items():
+        value = settings.get(index)
+        out[email] = attrs(members[index]) if value is None else value
     return out, problems
 
 

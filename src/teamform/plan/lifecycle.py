@@ -86,15 +86,7 @@ def offboard(provider: "Provider", desired: State, live: State, policy: Policy, 
         said.setdefault(name, []).append(f"{res.label} {how}")
     if not keep and not drop:
         return desired, []
-    out = State()
-    out.facts.update(desired.facts)
-    for res in desired:
-        if res.ref in keep:
-            out.add(keep.pop(res.ref))
-        elif res.ref not in drop:
-            out.add(res)
-    for res in keep.values():
-        out.add(res)
+    out = desired.changed(keep.values(), drop=drop)
     findings = []
     for name, lines in sorted(said.items()):
         person = directory.gone(name)

@@ -68,8 +68,9 @@ def _with_live_identity(want: Resource, have: Resource) -> Resource:
 
 def diff(service: str, provider: "Provider", desired: State, live: State) -> list[Operation]:
     ops = []
+    live_of = live.by_ref.get  # (looked up in C: once per resource on both sides)
     for want in desired:
-        have = live.get(want.ref)
+        have = live_of(want.ref)
         if have is None:
             ops.append(Operation(service, "create", want.kind, want.key, after=want))
             continue
@@ -88,8 +89,9 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
         live_rank, want_rank = spec.rank(have.attrs), spec.rank(want.attrs)
         op.demotion = live_rank is not None and want_rank is not None and want_rank < live_rank
         ops.append(op)
+    wanted = desired.by_ref
     for have in live:
-        if have.ref not in desired:
+        if have.ref not in wanted:
             spec = provider.kind(have.kind)
             op = Operation(service, "delete", have.kind, have.key, before=have, destructive=spec.destructive)
             if have.pending:
@@ -98,9 +100,10 @@ def diff(service: str, provider: "Provider", desired: State, live: State) -> lis
     return ops
 
 
-def _precondition(op: Operation, live: State) -> dict[str, str]:
+def _precondition(op: Operation, live: State, seen: dict[str, str]) -> dict[str, str]:
     """The live facts ``op`` relies on: its own resource exactly; what it refers to, exactly when
-    it consumes from it (a create or replace takes capacity), else only that it exists ("present")."""
+    it consumes from it (a create or replace takes capacity), else only that it exists ("present").
+    ``seen``: the live resources' fingerprints (``State.fingerprints``), made once per plan."""
     own = {res.ref for res in (op.before, op.after) if res is not None}  # two refs for a rename
     refs = set(own)
     for res in (op.before, op.after):
@@ -109,11 +112,11 @@ def _precondition(op: Operation, live: State) -> dict[str, str]:
     exact = op.action in ("create", "replace")
     out = {}
     for ref in sorted(refs):
-        current = live.get(ref)
-        if current is None:
-            out[str(ref)] = "absent"
+        name = str(ref)
+        if ref not in live:
+            out[name] = "absent"
         else:
-            out[str(ref)] = current.fingerprint() if exact or ref in own else "present"
+            out[name] = seen[name] if exact or ref in own else "present"
     return out
 
 
@@ -145,7 +148,7 @@ def plan_service(service: str, provider: "Provider", desired: State, live: State
     if cycle is not None:
         sp.findings.append(safety.unorderable(cycle))
     for op in ops:
-        op.precondition = _precondition(op, live)
+        op.precondition = _precondition(op, live, seen)
     sp.operations = order
     if not allow_mass_removal:
         sp.findings += safety.removal_cap(provider, ops, live, policy)

@@ -88,9 +88,10 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
     replaced: dict[Ref, Resource] = {}
     skip: set[Ref] = set()
     kept_unlisted = 0
+    ignoring = bool(policy.ignore)
+    wanted_of = desired.by_ref.get  # (in C: once per live resource)
     for res in live:
-        spec = provider.kind(res.kind)
-        if is_ignored(res, policy):
+        if ignoring and is_ignored(res, policy):
             if res.ref in desired:
                 skip.add(res.ref)
                 findings.append(warning(f"{res.label} is listed but matches policy.ignore: left as it is",
@@ -98,9 +99,10 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
             replaced[res.ref] = res
             findings.append(note(f"{res.label} ignored by policy", res.label, "policy"))
             continue
-        wanted = desired.get(res.ref)
+        wanted = wanted_of(res.ref)
         person = norm_email(res.person) if res.person and protected else None
         if wanted is None:
+            spec = provider.kind(res.kind)
             if not spec.removable or not policy.authoritative:
                 replaced[res.ref] = res
                 if spec.removable:
@@ -111,6 +113,7 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                                         f"is kept: {protected[person]}", res.label, _code(protected[person])))
             continue
         if person in protected:
+            spec = provider.kind(res.kind)
             kept = _keep_rank(spec, res, wanted, protected[person], findings)
             if protected[person] == LOCKOUT:
                 kept = _keep_in_place(spec, res, kept or wanted, findings) or kept
@@ -121,14 +124,7 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
                              "(policy.authoritative is false)", None, "policy"))
     if not replaced and not skip:
         return desired, findings  # the file is followed as it is
-    out = State()
-    out.facts.update(desired.facts)
-    for res in desired:
-        if res.ref not in skip:
-            out.add(replaced.pop(res.ref, res))
-    for res in replaced.values():
-        out.add(res)
-    return out, findings
+    return desired.changed(replaced.values(), drop=skip), findings
 
 
 def _keep_rank(spec, have: Resource, wanted: Resource, why: str, findings: list[Finding]) -> Resource | None:
