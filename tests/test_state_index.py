@@ -79,3 +79,19 @@ def test_by_ref_is_a_read_only_view() -> None:
     assert view.get(Ref("user", "a@x")) is state.get(Ref("user", "a@x"))
     with pytest.raises(TypeError):
         view[Ref("user", "z@x")] = Resource("user", "z@x")  # type: ignore[index]
+
+
+def test_a_resource_without_private_data_shares_one_read_only_empty_meta():
+    import copy
+    import pickle
+
+    from teamform.model import NO_META
+
+    plain, private = Resource("user", "a@x"), Resource("user", "b@x", meta={"etag": "1"})
+    assert plain.meta is NO_META and not plain.meta and dict(plain.meta) == {}
+    with pytest.raises(TypeError):
+        plain.meta["x"] = 1  # type: ignore[index]  # a provider's private data is a dict of its own
+    for again in (copy.copy(plain), copy.deepcopy(plain), pickle.loads(pickle.dumps(plain))):
+        assert again.meta is NO_META
+    assert Resource.from_dict(plain.to_dict()).meta is NO_META and "meta" not in plain.to_dict()
+    assert Resource.from_dict(private.to_dict()).meta == {"etag": "1"}

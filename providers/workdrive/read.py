@@ -306,10 +306,10 @@ def desired(p: "WorkDriveProvider", live: State) -> State:
         have = live.get(Ref(USER, email))
         res = _user(p, email, attrs, have, keep)
         if have is None:  # a new user: the places they join that exist, for the create call
-            res.meta["places"] = {
+            res.meta = {**res.meta, "places": {
                 "department": dept.get(email) if live.get(Ref(DEPARTMENT, dept.get(email, ""))) else None,
                 "head": head.get(email, False),
-                "location": loc.get(email) if live.get(Ref(LOCATION, loc.get(email, ""))) else None}
+                "location": loc.get(email) if live.get(Ref(LOCATION, loc.get(email, ""))) else None}}
         state.add(res)
     for res in archived:
         if res.attrs["reports_to"] not in keep:  # their supervisor is leaving as well
