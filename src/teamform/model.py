@@ -82,7 +82,8 @@ class Resource:
     - ``display``: the service's own spelling, for output.
     - ``id``: the service's identifier (live only), used by the provider to execute.
     - ``pending``: an invitation not yet accepted; still counts as present.
-    - ``meta``: provider-private data carried from fetch to execute (never compared).
+    - ``meta``: provider-private data carried from fetch to execute (never compared); without
+      any, the shared read-only ``NO_META``: to add some, give the resource a dict of its own.
     - ``invited_at``: when a pending invitation was sent (ISO 8601), where the service says it
       (live only, never compared): the engine's invitation upkeep ages it.
     """
