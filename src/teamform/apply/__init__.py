@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Awaitable, Callable, Iterable, Mapping, Sequence
 
@@ -18,64 +18,14 @@ from ..plan.ops import Operation, Plan
 from ..errors import Outcome
 from ..provider.base import Provider
 from ..retry import GaveUp, RetryPolicy
+from .report import DONE, FAILED, IN_DOUBT, MARK, SKIPPED, Report, Result
 
-DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+__all__ = ["DONE", "FAILED", "IN_DOUBT", "MARK", "SKIPPED", "Applier", "Report", "Result", "Settings", "Stop",
+           "apply_plan"]
+
 #: how long ready operations that could share a bulk call wait for more to become ready, once
 #: their service has a free slot (while it has none they wait anyway, for nothing)
 GATHER_SECONDS = 0.005
-#: how each result status is shown, in the terminal, the journal and comments
-MARK = {DONE: "✓", FAILED: "✗", SKIPPED: "·"}
-
-
-@dataclass
-class Result:
-    op_id: str
-    service: str
-    action: str
-    label: str
-    status: str
-    message: str = ""
-    seconds: float = 0.0
-    attempts: int = 0
-    batched: int = 1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def skipped(cls, op: Operation, reason: str) -> "Result":
-        """An operation that was not attempted, and why."""
-        return cls(op.id, op.service, op.action, op.label, SKIPPED, reason)
-
-
-#: the message of an operation cancelled while in flight
-IN_DOUBT = ("interrupted while in flight: it may have been applied, in part or whole; "
-            "a plan made now shows what is left")
-
-
-@dataclass(repr=False)
-class Report:
-    results: list[Result] = field(default_factory=list)
-    seconds: float = 0.0
-    #: stopped before the end (Ctrl-C, SIGTERM): ``not_started`` operations never ran
-    interrupted: bool = False
-    not_started: int = 0
-    signal: str | None = None  # what stopped it ("SIGINT", "SIGTERM")
-    #: ops cancelled in flight by an abort: they may be half-done
-    in_doubt: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:  # short, as a plan's (asyncio formats the task that returned it)
-        return f"Report({len(self.results)} results, {self.seconds}s, interrupted={self.interrupted})"
-
-    def by_status(self, status: str) -> list[Result]:
-        return [r for r in self.results if r.status == status]
-
-    @property
-    def ok(self) -> bool:
-        return not self.interrupted and all(r.status == DONE for r in self.results)
-
-    def counts(self) -> dict[str, int]:
-        return {s: len(self.by_status(s)) for s in (DONE, FAILED, SKIPPED)}
 
 
 @dataclass
