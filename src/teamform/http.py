@@ -307,6 +307,12 @@ class Client(httpx.AsyncClient):
     def cookies(self, cookies: Any) -> None:
         self._sent = _Sent(cookies)
 
+    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        response = await super().send(request, stream=stream, **kwargs)
+        if not stream:  # read and closed: its stream (httpx's, which points back at it) is done with
+            response.stream = httpx.ByteStream(b"")
+        return response
+
     def build_request(self, method: str, url: Any, *, params: Any = None, **kwargs: Any) -> httpx.Request:
         joined = self._joined(url, params)
         if joined is not None:
