@@ -96,3 +96,20 @@ async def test_a_session_dropped_is_freed_without_the_collector(collector):
     gc.disable()
     del session
     assert gone() is None and directory() is None
+
+
+async def test_an_answer_read_is_freed_without_the_collector(collector):
+    """httpx's stream points back at its response: left so, every answer (its body with it) would
+    wait for a full collection, which large runs put off."""
+    import httpx
+
+    from teamform.http import open_client
+
+    inner = httpx.MockTransport(lambda request: httpx.Response(200, json={"items": list(range(1000))}))
+    async with open_client("http://svc.test/api", inner=inner) as client:
+        response = await client.get("/users")
+        assert response.json()["items"][-1] == 999
+        gone = weakref.ref(response)
+        gc.disable()
+        del response
+        assert gone() is None

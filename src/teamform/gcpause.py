@@ -4,7 +4,8 @@ Loading a roster, reading live state and planning each make hundreds of thousand
 objects that live until the run ends and form no reference cycles. Left alone, the collector walks
 all of them again and again as they pile up: each full collection walks everything made so far (at
 30,000 people, reading live state spent 2 of its 3.4 CPU seconds in the collector). So while such
-data is built the full collections wait, and reference counting frees what is dropped.
+data is built the full collections wait, and what is built is then set aside from the collector;
+reference counting still frees it when it is dropped.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ def collector_paused(*, young: bool = False, set_aside: bool = False) -> Iterato
     off and is not touched.
 
     ``young``: the young generations are still collected, only the full collections wait (for a
-    block that also makes short-lived cycles, as HTTP exchanges do). ``set_aside``: for data that
-    lives until the process ends (the loaded roster): if the block made much, its garbage is
-    collected once and everything alive is frozen (``gc.freeze``), never walked again. Only do so
-    where nothing alive then will become a cycle of garbage (a session's providers and clients
-    would): a frozen cycle is kept until ``gc.unfreeze()``."""
+    block that also makes short-lived cycles). ``set_aside``: for data that lives as long as the
+    run (the roster, the live state, the plan): if the block made much, the young generations are
+    collected and everything alive is frozen (``gc.freeze``), never walked again. No full
+    collection first: at 30,000 people one found 611 objects after reading live state and none
+    after planning, for 0.2 s each. The price: a cycle alive then and dropped later is kept until
+    ``gc.unfreeze()``, so large data must not hang off one (for that, the session's clients call
+    back weakly and a read response lets go of httpx's stream)."""
     if not gc.isenabled():
         yield
         return
@@ -44,5 +47,5 @@ def collector_paused(*, young: bool = False, set_aside: bool = False) -> Iterato
         gc.set_threshold(*thresholds)
         gc.enable()
         if set_aside and sys.getallocatedblocks() - before >= LARGE:
-            gc.collect()
+            gc.collect(1)
             gc.freeze()

@@ -157,7 +157,7 @@ class Session:
 
     async def fetch(self) -> dict[str, State | BaseException]:
         names = list(self.providers)
-        with collector_paused(young=True):
+        with collector_paused(young=True, set_aside=True):
             results = await asyncio.gather(*(self._read(self.providers[n]) for n in names), return_exceptions=True)
         for result in results:
             if isinstance(result, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
@@ -186,7 +186,7 @@ class Session:
         directory = self.directory if today is None else self.config.directory.as_of(today)
         plan = Plan(state_file=self.config.file, state_hash=self.config.hash,
                     created=now.isoformat(timespec="seconds"))
-        with collector_paused():
+        with collector_paused(set_aside=True):
             for svc in self.selected:
                 plan.services.append(self._plan_service(svc, live[svc.name], directory, allow_mass_removal))
         for sp in plan.services:
