@@ -162,14 +162,11 @@ _DIGEST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 def digest(obj: Any) -> str:
     """A short, stable hash of JSON-able data (orjson: a plan fingerprints every live resource)."""
-    return hashlib.sha256(_blob(obj)).hexdigest()[:16]
-
-
-def _blob(obj: Any) -> bytes:
     try:
-        return orjson.dumps(obj, option=_DIGEST_OPTIONS, default=str)
+        blob = orjson.dumps(obj, option=_DIGEST_OPTIONS, default=str)
     except (TypeError, orjson.JSONEncodeError):  # past 64-bit integers and the like
-        return json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
+        blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 class DuplicateResource(ValueError):
@@ -245,16 +242,7 @@ class State:
         """Each resource's fingerprint by its reference, as a saved plan records them (what
         ``Resource.fingerprint`` and ``str(ref)`` make, in one loop: a plan at 100,000 people
         fingerprints over half a million live resources)."""
-        out = {}
-        dumps, sha256 = orjson.dumps, hashlib.sha256
-        for (kind, key), r in self._by_ref.items():
-            body = _fingerprinted(r)
-            try:
-                blob = dumps(body, option=_DIGEST_OPTIONS, default=str)
-            except (TypeError, orjson.JSONEncodeError):
-                blob = _blob(body)
-            out[f"{kind}[{key}]"] = sha256(blob).hexdigest()[:16]
-        return out
+        return {f"{kind}[{key}]": digest(_fingerprinted(r)) for (kind, key), r in self._by_ref.items()}
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.fingerprints())

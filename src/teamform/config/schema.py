@@ -293,7 +293,7 @@ class Directory:
         membership expired."""
         if not who.startswith("group:"):
             email = who if who in self.people else norm_email(who)  # most are spelt as in people
-            return [] if self.today is not None and self.gone(email) else [email]
+            return [] if self.gone(email) else [email]
         known = self._expanded.get(who)
         if known is None:
             known = self._expanded[who] = self._expand_group(who[len("group:"):], _seen)

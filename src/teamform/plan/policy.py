@@ -88,10 +88,9 @@ def adjust(provider: "Provider", desired: State, live: State, policy: Policy,
     replaced: dict[Ref, Resource] = {}
     skip: set[Ref] = set()
     kept_unlisted = 0
-    ignoring = bool(policy.ignore)
     wanted_of = desired.by_ref.get  # (in C: once per live resource)
     for res in live:
-        if ignoring and is_ignored(res, policy):
+        if is_ignored(res, policy):
             if res.ref in desired:
                 skip.add(res.ref)
                 findings.append(warning(f"{res.label} is listed but matches policy.ignore: left as it is",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 from ..config.schema import Policy, parse_max_removals
 from ..findings import Finding, error
 from ..model import Guard, KindSpec, Ref, State
-from .edges import capacity, guard_roles, scope_of
+from .edges import capacity, guard_roles, holds, holds_value, scope_of
 from .ops import Operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,18 +77,15 @@ def guard_violations(spec: KindSpec, guard: Guard, desired: State, live: State,
     """Refuse a plan that ends with no holder of a guarded role, or passes through none."""
     holders: dict[str | None, int] = defaultdict(int)
     scopes: set[str | None] = set()
-    attr, values, only, scoped = guard.attr, guard.values, guard.scopes, guard.scope_kind is not None
-    for res in desired.of_kind(spec.name):  # (holds, inlined: asked for every resource of the kind)
-        scope = scope_of(res, guard) if scoped else None
-        if only is None or scope in only:
+    for res in desired.of_kind(spec.name):
+        scope = scope_of(res, guard)
+        if guard.scopes is None or scope in guard.scopes:
             scopes.add(scope)
-            if attr is None or res.attrs.get(attr) in values:
+            if holds_value(res, guard):  # (holds, with the scope found once)
                 holders[scope] += 1
     for res in live.of_kind(spec.name):
-        if attr is None or res.attrs.get(attr) in values:
-            scope = scope_of(res, guard) if scoped else None
-            if only is None or scope in only:
-                scopes.add(scope)
+        if holds(res, spec.name, guard):
+            scopes.add(scope_of(res, guard))
     out = []
     for scope in sorted(scopes, key=str):
         if guard.scope_kind is not None and Ref(guard.scope_kind, scope or "") not in desired:
