@@ -77,8 +77,6 @@ async def read_list(p: "DebriefProvider", path: str, what: str) -> list[dict[str
 def text(item: dict[str, Any], key: str, what: str, *, required: bool = True) -> str | None:
     """A string field of an answer, or ``IncompleteRead`` naming the service and the field."""
     value = item.get(key)
-    if type(value) is str and (not required or value.strip()):  # the usual answer, decided at once
-        return value
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
