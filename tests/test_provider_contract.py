@@ -15,7 +15,7 @@ from teamform.provider import installed
 PROVIDERS = Path(__file__).resolve().parent.parent / "providers"
 
 CONTRACT = {
-    "Provider", "Context", "HeaderAuth",
+    "Provider", "Context", "HeaderAuth", "emulator_export",
     "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Offboarding",
     "Directory",
     "Resource", "Ref", "State", "KindSpec", "Guard", "norm_email",
@@ -104,6 +104,19 @@ def test_a_provider_names_its_emulator_and_only_the_sandbox_and_tests_import_it(
     assert after == str(sorted(f"teamform_{name}.emulator" for name in installed()))
     for name, cls in installed().items():
         assert cls.emulator == f"{cls.emulator_class.__module__}:{cls.emulator_class.__name__}", name
+
+
+def test_a_provider_package_hands_out_its_emulator_by_name_only_when_asked():
+    import subprocess
+    import sys
+
+    code = ("import sys, teamform_krisp; print('teamform_krisp.emulator' in sys.modules); "
+            "from teamform_krisp import KrispEmulator; print(KrispEmulator.__module__)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["False", "teamform_krisp.emulator"]
+    with pytest.raises(AttributeError, match="no attribute 'KrispEmulatr'"):
+        import teamform_krisp
+        teamform_krisp.KrispEmulatr  # noqa: B018
 
 
 def test_a_provider_may_still_set_its_emulator_class_itself():

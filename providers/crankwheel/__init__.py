@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from teamform.provider import (Context, Finding, Guard, HeaderAuth, IncompleteRead, KindSpec, Operation, Provider,
-                               State, note)
+                               State, note, emulator_export)
 
 from . import api, read, write
 from .read import USER
@@ -19,15 +19,6 @@ from .write import CrankWheelError
 
 __all__ = ["CrankWheelProvider", "CrankWheelSettings", "CrankWheelMember", "CrankWheelError",
            "CrankWheelEmulator", "USER"]
-
-
-def __getattr__(name: str) -> Any:
-    """``CrankWheelEmulator``, imported only when asked for (a plan never needs it)."""
-    if name == "CrankWheelEmulator":
-        from .emulator import CrankWheelEmulator
-
-        return CrankWheelEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CrankWheelProvider(Provider):
@@ -97,3 +88,6 @@ class CrankWheelProvider(Provider):
 
     def export(self, live: State) -> dict[str, Any]:
         return read.export(live)
+
+
+__getattr__ = emulator_export(CrankWheelProvider)  # CrankWheelEmulator, imported only when asked for

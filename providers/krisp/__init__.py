@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import httpx
 
 from teamform.provider import (Context, Finding, Guard, KindSpec, Operation, Provider, State, json_body,
-                               parse_retry_after)
+                               parse_retry_after, emulator_export)
 
 from . import api, checks, read, write
 from .read import MEMBER, SEATS
@@ -19,15 +19,6 @@ from .settings import KrispMember, KrispSettings
 from .write import KrispError
 
 __all__ = ["KrispProvider", "KrispSettings", "KrispMember", "KrispError", "KrispEmulator", "SEATS", "MEMBER"]
-
-
-def __getattr__(name: str) -> Any:
-    """``KrispEmulator``, imported only when asked for (a plan never needs it)."""
-    if name == "KrispEmulator":
-        from .emulator import KrispEmulator
-
-        return KrispEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class KrispProvider(Provider):
@@ -112,3 +103,6 @@ class KrispProvider(Provider):
 
     def export(self, live: State) -> dict[str, Any]:
         return read.export(live)
+
+
+__getattr__ = emulator_export(KrispProvider)  # KrispEmulator, imported only when asked for

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import httpx
 
-from teamform.provider import Context, Finding, HeaderAuth, KindSpec, Operation, Provider, State
+from teamform.provider import Context, Finding, HeaderAuth, KindSpec, Operation, Provider, State, emulator_export
 
 from . import checks, read, write
 from .discovery import Capabilities, discover
@@ -23,15 +23,6 @@ from .write import ScimError
 
 __all__ = ["ScimProvider", "ScimSettings", "ScimUser", "ScimPolicy", "ScimError", "ScimEmulator", "Capabilities",
            "USER", "GROUP", "MEMBER"]
-
-
-def __getattr__(name: str) -> Any:
-    """``ScimEmulator``, imported only when asked for (a plan never needs it)."""
-    if name == "ScimEmulator":
-        from .emulator import ScimEmulator
-
-        return ScimEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ScimProvider(Provider):
@@ -130,3 +121,6 @@ class ScimProvider(Provider):
         return {r.person: {"first_name": r.attrs["first_name"] or "", "last_name": r.attrs["last_name"] or ""}
                 for r in live.of_kind(USER)
                 if r.person and (r.attrs.get("first_name") or r.attrs.get("last_name"))}
+
+
+__getattr__ = emulator_export(ScimProvider)  # ScimEmulator, imported only when asked for

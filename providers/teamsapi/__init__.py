@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 
 import httpx
 
-from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State
+from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State, emulator_export
 
 from . import api, checks, read, write
 from .read import MEMBER, TEAM, UNMATCHED
@@ -18,15 +18,6 @@ from .settings import TeamsApiSettings
 from .write import TeamsApiError
 
 __all__ = ["TeamsApiProvider", "TeamsApiSettings", "TeamsApiEmulator", "TeamsApiError"]
-
-def __getattr__(name: str) -> Any:
-    """``TeamsApiEmulator``, imported only when asked for (a plan never needs it)."""
-    if name == "TeamsApiEmulator":
-        from .emulator import TeamsApiEmulator
-
-        return TeamsApiEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 class TeamsApiProvider(Provider):
     name = "teamsapi"
@@ -83,3 +74,6 @@ class TeamsApiProvider(Provider):
 
     async def verify(self, op: Operation) -> bool:
         return await write.verify(self, op)
+
+
+__getattr__ = emulator_export(TeamsApiProvider)  # TeamsApiEmulator, imported only when asked for

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 
 import httpx
 
-from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State
+from teamform.provider import Context, Finding, Guard, HeaderAuth, KindSpec, Operation, Provider, State, emulator_export
 
 from . import api, checks, read, write
 from .read import DEPARTMENT, DEPT_MEMBER, GROUP, GROUP_MEMBER, LOC_MEMBER, LOCATION, USER
@@ -18,15 +18,6 @@ from .settings import WorkDrivePolicy, WorkDriveSettings, file_problems
 from .write import WorkDriveError
 
 __all__ = ["WorkDriveProvider", "WorkDriveEmulator", "WorkDriveError"]
-
-
-def __getattr__(name: str) -> Any:
-    """``WorkDriveEmulator``, imported only when asked for (a plan never needs it)."""
-    if name == "WorkDriveEmulator":
-        from .emulator import WorkDriveEmulator
-
-        return WorkDriveEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WorkDriveProvider(Provider):
@@ -126,3 +117,6 @@ class WorkDriveProvider(Provider):
 
     async def apply_batch(self, ops: Sequence[Operation]) -> list[BaseException | None]:
         return await write.apply_batch(self, ops)
+
+
+__getattr__ = emulator_export(WorkDriveProvider)  # WorkDriveEmulator, imported only when asked for

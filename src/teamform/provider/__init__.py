@@ -12,12 +12,12 @@ from ..findings import Finding, error, note, warning
 from ..model import Guard, KindSpec, Ref, Resource, State, norm_email
 from ..paging import NumberedPages, OffsetPages, Page, Paging, Unpaged, dig
 from ..plan.ops import Operation
-from .base import Context, HeaderAuth, Provider
+from .base import Context, HeaderAuth, Provider, emulator_export
 from .registry import BROKEN, ENTRY_POINT_GROUP, installed
 
 __all__ = [
     # the base class and what the engine hands it
-    "Provider", "Context", "HeaderAuth",
+    "Provider", "Context", "HeaderAuth", "emulator_export",
     # the state file: building blocks of a provider's section
     "ProviderSettings", "Strict", "Who", "PersonRef", "Email", "BaseURL", "Limits", "Policy", "Offboarding",
     "Directory",

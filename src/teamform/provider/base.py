@@ -60,6 +60,19 @@ class _EmulatorClass:
         return getattr(importlib.import_module(module), name)
 
 
+def emulator_export(provider: type["Provider"]) -> Callable[[str], Any]:
+    """A provider package's module ``__getattr__`` (``__getattr__ = emulator_export(XProvider)``):
+    ``from teamform_x import XEmulator`` keeps working while the emulator is imported only when
+    asked for, through ``emulator_class``."""
+    name = (provider.emulator or "").rpartition(":")[2]
+
+    def __getattr__(attribute: str) -> Any:
+        if name and attribute == name:
+            return provider.emulator_class
+        raise AttributeError(f"module {provider.__module__!r} has no attribute {attribute!r}")
+    return __getattr__
+
+
 class HeaderAuth(httpx.Auth):
     """A fixed header on every request: an API key or a static token. Its value is never shown."""
 
