@@ -65,7 +65,7 @@ class Outcome(enum.Enum):
 
 def json_body(response: httpx.Response) -> dict[str, Any]:
     """The answer's JSON object, or ``{}`` when there is none (some services drop error bodies).
-    Decoded by orjson: a provider may ask it of every answer (Krisp's envelope says "failed")."""
+    Decoded by orjson: a provider whose service says "failed" in a 200's body asks it of every answer."""
     try:
         body = json_of(response)
     except ValueError:
