@@ -26,7 +26,6 @@ import httpx
 import orjson
 from aiolimiter import AsyncLimiter
 from httpx_aiohttp import AiohttpTransport
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from .retry import RetryPolicy
 
@@ -207,6 +206,8 @@ class ServiceTransport(httpx.AsyncBaseTransport):
             return await self._send(request)
         except _Retry as failed:
             first = failed
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt  # ~20 ms: when first needed
+
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retry),
             stop=stop_after_attempt(self.retry.attempts + 1),

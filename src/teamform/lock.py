@@ -33,9 +33,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
-from filelock import FileLock, Timeout
+if TYPE_CHECKING:  # pragma: no cover
+    from filelock import FileLock
 
 LOCK_DIR_ENV = "TEAMFORM_LOCK_DIR"
 
@@ -225,6 +226,8 @@ class ApplyLock:
             raise
 
     def _take(self, account: Account, path: Path, timeout: float, started: float) -> None:
+        from filelock import FileLock, Timeout  # only an apply takes a lock; a plan, which reads, loads none of it
+
         lock = FileLock(str(path), timeout=0, poll_interval=self.poll_interval)
         try:
             lock.acquire(timeout=0)

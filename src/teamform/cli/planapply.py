@@ -14,7 +14,7 @@ from .. import journal as J
 from ..apply import DONE, Report, Result, Stop
 from ..apply.interrupt import Interrupts
 from ..lock import ApplyLock, LockError, LockHeld, parse_duration
-from ..plan import planfile, stale
+from ..plan import stale
 from ..plan.ops import Plan
 from ..render import plan_file, render, render_report
 from ..render import progress as display
@@ -92,6 +92,8 @@ def _confirm(auto_approve: bool) -> None:
 
 
 def _load_saved(path: str) -> Plan:
+    from ..plan import planfile  # its pydantic models are built as it is imported: only apply PLAN reads one
+
     try:
         return planfile.load(path)
     except planfile.PlanFileError as exc:
