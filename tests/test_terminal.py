@@ -237,7 +237,8 @@ services:
 
 
 # ---- a fast start: nothing heavy before a command runs ------------------------------------------------
-HEAVY = ("pydantic", "httpx", "rich", "yaml.constructor", "teamform.config", "teamform.session", "teamform_krisp")
+HEAVY = ("pydantic", "httpx", "rich", "asyncio", "yaml.constructor", "teamform.config", "teamform.session",
+         "teamform_krisp")
 
 
 def _modules_loaded(args: list[str], env: dict[str, str]) -> tuple[str, list[str]]:

@@ -5,7 +5,6 @@ Tab press; the journal and the engine are imported when a command runs."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,8 @@ def import_cmd(state_file: str, services: tuple[str, ...], out: str | None, over
     come from the live services. FILE's comments, order, groups and other services are kept.
     Planning the result gives no changes.
     """
+    import asyncio
+
     from .. import config as cfg
     from .. import importer
     from . import Failure, _load
